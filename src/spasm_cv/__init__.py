@@ -1,0 +1,28 @@
+"""spasm-cv: measure hemifacial spasm from face video.
+
+Data flow: ``video -> landmarks -> signals -> events -> report``.
+
+>>> import spasm_cv
+>>> result = spasm_cv.analyze_video("sample_videos/sample_phantom.mp4")  # doctest: +SKIP
+>>> result.summary["episodes"]["total"]["per_hour"]  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from spasm_cv.events.detect import Detection, detect  # noqa: E402
+from spasm_cv.events.params import DetectionParams  # noqa: E402
+from spasm_cv.events.table import Event  # noqa: E402
+from spasm_cv.pipeline import Analysis, analyze_video, extract_signals  # noqa: E402
+from spasm_cv.signals.table import Signals  # noqa: E402
+
+__all__ = [
+    "Analysis",
+    "Detection",
+    "DetectionParams",
+    "Event",
+    "Signals",
+    "__version__",
+    "analyze_video",
+    "detect",
+    "extract_signals",
+]

@@ -1,0 +1,3 @@
+from spasm_cv.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Command line: ``spasm-cv analyze | phantom | evaluate``.
+
+Errors the user can act on print one line (``spasm-cv: error: ...``) and exit 2; an
+unexpected failure prints one line too, with ``--debug`` for the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from spasm_cv import __version__
+from spasm_cv._resources import data_path
+from spasm_cv.errors import SpasmCvError
+
+SAMPLE_VIDEO = ("sample_videos", "sample_phantom.mp4")
+
+
+def _fmt_rate(r: dict) -> str:
+    if r["per_hour"] is None:
+        return f"{r['count']} (no observed time)"
+    lo, hi = r["ci95"]
+    return f"{r['count']:d}  ->  {r['per_hour']:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
+
+
+def print_summary(summary: dict, out_dir: Path | None, file=sys.stdout) -> None:
+    """A short human summary of one analysis."""
+    ep = summary["episodes"]
+    dur, obs = summary["duration_s"], summary["observed_s"]
+    lines = [
+        f"{summary['input']['name']}: {dur:.1f} s, face observed {obs:.1f} s "
+        f"({100 * summary['observed_fraction']:.0f} %)"
+        + ("" if summary["complete"] else "  [INTERRUPTED: partial result]"),
+        f"  one-sided episodes: {_fmt_rate(ep['total'])}",
+        f"    right: {_fmt_rate(ep['by_side']['right'])}",
+        f"    left:  {_fmt_rate(ep['by_side']['left'])}",
+        "    kinds: "
+        + ", ".join(f"{k} {v['count']}" for k, v in ep["by_kind"].items())
+        + f"; with mouth {ep['with_mouth']}; contractions {summary['contractions']}",
+    ]
+    mouth_only = sum(v["count"] for v in summary["mouth_only"].values())
+    if mouth_only:
+        lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")
+    bpm = summary["blinks"]["per_minute"]
+    lines.append(
+        f"  blinks: {summary['blinks']['count']}"
+        + (f" ({bpm:.1f}/min)" if bpm is not None else "")
+    )
+    if summary["affected_side"]:
+        lines.append(f"  side with most episodes: {summary['affected_side']}")
+    q = summary["quality"]
+    if q["multi_face_frames"]:
+        lines.append(f"  note: several faces in {q['multi_face_frames']} frames; followed one")
+    if q["truncated"]:
+        lines.append("  note: the video ended early (truncated or damaged); results cover what was decoded")
+    if out_dir is not None:
+        lines.append(f"  results: {out_dir}")
+    print("\n".join(lines), file=file)
+
+
+def _add_analyze(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a recorded video (default: the bundled sample)",
+        description="Detect one-sided contraction episodes in a recorded face video and write "
+        "events.tsv, events.json, signals.csv.gz and summary.json.",
+    )
+    p.add_argument("video", nargs="?", help="video file (default: the bundled sample video)")
+    p.add_argument("--out", metavar="DIR", help="result folder (default: ./<video>.spasm-cv)")
+    p.add_argument(
+        "--mirrored",
+        action="store_true",
+        help="the video is mirrored (phone selfie): swap image sides back",
+    )
+    p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_run_analyze)
+
+
+def _run_analyze(args) -> int:
+    from spasm_cv.pipeline import analyze_video
+
+    video = args.video or str(data_path(*SAMPLE_VIDEO))
+    if args.video is None and not Path(video).exists():
+        raise SpasmCvError(f"bundled sample video missing: {video}")
+    result = analyze_video(
+        video,
+        args.out,
+        mirrored=args.mirrored,
+        model_path=args.model,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    if not args.quiet:
+        print_summary(result.summary, result.out_dir)
+    return 130 if not result.summary["complete"] else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from spasm_cv.evaluation import cli as evaluate_cli
+    from spasm_cv.phantom import cli as phantom_cli
+
+    parser = argparse.ArgumentParser(
+        prog="spasm-cv",
+        description="Measure hemifacial spasm from face video.",
+    )
+    parser.add_argument("--version", action="version", version=f"spasm-cv {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_analyze(sub)
+    phantom_cli.add_parser(sub)
+    evaluate_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpasmCvError as exc:
+        print(f"spasm-cv: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spasm-cv: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
+        if args.debug:
+            raise
+        print(f"spasm-cv: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,139 @@
+"""MediaPipe Face Landmarker, opened and closed deliberately, following one face.
+
+One ``FaceTracker`` per process, used as a context manager: mediapipe 1.2.x has deadlocked
+when one landmarker was garbage-collected while another was detecting.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spasm_cv.landmarks.model import verified_model_path
+
+N_LANDMARKS = 478
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """The followed face in one frame.
+
+    ``landmarks`` are MediaPipe's normalised image coordinates (x, y in 0-1 of width and
+    height; z roughly in units of width), in the unmirrored image.
+    ``blendshapes`` maps MediaPipe's names (``eyeBlinkLeft`` = patient's left) to 0-1 scores.
+    ``matrix`` is the 4x4 facial transformation matrix (canonical face to camera space).
+    ``n_faces`` is the number of faces in view at the last face count (>1: flag the frame).
+    """
+
+    landmarks: np.ndarray  # (478, 3) float32
+    blendshapes: dict[str, float]
+    matrix: np.ndarray  # (4, 4)
+    n_faces: int
+
+
+@contextmanager
+def _native_stderr_silenced():
+    """Silence C++ logging on file descriptor 2 (MediaPipe prints setup chatter there).
+
+    Python-level errors still propagate as exceptions with their messages.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. some notebook kernels)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class FaceTracker:
+    """Landmarks, blendshapes and pose of one followed face per frame (VIDEO mode).
+
+    The landmarker follows one face: the one it finds first (most confident), tracked from
+    frame to frame. Every ``count_faces_every_s`` seconds the bundle's own face detector
+    counts the faces in view, so frames with bystanders are flagged (``n_faces > 1``) at a
+    fraction of the cost of landmarking every face.
+    Times passed to :meth:`detect` must increase; they are made strictly increasing in ms.
+    """
+
+    def __init__(self, model_path: str | Path | None = None, count_faces_every_s: float = 1.0):
+        self.model_path = verified_model_path(model_path)
+        self.count_faces_every_s = count_faces_every_s
+        self._landmarker = None
+        self._detector = None
+        self._warm = False
+        self._last_ms = -1
+        self._last_count_s = -np.inf
+        self._n_faces = 1
+
+    def __enter__(self) -> FaceTracker:
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        with _native_stderr_silenced():
+            from mediapipe.tasks.python import BaseOptions, vision
+
+            self._landmarker = vision.FaceLandmarker.create_from_options(
+                vision.FaceLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(self.model_path)),
+                    running_mode=vision.RunningMode.VIDEO,
+                    num_faces=1,
+                    output_face_blendshapes=True,
+                    output_facial_transformation_matrixes=True,
+                )
+            )
+            detector_model = zipfile.ZipFile(self.model_path).read("face_detector.tflite")
+            self._detector = vision.FaceDetector.create_from_options(
+                vision.FaceDetectorOptions(
+                    base_options=BaseOptions(model_asset_buffer=detector_model),
+                    running_mode=vision.RunningMode.IMAGE,
+                )
+            )
+        self._warm = False
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for task in (self._landmarker, self._detector):
+            if task is not None:
+                task.close()
+        self._landmarker = self._detector = None
+
+    def detect(self, rgb: np.ndarray, time_s: float) -> FaceObservation | None:
+        """Landmarks of the followed face in an RGB uint8 frame, or None if no face."""
+        if self._landmarker is None:
+            raise RuntimeError("FaceTracker used outside its 'with' block")
+        import mediapipe as mp
+
+        ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
+        self._last_ms = ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self._warm:
+            result = self._landmarker.detect_for_video(image, ms)
+        else:  # the first call sets up the graph and logs about it
+            with _native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image, ms)
+            self._warm = True
+        if not result.face_landmarks:
+            return None
+        if time_s - self._last_count_s >= self.count_faces_every_s:
+            self._n_faces = max(len(self._detector.detect(image).detections), 1)
+            self._last_count_s = time_s
+        landmarks = np.array(
+            [(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32
+        )
+        blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
+        matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
+        return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces)

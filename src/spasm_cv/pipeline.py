@@ -1,0 +1,218 @@
+"""``analyze_video``: video -> landmarks -> signals -> events -> result folder."""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time as _time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from spasm_cv import __version__
+from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.detect import Detection, detect
+from spasm_cv.events.params import DetectionParams
+from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
+from spasm_cv.landmarks.tracker import FaceTracker
+from spasm_cv.report.summary import SCHEMA_VERSION, summarize
+from spasm_cv.results.files import write_result
+from spasm_cv.signals.table import Signals, SignalsBuilder
+from spasm_cv.video.reader import Frame, VideoInfo, probe, read_frames
+
+
+@dataclass
+class Analysis:
+    """What ``analyze_video`` produced: signals, detection, summary and where it was written."""
+
+    signals: Signals
+    detection: Detection
+    summary: dict
+    out_dir: Path | None
+
+
+def _prefetch(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+    """Decode in a background thread so decoding overlaps with landmark inference."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed over to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=work, daemon=True, name="spasm-cv-decode")
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total or None,
+        unit="frame",
+        desc=desc,
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
+
+
+def extract_signals(
+    video: str | os.PathLike,
+    *,
+    mirrored: bool = False,
+    model_path: str | os.PathLike | None = None,
+    progress: bool = False,
+    info: VideoInfo | None = None,
+) -> Signals:
+    """Run the face landmarker over a video and return per-frame signals.
+
+    On KeyboardInterrupt the signals measured so far are returned with
+    ``meta["interrupted"] = True`` (nothing measured is lost).
+    """
+    info = info or probe(video)
+    meta = {
+        "fps": info.fps or None,
+        "width": info.width,
+        "height": info.height,
+        "n_frames_expected": info.n_frames,
+        "rotation_deg": info.rotation_deg,
+        "mirrored": mirrored,
+    }
+    builder = SignalsBuilder(info.width, info.height, meta)
+    with FaceTracker(model_path) as tracker, _progress(info.n_frames, progress, "analyze") as bar:
+        try:
+            for frame in _prefetch(read_frames(video, mirrored=mirrored)):
+                if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
+                    builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
+                builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s))
+                bar.update(1)
+        except KeyboardInterrupt:
+            builder.meta["interrupted"] = True
+    return builder.build()
+
+
+def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> dict:
+    p = Path(video)
+    st = p.stat()
+    return {
+        "path": str(p.resolve()),
+        "name": p.name,
+        "size_bytes": st.st_size,
+        "mtime": st.st_mtime,
+        "fps": info.fps,
+        "width": info.width,
+        "height": info.height,
+        "n_frames": info.n_frames,
+        "rotation_deg": info.rotation_deg,
+        "codec": info.codec,
+        "mirrored": mirrored,
+    }
+
+
+def build_summary(
+    signals: Signals, detection: Detection, input_info: dict, elapsed_s: float | None = None
+) -> dict:
+    """summary.json: provenance, quality and the event numbers of :func:`summarize`."""
+    n = len(signals)
+    duration = float(signals.time[-1] + 1.0 / detection.fps) if n else 0.0
+    face_frames = int(signals.face.sum())
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "software": {"name": "spasm-cv", "version": __version__},
+        "model": {"name": MODEL_VERSION, "sha256": MODEL_SHA256},
+        "input": input_info,
+        "complete": not signals.meta.get("interrupted", False),
+        "fps": detection.fps,
+        "duration_s": duration,
+        "frames": n,
+        "quality": {
+            "face_frames": face_frames,
+            "no_face_frames": n - face_frames,
+            "multi_face_frames": int((signals.n_faces > 1).sum()),
+            "followed_face": "the largest face at first, then the one nearest to it",
+            "truncated": bool(
+                input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1
+            ),
+        },
+        "params": detection.params.to_dict(),
+    }
+    summary.update(summarize(detection.events, detection.activity, detection.fps))
+    summary["observed_fraction"] = summary["observed_s"] / duration if duration > 0 else 0.0
+    if elapsed_s is not None:
+        summary["processing"] = {
+            "elapsed_s": elapsed_s,
+            "times_real_time": duration / elapsed_s if elapsed_s > 0 else None,
+        }
+    return summary
+
+
+def default_out_dir(video: str | os.PathLike) -> Path:
+    return Path.cwd() / f"{Path(video).stem}.spasm-cv"
+
+
+def analyze_video(
+    video: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    mirrored: bool = False,
+    params: DetectionParams | None = None,
+    model_path: str | os.PathLike | None = None,
+    progress: bool = False,
+    write: bool = True,
+) -> Analysis:
+    """Analyse a recorded video end to end and (by default) write its result folder.
+
+    Parameters
+    ----------
+    video : path of a video file OpenCV can decode.
+    out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
+        what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``.
+    mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
+    """
+    start = _time.perf_counter()
+    info = probe(video)
+    signals = extract_signals(
+        video, mirrored=mirrored, model_path=model_path, progress=progress, info=info
+    )
+    if len(signals) == 0:
+        raise SpasmCvError(f"no frame could be decoded from {video}")
+    if not signals.face.any() and not signals.meta.get("interrupted"):
+        raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
+    detection = detect(signals, params)
+    summary = build_summary(
+        signals, detection, input_record(video, info, mirrored), _time.perf_counter() - start
+    )
+    target = None
+    if write:
+        target = Path(out_dir) if out_dir is not None else default_out_dir(video)
+        if not summary["complete"]:
+            target = target.with_name(target.name + ".partial")
+        write_result(target, signals, detection.activity, detection.events, summary)
+    return Analysis(signals, detection, summary, target)

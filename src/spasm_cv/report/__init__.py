@@ -1,0 +1,1 @@
+"""From events to numbers and pages for people: summaries (pure) and reports."""

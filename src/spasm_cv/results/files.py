@@ -1,0 +1,228 @@
+"""The result folder of ``spasm-cv analyze``: the versioned output contract.
+
+A result folder holds ``events.tsv`` + ``events.json`` (BIDS-style events and their
+sidecar), ``signals.csv.gz`` (one row per frame) and ``summary.json``. Folders are written
+under a temporary name and renamed into place, so a folder under the final name is complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.activity import Activity
+from spasm_cv.events.table import Event
+from spasm_cv.signals.geometry import SIDES
+from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
+
+EVENTS_FILE, EVENTS_SIDECAR = "events.tsv", "events.json"
+SIGNALS_FILE, SUMMARY_FILE = "signals.csv.gz", "summary.json"
+
+EVENT_COLUMNS = {
+    "onset": {"Description": "Start of the event from the start of the video.", "Units": "s"},
+    "duration": {"Description": "Duration of the event.", "Units": "s"},
+    "trial_type": {
+        "Description": "What the event is.",
+        "Levels": {
+            "spasm": "One-sided involuntary-looking contraction episode (eye and/or mouth).",
+            "blink": "Both eyes closing together for at most blink_max_s.",
+            "bilateral_closure": "Both eyes closed together for longer (squint, eyes shut).",
+        },
+    },
+    "side": {
+        "Description": "Patient's anatomical side.",
+        "Levels": {"left": "patient's left", "right": "patient's right", "both": "both sides"},
+    },
+    "kind": {
+        "Description": "Kind of spasm episode (n/a for two-sided events).",
+        "Levels": {
+            "twitch": "single brief contraction",
+            "clonic": "train of two or more contractions",
+            "tonic": "a contraction held at least tonic_min_s",
+        },
+    },
+    "regions": {
+        "Description": "Face regions that contracted on that side.",
+        "Levels": {"eye": "eyelid", "mouth": "mouth corner only", "eye+mouth": "both"},
+    },
+    "n_contractions": {"Description": "Number of eyelid contractions in the episode."},
+    "peak_closure": {
+        "Description": "Largest eyelid closure on that side: 0 open as at baseline, 1 shut.",
+        "Units": "fraction of baseline aperture",
+    },
+    "closure_duration": {
+        "Description": "Time within the event with closure at or above closure_on.",
+        "Units": "s",
+    },
+    "brow_raised": {
+        "Description": "Same-side brow rose more than the other ('other Babinski sign').",
+        "Levels": {"yes": "raised", "no": "not raised"},
+    },
+    "mouth_cocontraction": {
+        "Description": "Same-side mouth corner pulled up/outwards more than the other.",
+        "Levels": {"yes": "co-contraction", "no": "none"},
+    },
+    "confidence": {"Description": "Detector's confidence that the event is what it says, 0-1."},
+}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return "n/a" if not math.isfinite(value) else f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def write_events(path: Path, events: Iterable[Event]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t", lineterminator="\n")
+        w.writerow(EVENT_COLUMNS)
+        for e in events:
+            w.writerow([_fmt(getattr(e, c)) for c in EVENT_COLUMNS])
+
+
+def _parse(column: str, text: str):
+    if text == "n/a":
+        return None
+    if column in ("brow_raised", "mouth_cocontraction"):
+        return text == "yes"
+    if column == "n_contractions":
+        return int(text)
+    if column in ("trial_type", "side", "kind", "regions"):
+        return text
+    return float(text)
+
+
+def read_events(path: str | os.PathLike) -> list[Event]:
+    """Events of an ``events.tsv`` (or of the result folder holding one)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / EVENTS_FILE
+    if not p.is_file():
+        raise SpasmCvError(f"no events file at {p}")
+    with open(p, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    try:
+        return [Event(**{c: _parse(c, r[c]) for c in EVENT_COLUMNS}) for r in rows]
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SpasmCvError(f"malformed events file {p}: {exc}") from None
+
+
+def _signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
+    quality = []
+    for i in range(len(signals)):
+        flags = []
+        if not signals.face[i]:
+            flags.append("no_face")
+        else:
+            flags += [f"pose_{s}" for s in SIDES if not activity.measurable[s][i]]
+            if signals.n_faces[i] > 1:
+                flags.append("multi_face")
+        quality.append("+".join(flags) or "ok")
+    table: dict[str, np.ndarray] = {
+        "time": signals.time,
+        "quality": np.array(quality),
+        "n_faces": signals.n_faces,
+    }
+    for s in SIDES:
+        table[f"measurable_{s}"] = activity.measurable[s].astype(int)
+    for s in SIDES:
+        table[f"closure_{s}"] = activity.closure[s]
+        table[f"mouth_pull_{s}"] = activity.mouth[s]
+        table[f"brow_lift_{s}"] = activity.brow[s]
+    for c in SIGNAL_COLUMNS:
+        table[c] = signals.columns[c]
+    return table
+
+
+def write_signals(path: Path, signals: Signals, activity: Activity) -> None:
+    table = _signal_table(signals, activity)
+    names = list(table)
+    with gzip.open(path, "wt", newline="", compresslevel=6) as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(names)
+        cols = [table[n] for n in names]
+        for i in range(len(signals)):
+            w.writerow([_cell(col[i]) for col in cols])
+
+
+def _cell(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "" if not np.isfinite(v) else f"{v:.6g}"
+    return str(v)
+
+
+def read_signals_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """``signals.csv.gz`` as columns: numbers as float arrays (NaN for empty), text as str."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / SIGNALS_FILE
+    if not p.is_file():
+        raise SpasmCvError(f"no signals file at {p}")
+    with gzip.open(p, "rt", newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    out = {}
+    for j, name in enumerate(header):
+        col = [r[j] for r in body]
+        if name == "quality":
+            out[name] = np.array(col, dtype=str)
+        else:
+            out[name] = np.array([float(x) if x else np.nan for x in col])
+    return out
+
+
+def read_summary(path: str | os.PathLike) -> dict:
+    p = Path(path)
+    if p.is_dir():
+        p = p / SUMMARY_FILE
+    if not p.is_file():
+        raise SpasmCvError(f"no summary at {p}: not a complete spasm-cv result folder")
+    try:
+        return json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise SpasmCvError(f"corrupt summary {p}: {exc}") from None
+
+
+def write_result(
+    out_dir: str | os.PathLike,
+    signals: Signals,
+    activity: Activity,
+    events: list[Event],
+    summary: dict,
+) -> Path:
+    """Write a complete result folder atomically (temporary folder, then rename)."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        write_events(tmp / EVENTS_FILE, events)
+        (tmp / EVENTS_SIDECAR).write_text(json.dumps(EVENT_COLUMNS, indent=2) + "\n")
+        write_signals(tmp / SIGNALS_FILE, signals, activity)
+        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

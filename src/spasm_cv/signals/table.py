@@ -1,0 +1,127 @@
+"""``Signals``: the one table that flows from the landmark stage to the detection core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spasm_cv.signals.geometry import (
+    BLENDSHAPE_COLUMNS,
+    GEOMETRY_COLUMNS,
+    POSE_COLUMNS,
+    blendshape_sides,
+    head_pose,
+    side_measures,
+)
+
+SIGNAL_COLUMNS = GEOMETRY_COLUMNS + POSE_COLUMNS + BLENDSHAPE_COLUMNS
+
+
+@dataclass
+class Signals:
+    """Per-frame face signals of one recording.
+
+    ``time`` is in seconds from the first frame. ``face`` is False where no face was found;
+    there every column is NaN. ``n_faces`` counts faces in view (more than one: flagged).
+    ``columns`` holds ``SIGNAL_COLUMNS`` (see :mod:`spasm_cv.signals.geometry` for units),
+    sides being the patient's anatomical ``left``/``right``.
+    """
+
+    time: np.ndarray
+    face: np.ndarray
+    n_faces: np.ndarray
+    columns: dict[str, np.ndarray]
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def side(self, name: str, side: str) -> np.ndarray:
+        """Column ``<name>_<side>``, e.g. ``signals.side("eye_aperture", "left")``."""
+        return self.columns[f"{name}_{side}"]
+
+    def slice(self, start: int, stop: int) -> Signals:
+        return Signals(
+            self.time[start:stop],
+            self.face[start:stop],
+            self.n_faces[start:stop],
+            {k: v[start:stop] for k, v in self.columns.items()},
+            dict(self.meta),
+        )
+
+    def mirrored(self) -> Signals:
+        """The same recording with the patient's sides swapped (for tests of symmetry)."""
+        swap = {}
+        for k, v in self.columns.items():
+            if k.endswith("_left"):
+                swap[k[: -len("_left")] + "_right"] = v
+            elif k.endswith("_right"):
+                swap[k[: -len("_right")] + "_left"] = v
+            elif k in ("yaw", "roll"):
+                swap[k] = -v
+            else:
+                swap[k] = v
+        return Signals(self.time, self.face, self.n_faces, swap, dict(self.meta))
+
+    @property
+    def fps(self) -> float:
+        """Median frame rate of the recording, frames per second."""
+        if len(self.time) < 2:
+            return float(self.meta.get("fps") or 30.0)
+        return float(1.0 / np.median(np.diff(self.time)))
+
+    @classmethod
+    def concatenate(cls, parts: list[Signals]) -> Signals:
+        cols = parts[0].columns.keys()
+        return cls(
+            np.concatenate([p.time for p in parts]),
+            np.concatenate([p.face for p in parts]),
+            np.concatenate([p.n_faces for p in parts]),
+            {k: np.concatenate([p.columns[k] for p in parts]) for k in cols},
+            dict(parts[0].meta),
+        )
+
+
+class SignalsBuilder:
+    """Collects one row per frame, keeping only the signals (not the 478-point mesh)."""
+
+    def __init__(self, width: int, height: int, meta: dict | None = None):
+        self.width, self.height = width, height
+        self.meta = dict(meta or {})
+        self._time: list[float] = []
+        self._face: list[bool] = []
+        self._n_faces: list[int] = []
+        self._rows: list[np.ndarray] = []
+        self._nan_row = np.full(len(SIGNAL_COLUMNS), np.nan)
+
+    def __len__(self) -> int:
+        return len(self._time)
+
+    def add(self, time_s: float, observation) -> None:
+        """Add a frame; ``observation`` is a FaceObservation or None (no face)."""
+        self._time.append(time_s)
+        if observation is None:
+            self._face.append(False)
+            self._n_faces.append(0)
+            self._rows.append(self._nan_row)
+            return
+        values = side_measures(observation.landmarks, self.width, self.height)
+        values.update(zip(POSE_COLUMNS, head_pose(observation.matrix), strict=True))
+        values.update(blendshape_sides(observation.blendshapes))
+        self._face.append(True)
+        self._n_faces.append(observation.n_faces)
+        self._rows.append(np.array([float(values[c]) for c in SIGNAL_COLUMNS]))
+
+    def build(self) -> Signals:
+        rows = np.array(self._rows).reshape(len(self._rows), len(SIGNAL_COLUMNS))
+        return Signals(
+            time=np.asarray(self._time, dtype=np.float64),
+            face=np.asarray(self._face, dtype=bool),
+            n_faces=np.asarray(self._n_faces, dtype=np.int16),
+            columns={c: rows[:, i] for i, c in enumerate(SIGNAL_COLUMNS)},
+            meta=dict(self.meta),
+        )
