@@ -7,6 +7,7 @@ unexpected failure prints one line too, with ``--debug`` for the traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,12 @@ from spasm_cv._resources import data_path
 from spasm_cv.errors import SpasmCvError
 
 SAMPLE_VIDEO = ("sample_videos", "sample_phantom.mp4")
+
+# Subcommands living in their own modules, each with add_parser(subparsers) and run(args).
+COMMAND_MODULES = (
+    "spasm_cv.phantom.cli",
+    "spasm_cv.evaluation.cli",
+)
 
 
 def _fmt_rate(r: dict) -> str:
@@ -45,8 +52,7 @@ def print_summary(summary: dict, out_dir: Path | None, file=sys.stdout) -> None:
         lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")
     bpm = summary["blinks"]["per_minute"]
     lines.append(
-        f"  blinks: {summary['blinks']['count']}"
-        + (f" ({bpm:.1f}/min)" if bpm is not None else "")
+        f"  blinks: {summary['blinks']['count']}" + (f" ({bpm:.1f}/min)" if bpm is not None else "")
     )
     if summary["affected_side"]:
         lines.append(f"  side with most episodes: {summary['affected_side']}")
@@ -54,7 +60,9 @@ def print_summary(summary: dict, out_dir: Path | None, file=sys.stdout) -> None:
     if q["multi_face_frames"]:
         lines.append(f"  note: several faces in {q['multi_face_frames']} frames; followed one")
     if q["truncated"]:
-        lines.append("  note: the video ended early (truncated or damaged); results cover what was decoded")
+        lines.append(
+            "  note: the video ended early (truncated or damaged); results cover what was decoded"
+        )
     if out_dir is not None:
         lines.append(f"  results: {out_dir}")
     print("\n".join(lines), file=file)
@@ -98,9 +106,6 @@ def _run_analyze(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from spasm_cv.evaluation import cli as evaluate_cli
-    from spasm_cv.phantom import cli as phantom_cli
-
     parser = argparse.ArgumentParser(
         prog="spasm-cv",
         description="Measure hemifacial spasm from face video.",
@@ -109,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
-    phantom_cli.add_parser(sub)
-    evaluate_cli.add_parser(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
     return parser
 
 
@@ -131,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
         if args.debug:
             raise
-        print(f"spasm-cv: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(
+            f"spasm-cv: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return 1

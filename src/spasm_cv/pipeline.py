@@ -157,9 +157,7 @@ def build_summary(
             "no_face_frames": n - face_frames,
             "multi_face_frames": int((signals.n_faces > 1).sum()),
             "followed_face": "the largest face at first, then the one nearest to it",
-            "truncated": bool(
-                input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1
-            ),
+            "truncated": bool(input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1),
         },
         "params": detection.params.to_dict(),
     }

@@ -220,12 +220,19 @@ def overlap_s(truth: Episodes, predicted: Episodes, tolerance_s: float) -> np.nd
     return np.clip(hi - lo, 0.0, None)
 
 
-def _assign(eligible: np.ndarray, overlap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-cardinality assignment on ``eligible``, ties broken by the largest overlap."""
+def _assign(
+    eligible: np.ndarray, overlap: np.ndarray, prefer: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-cardinality assignment on ``eligible``; ties broken first by the number of
+    ``prefer`` pairs (same side, when matching ignores side), then by the largest overlap."""
     n = min(eligible.shape)
+    if prefer is None:
+        prefer = np.zeros(eligible.shape)
     scale = max(float(overlap[eligible].max()), 1e-12) * (n + 1)
-    # Each pair is worth 1 plus less than 1/(n+1): one more pair always beats any overlap gain.
-    weight = np.where(eligible, 1.0 + overlap / scale, 0.0)
+    # A pair is worth 1 plus a bonus; all bonuses together stay below 1, so one more pair
+    # always wins, and one more preferred pair beats any overlap gain.
+    bonus = (prefer.astype(float) + overlap / scale) / (2.0 * (n + 1))
+    weight = np.where(eligible, 1.0 + bonus, 0.0)
     rows, cols = linear_sum_assignment(weight, maximize=True)
     keep = eligible[rows, cols]
     return rows[keep], cols[keep]
@@ -256,7 +263,12 @@ def match_episodes(
         overlap = overlap_s(truth, predicted, tolerance_s)
         # Solve each connected group of pairs on its own (sparse in time, small problems).
         for rows, cols in _components(eligible):
-            r, c = _assign(eligible[np.ix_(rows, cols)], overlap[np.ix_(rows, cols)])
+            same = truth.side[rows][:, None] == predicted.side[cols][None, :]
+            r, c = _assign(
+                eligible[np.ix_(rows, cols)],
+                overlap[np.ix_(rows, cols)],
+                None if use_side else same,
+            )
             t_idx.append(rows[r])
             p_idx.append(cols[c])
     ti = np.concatenate(t_idx) if t_idx else np.zeros(0, dtype=int)

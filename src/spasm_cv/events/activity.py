@@ -72,9 +72,7 @@ def measurable_sides(
     """
     pitch_ok = np.abs(pitch) <= params.max_pitch_deg
     away = {"left": yaw, "right": -yaw}
-    return {
-        s: np.isfinite(aperture[s]) & pitch_ok & (away[s] <= params.max_yaw_deg) for s in SIDES
-    }
+    return {s: np.isfinite(aperture[s]) & pitch_ok & (away[s] <= params.max_yaw_deg) for s in SIDES}
 
 
 class ActivityStage:
@@ -108,7 +106,9 @@ class ActivityStage:
         for s in SIDES:
             m = measurable[s]
 
-            def rel(name: str, side: str = s, mask: np.ndarray = m) -> tuple[np.ndarray, np.ndarray]:
+            def rel(
+                name: str, side: str = s, mask: np.ndarray = m
+            ) -> tuple[np.ndarray, np.ndarray]:
                 x = np.where(mask, columns[f"{name}_{side}"], np.nan)
                 return x, self._baselines[(name, side)].update(x)
 

@@ -24,10 +24,17 @@ def _window_quantiles(v: np.ndarray, start: int, window: int, quantile: float) -
         k = _rank(i + 1, quantile)
         out[i - start] = np.partition(v[: i + 1], k)[k]
         i += 1
-    if i < len(v):
+    if 0 < len(v) - i <= 4:  # a few new samples (streaming): selection beats a filter pass
+        k = _rank(window, quantile)
+        for j in range(i, len(v)):
+            out[j - start] = np.partition(v[j - window + 1 : j + 1], k)[k]
+    elif i < len(v):
         seg = v[i - window + 1 :]
         full = ndimage.rank_filter(
-            seg, rank=_rank(window, quantile), size=window, mode="nearest",
+            seg,
+            rank=_rank(window, quantile),
+            size=window,
+            mode="nearest",
             origin=(window - 1) // 2,  # shift scipy's centred window to end at each sample
         )
         out[i - start :] = full[window - 1 :]
@@ -54,8 +61,11 @@ class CausalQuantile:
         valid = np.flatnonzero(np.isfinite(x))
         combined = np.concatenate([self._history, x[valid]])
         q = _window_quantiles(combined, len(self._history), self.window, self.quantile)
-        idx = np.searchsorted(valid, np.arange(x.size), side="right") - 1
-        out = np.where(idx >= 0, q[np.maximum(idx, 0)] if q.size else np.nan, self._last)
+        if valid.size == x.size:  # nothing missing: each frame has its own value
+            out = q
+        else:
+            idx = np.searchsorted(valid, np.arange(x.size), side="right") - 1
+            out = np.where(idx >= 0, q[np.maximum(idx, 0)] if q.size else np.nan, self._last)
         if valid.size:
             self._last = q[-1]
             keep = self.window - 1

@@ -64,6 +64,7 @@ def _episode_event(
     start: int,
     stop: int,
     core: np.ndarray,
+    pull: np.ndarray,
     fps: float,
     params: DetectionParams,
 ) -> Event:
@@ -72,16 +73,19 @@ def _episode_event(
     o = np.nan_to_num(activity.closure[other][start:stop], nan=0.0)
     cuts = _split_at_dips(c, params)
     n = len(cuts) - 1
-    held = [np.count_nonzero(c[a:b] >= params.closure_off) / fps for a, b in zip(cuts, cuts[1:])]
+    pieces = zip(cuts[:-1], cuts[1:], strict=True)
+    held = [np.count_nonzero(c[a:b] >= params.closure_off) / fps for a, b in pieces]
     if max(held) >= params.tonic_min_s:
         kind = "tonic"
     elif n >= 2:
         kind = "clonic"
     else:
         kind = "twitch"
-    mouth_asym = mouth_pull(activity, side)[start:stop]
+    mouth_asym = pull[start:stop]
     brow_asym = activity.brow[side][start:stop] - activity.brow[other][start:stop]
-    mouth = bool(np.nanmax(mouth_asym) >= params.mouth_on) if np.isfinite(mouth_asym).any() else None
+    mouth = (
+        bool(np.nanmax(mouth_asym) >= params.mouth_on) if np.isfinite(mouth_asym).any() else None
+    )
     brow = bool(np.nanmax(brow_asym) >= params.brow_on) if np.isfinite(brow_asym).any() else None
     margin = float(np.median((c - o)[core[start:stop]])) if core[start:stop].any() else 0.0
     confidence = 0.3 + 0.5 * min(margin / 0.6, 1.0) + 0.1 * bool(mouth) + 0.1 * bool(brow)
@@ -116,9 +120,10 @@ def eye_episodes(
             [np.count_nonzero(core[a:b]) >= min_core for a, b in runs], dtype=bool
         ).reshape(-1)
         runs = runs[keep]
+        pull = mouth_pull(activity, side)
         for group in merge_close(runs, _frames(params.merge_gap_s, fps)):
             start, stop = runs[group[0]][0], runs[group[-1]][1]
-            events.append(_episode_event(activity, side, start, stop, core, fps, params))
+            events.append(_episode_event(activity, side, start, stop, core, pull, fps, params))
     return events
 
 
@@ -189,8 +194,9 @@ def blink_events(
         np.nan_to_num(activity.closure["right"], nan=0.0),
         np.nan_to_num(activity.closure["left"], nan=0.0),
     )
+    min_pair = _frames(2 * params.min_unilateral_s + 0.2, fps)  # shorter: one blink
     for a0, b0 in regions(bilateral):
-        cuts = _split_at_dips(both[a0:b0], params)
+        cuts = _split_at_dips(both[a0:b0], params) if b0 - a0 > min_pair else [0, b0 - a0]
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             a, b = a0 + a, a0 + b
             duration = float(t[b - 1] - t[a] + 1.0 / fps)
@@ -200,7 +206,7 @@ def blink_events(
                     duration=duration,
                     trial_type="blink" if duration <= params.blink_max_s else "bilateral_closure",
                     side="both",
-                    kind="n/a",
+                    kind=None,
                     regions="eye",
                     n_contractions=1,
                     peak_closure=float(np.clip(both[a:b].max(), 0.0, 1.0)),
@@ -219,7 +225,9 @@ def find_events(activity: Activity, fps: float, params: DetectionParams) -> list
         return []
     bilateral = bilateral_mask(activity, params)
     eye = eye_episodes(activity, bilateral, fps, params)
-    events = eye + mouth_episodes(activity, eye, fps, params) + blink_events(
-        activity, bilateral, fps, params
+    events = (
+        eye
+        + mouth_episodes(activity, eye, fps, params)
+        + blink_events(activity, bilateral, fps, params)
     )
     return sorted(events, key=lambda e: (e.onset, e.trial_type, e.side))

@@ -29,25 +29,35 @@ class StreamingDetector:
         offline detector would use for the same recording to get identical events).
     params : detection parameters.
     max_buffer_s : longest stretch of continuous activity kept before a forced cut.
+    step_s : the event stage runs at most this often (seconds of stream time); it adds at
+        most ``step_s`` to the reporting delay.
     """
 
     def __init__(
-        self, fps: float, params: DetectionParams | None = None, max_buffer_s: float = 300.0
+        self,
+        fps: float,
+        params: DetectionParams | None = None,
+        max_buffer_s: float = 300.0,
+        step_s: float = 0.1,
     ):
         self.fps = float(fps)
         self.params = params or DetectionParams()
         self._stage = ActivityStage(self.fps, self.params)
         self._buffer: Activity | None = None
         self._emitted: set[tuple] = set()
-        self._margin = int(np.ceil((self.params.merge_gap_s + self.params.blink_sync_s) * self.fps)) + 2
+        self._margin = (
+            int(np.ceil((self.params.merge_gap_s + self.params.blink_sync_s) * self.fps)) + 2
+        )
         self._horizon_s = self.params.merge_gap_s + self.params.blink_sync_s + 2.0 / self.fps
         self._max_buffer = int(max_buffer_s * self.fps)
+        self._step = max(int(round(step_s * self.fps)), 1)
+        self._pending = 0  # frames since the event stage last ran
         self.activity_frames = 0  # frames processed so far
 
     @property
     def latency_s(self) -> float:
         """How long after an event's end it is reported, at most (seconds of stream time)."""
-        return self._horizon_s
+        return self._horizon_s + self._step / self.fps
 
     def push(self, time: np.ndarray, columns: dict[str, np.ndarray]) -> list[Event]:
         """Add frames (times in s; columns as in :class:`~spasm_cv.signals.table.Signals`).
@@ -58,7 +68,13 @@ class StreamingDetector:
         columns = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in columns.items()}
         chunk = self._stage.update(time, columns)
         self.activity_frames += len(time)
-        self._buffer = chunk if self._buffer is None else Activity.concatenate([self._buffer, chunk])
+        self._buffer = (
+            chunk if self._buffer is None else Activity.concatenate([self._buffer, chunk])
+        )
+        self._pending += len(time)
+        if self._pending < self._step:
+            return []
+        self._pending = 0
         t_last = float(self._buffer.time[-1])
         new = self._collect(lambda e: e.end + self._horizon_s <= t_last)
         self._cut()

@@ -21,7 +21,7 @@ class Event:
     duration: float
     trial_type: str
     side: str
-    kind: str
+    kind: str | None  # None (n/a) for two-sided events
     regions: str
     n_contractions: int
     peak_closure: float

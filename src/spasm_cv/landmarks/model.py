@@ -29,8 +29,8 @@ def verified_model_path(path: str | Path | None = None) -> Path:
         digest = hashlib.sha256(model.read_bytes()).hexdigest()
         if digest != MODEL_SHA256:
             raise SpasmCvError(
-                f"face model {model} has SHA-256 {digest[:12]}..., expected {MODEL_SHA256[:12]}...: "
-                "the file is altered or not the official float16 v1 model"
+                f"face model {model} has SHA-256 {digest[:12]}..., expected "
+                f"{MODEL_SHA256[:12]}...: the file is altered or not the official float16 v1 model"
             )
         _verified[model] = digest
     return model

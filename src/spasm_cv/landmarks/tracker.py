@@ -7,14 +7,13 @@ when one landmarker was garbage-collected while another was detecting.
 from __future__ import annotations
 
 import os
-import sys
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from spasm_cv._native import native_stderr_silenced
 from spasm_cv.landmarks.model import verified_model_path
 
 N_LANDMARKS = 478
@@ -35,27 +34,6 @@ class FaceObservation:
     blendshapes: dict[str, float]
     matrix: np.ndarray  # (4, 4)
     n_faces: int
-
-
-@contextmanager
-def _native_stderr_silenced():
-    """Silence C++ logging on file descriptor 2 (MediaPipe prints setup chatter there).
-
-    Python-level errors still propagate as exceptions with their messages.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (e.g. some notebook kernels)
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class FaceTracker:
@@ -80,7 +58,7 @@ class FaceTracker:
 
     def __enter__(self) -> FaceTracker:
         os.environ.setdefault("GLOG_minloglevel", "2")
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             from mediapipe.tasks.python import BaseOptions, vision
 
             self._landmarker = vision.FaceLandmarker.create_from_options(
@@ -106,9 +84,10 @@ class FaceTracker:
         self.close()
 
     def close(self) -> None:
-        for task in (self._landmarker, self._detector):
-            if task is not None:
-                task.close()
+        with native_stderr_silenced():
+            for task in (self._landmarker, self._detector):
+                if task is not None:
+                    task.close()
         self._landmarker = self._detector = None
 
     def detect(self, rgb: np.ndarray, time_s: float) -> FaceObservation | None:
@@ -123,7 +102,7 @@ class FaceTracker:
         if self._warm:
             result = self._landmarker.detect_for_video(image, ms)
         else:  # the first call sets up the graph and logs about it
-            with _native_stderr_silenced():
+            with native_stderr_silenced():
                 result = self._landmarker.detect_for_video(image, ms)
             self._warm = True
         if not result.face_landmarks:
@@ -131,9 +110,7 @@ class FaceTracker:
         if time_s - self._last_count_s >= self.count_faces_every_s:
             self._n_faces = max(len(self._detector.detect(image).detections), 1)
             self._last_count_s = time_s
-        landmarks = np.array(
-            [(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32
-        )
+        landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
         return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces)

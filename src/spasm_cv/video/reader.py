@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from spasm_cv._native import native_stderr_silenced
 from spasm_cv.errors import SpasmCvError
 
 
@@ -51,7 +52,8 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
         raise SpasmCvError(f"expected a video file, got a folder: {p}")
     if p.stat().st_size == 0:
         raise SpasmCvError(f"video file is empty: {p}")
-    cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
+    with native_stderr_silenced():  # FFmpeg logs its own complaint; ours follows
+        cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
         raise SpasmCvError(f"cannot decode video (not a video, or corrupt): {p}")

@@ -1,0 +1,28 @@
+"""Keeping native libraries' log chatter off the user's terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+
+
+@contextmanager
+def native_stderr_silenced():
+    """Silence C/C++ logging on file descriptor 2 (MediaPipe, FFmpeg print there).
+
+    Python-level errors still propagate as exceptions with their messages.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. some notebook kernels)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -1,0 +1,150 @@
+"""Detection core on simulated signals with exact truth (no video, fast)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spasm_cv.events.detect import detect
+from spasm_cv.events.simulate import SimEpisode, simulate_signals
+from spasm_cv.events.stream import StreamingDetector
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MIN_AMPLITUDE = 0.45  # stated: every one-sided episode at least this closed is found
+
+
+@st.composite
+def episodes(draw, n_slots=6, slot_s=8.0):
+    eps = []
+    for i in range(draw(st.integers(0, n_slots))):
+        kind = draw(st.sampled_from(["twitch", "clonic", "tonic"]))
+        hold = draw(st.floats(1.0, 3.0)) if kind == "tonic" else draw(st.floats(0.03, 0.15))
+        eps.append(
+            SimEpisode(
+                onset=2.0 + i * slot_s + draw(st.floats(0, 2)),
+                side=draw(st.sampled_from(["left", "right"])),
+                kind=kind,
+                amplitude=draw(st.floats(MIN_AMPLITUDE, 1.0)),
+                n_contractions=draw(st.integers(3, 6)) if kind == "clonic" else 1,
+                hold_s=hold,
+                # the lid reopens between clonic contractions (rise 0.06 s + fall 0.10 s)
+                period_s=draw(st.floats(min(hold + 0.18, 0.6), 0.6)),
+                mouth=draw(st.booleans()),
+            )
+        )
+    return tuple(eps)
+
+
+conditions = st.fixed_dictionaries(
+    {
+        "blinks_per_min": st.floats(0, 30),
+        "noise": st.floats(0, 0.03),
+        "drift": st.floats(0, 0.1),
+        "head_turns": st.integers(0, 3),
+        "rest_asymmetry": st.floats(0, 0.2),
+        "fps": st.sampled_from([25.0, 30.0, 60.0]),
+        "seed": st.integers(0, 2**16),
+    }
+)
+
+
+def spasms(events):
+    return [e for e in events if e.trial_type == "spasm" and e.involves_eye]
+
+
+@SETTINGS
+@given(conditions)
+def test_no_episode_from_noise_blinks_drift_and_head_turns(cond):
+    signals, _ = simulate_signals(duration_s=50.0, **cond)
+    assert spasms(detect(signals).events) == []
+
+
+@SETTINGS
+@given(episodes(), conditions)
+def test_every_episode_found_once_on_its_side(eps, cond):
+    signals, _ = simulate_signals(duration_s=52.0, episodes=eps, **cond)
+    found = spasms(detect(signals).events)
+    assert len(found) == len(eps)
+    for ep, ev in zip(eps, sorted(found, key=lambda e: e.onset), strict=True):
+        assert ev.side == ep.side
+        assert ev.onset < ep.onset + ep.duration and ep.onset < ev.end
+        expected_kind = "twitch" if ep.kind == "clonic" and ev.n_contractions == 1 else ep.kind
+        assert ev.kind in (ep.kind, expected_kind)
+
+
+@SETTINGS
+@given(episodes(), conditions)
+def test_mirroring_flips_sides_and_nothing_else(eps, cond):
+    signals, _ = simulate_signals(duration_s=52.0, episodes=eps, **cond)
+    flip = {"left": "right", "right": "left", "both": "both"}
+    expected = [dataclasses.replace(e, side=flip[e.side]) for e in detect(signals).events]
+    got = detect(signals.mirrored()).events
+    key = lambda e: (e.onset, e.trial_type, e.side)  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+
+
+def _stream(signals, chunk):
+    sd = StreamingDetector(signals.meta["fps"])
+    out = []
+    for i in range(0, len(signals), chunk):
+        part = signals.slice(i, i + chunk)
+        out += sd.push(part.time, part.columns)
+    return out + sd.flush()
+
+
+@settings(max_examples=8, deadline=None)
+@given(episodes(n_slots=12, slot_s=9.0), conditions, st.sampled_from([1, 5, 64]))
+def test_streaming_equals_offline(eps, cond, chunk):
+    signals, _ = simulate_signals(duration_s=110.0, episodes=eps, **cond)
+    key = lambda e: (e.onset, e.trial_type, e.side)  # noqa: E731
+    assert sorted(_stream(signals, chunk), key=key) == detect(signals).events
+
+
+def test_streaming_latency_is_bounded():
+    eps = tuple(SimEpisode(5.0 + 10 * i, "right", "twitch", 0.8) for i in range(10))
+    signals, _ = simulate_signals(duration_s=110.0, episodes=eps, seed=4)
+    sd = StreamingDetector(30.0)
+    delays = []
+    for i in range(len(signals)):
+        part = signals.slice(i, i + 1)
+        for e in spasms(sd.push(part.time, part.columns)):
+            delays.append(part.time[0] - e.end)
+    assert len(delays) == 10 and max(delays) <= 1.0
+
+
+def test_blink_during_tonic_spasm_is_reported_apart():
+    signals, _ = simulate_signals(
+        duration_s=20.0,
+        episodes=(SimEpisode(5.0, "left", "tonic", 0.7, hold_s=2.5),),
+        blinks_per_min=0,
+        seed=2,
+    )
+    # a blink of the other (right) eye in the middle of the left tonic closure
+    t = signals.time
+    blink = np.exp(-0.5 * ((t - 6.5) / 0.05) ** 2)
+    signals.columns["eye_aperture_right"] = signals.columns["eye_aperture_right"] * (
+        1 - 0.9 * blink
+    )
+    events = detect(signals).events
+    assert [(e.side, e.kind) for e in spasms(events)] == [("left", "tonic")]
+    assert any(e.trial_type == "blink" and 6.2 < e.onset < 6.6 for e in events)
+
+
+def test_clonic_train_is_one_episode_counting_contractions():
+    ep = SimEpisode(4.0, "right", "clonic", 0.7, n_contractions=5, period_s=0.3, mouth=True)
+    signals, _ = simulate_signals(duration_s=15.0, episodes=(ep,), blinks_per_min=0, seed=9)
+    (ev,) = spasms(detect(signals).events)
+    assert ev.kind == "clonic" and ev.n_contractions == 5
+    assert ev.regions == "eye+mouth" and ev.mouth_cocontraction
+
+
+def test_partial_one_sided_closure_with_narrow_resting_eye():
+    # Osaki 2019: one-sided movements are smaller than blinks; Gameiro 2024: narrower rest.
+    eps = (SimEpisode(6.0, "right", "twitch", 0.4, hold_s=0.1),)
+    signals, _ = simulate_signals(
+        duration_s=15.0, episodes=eps, rest_asymmetry=0.2, blinks_per_min=0, seed=5
+    )
+    assert [e.side for e in spasms(detect(signals).events)] == ["right"]

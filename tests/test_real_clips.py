@@ -1,0 +1,153 @@
+"""End to end on real faces (../shared/videos): MediaPipe on real frames, real result files.
+
+Frames and sides come from MANIFEST.tsv (sides are the subject's anatomical sides).
+``c2_wink_man_selfie_ongo`` is a mirrored selfie: its mirror-selfie half shows reversed
+lettering on the T-shirt, and the front-camera half shows the same hair asymmetry on the
+same image side, so the front-camera part is mirrored as well. Analysed with ``--mirrored``
+its wink is the patient's RIGHT eye; unmirrored, the image says left.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def eye_spasms(analysis):
+    return [e for e in analysis.detection.events if e.trial_type == "spasm" and e.involves_eye]
+
+
+def all_spasms(analysis):
+    return [e for e in analysis.detection.events if e.trial_type == "spasm"]
+
+
+def overlaps(event, start_s, end_s):
+    return event.onset < end_s and start_s < event.end
+
+
+def test_frontal_wink_is_one_right_episode(analyzed):
+    a = analyzed("c2_wink_man_frontal_cv.mp4")  # 25 fps; wink of the right eye f18-22
+    (e,) = eye_spasms(a)
+    assert e.side == "right" and overlaps(e, 18 / 25, 23 / 25)
+    assert e.peak_closure > 0.6
+
+
+@pytest.mark.parametrize("mirrored, side", [(True, "right"), (False, "left")])
+def test_selfie_wink_side_follows_mirroring(analyzed, mirrored, side):
+    a = analyzed("c2_wink_man_selfie_ongo.mp4", mirrored)  # 30 fps; wink f106-112
+    (e,) = eye_spasms(a)
+    assert e.side == side and overlaps(e, 106 / 30, 113 / 30)
+    assert a.summary["input"]["mirrored"] is mirrored
+
+
+def test_two_winks_with_grimace_on_their_sides(analyzed):
+    a = analyzed("c2_winks_frowns_woman_lp_d3.mp4")  # 30 fps; left f9-20, right f35-47
+    left, right = sorted(eye_spasms(a), key=lambda e: e.onset)
+    assert left.side == "left" and overlaps(left, 9 / 30, 21 / 30)
+    assert right.side == "right" and overlaps(right, 35 / 30, 48 / 30)
+    # the grimace pulls the same-side mouth corner: synkinesis-like
+    assert left.regions == right.regions == "eye+mouth"
+    # the bilateral frowns and squints are not one-sided episodes
+    assert any(e.trial_type in ("blink", "bilateral_closure") for e in a.detection.events)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "c3_grid_man_bbaf2n.mp4",
+        "c3_grid_woman_brbk7n.mp4",
+        "c3_grid_man_glasses_lbax4n.mp4",
+        "c3_grid_oldwoman_lwbsza.mp4",
+        "c3_grid_man_darkskin_swiz3n.mp4",
+        "c3_talking_child_lp_d11.mp4",
+        "c3_talking_woman_expressive_lp_d10.mp4",
+        "c3_expressions_woman_noblink_lp_d20.mp4",
+    ],
+)
+def test_talking_and_expressions_give_no_spasm(analyzed, name):
+    a = analyzed(name)
+    assert all_spasms(a) == []
+    assert a.summary["episodes"]["total"]["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "name, n_blinks",
+    [
+        ("c3_grid_man_bbaf2n.mp4", 2),
+        ("c3_grid_woman_brbk7n.mp4", 1),
+        ("c3_grid_man_glasses_lbax4n.mp4", 1),
+        ("c3_grid_man_darkskin_swiz3n.mp4", 0),
+    ],
+)
+def test_natural_blinks_are_blinks(analyzed, name, n_blinks):
+    a = analyzed(name)
+    blinks = [e for e in a.detection.events if e.trial_type == "blink"]
+    assert len(blinks) == n_blinks
+    assert all(e.side == "both" for e in blinks)
+    assert a.summary["blinks"]["count"] == n_blinks
+
+
+def test_result_folder_follows_the_contract(analyzed):
+    import csv
+    import gzip
+    import json
+
+    from spasm_cv.results.files import EVENT_COLUMNS, read_events
+
+    a = analyzed("c2_winks_frowns_woman_lp_d3.mp4")
+    out = a.out_dir
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.json",
+        "events.tsv",
+        "signals.csv.gz",
+        "summary.json",
+    ]
+    assert not list(out.parent.glob(".*tmp*"))  # no temporary folder left behind
+    header = (out / "events.tsv").read_text().splitlines()[0].split("\t")
+    assert header[:2] == ["onset", "duration"] and header == list(EVENT_COLUMNS)
+    sidecar = json.loads((out / "events.json").read_text())
+    assert set(sidecar) == set(header)
+    back = read_events(out)  # round trip, to the 0.1 ms the file keeps
+    assert len(back) == len(a.detection.events)
+    for got, want in zip(back, a.detection.events, strict=True):
+        for field, value in want.to_dict().items():
+            assert getattr(got, field) == (
+                pytest.approx(value, abs=1e-4) if isinstance(value, float) else value
+            )
+    with gzip.open(out / "signals.csv.gz", "rt") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 354
+    assert {
+        "time",
+        "quality",
+        "eye_aperture_right",
+        "closure_left",
+        "yaw",
+        "mouth_y_left",
+        "brow_y_right",
+        "bs_eyeBlink_left",
+    } <= set(rows[0])
+    s = json.loads((out / "summary.json").read_text())
+    assert s["schema_version"] == "1.0" and s["complete"] is True
+    total = s["episodes"]["total"]
+    assert total["count"] == 2
+    assert total["per_hour"] == pytest.approx(2 * 3600 / s["observed_s"])
+    assert total["ci95"][0] < total["per_hour"] < total["ci95"][1]
+    assert set(s["episodes"]["by_side"]) == {"left", "right"}
+    assert set(s["episodes"]["by_kind"]) == {"twitch", "clonic", "tonic"}
+    assert s["fps"] == pytest.approx(30.0) and s["duration_s"] == pytest.approx(11.8, abs=0.05)
+
+
+def test_blendshapes_alone_would_not_separate_the_frontal_wink(analyzed):
+    """Why detection rests on per-eye geometry: the blendshape scores stay coupled."""
+    import numpy as np
+
+    a = analyzed("c2_wink_man_frontal_cv.mp4")
+    frames = slice(18, 23)
+    bs_r = a.signals["bs_eyeBlink_right"][frames].max()
+    bs_l = a.signals["bs_eyeBlink_left"][frames].max()
+    ap_r = np.nanmin(a.signals["eye_aperture_right"][frames])
+    ap_l = np.nanmax(a.signals["eye_aperture_left"][frames])
+    assert abs(bs_r - bs_l) < 0.15  # coupled
+    assert ap_r < 0.5 * ap_l  # geometry separates them
