@@ -86,6 +86,16 @@ class Signals:
         )
 
 
+def signals_row(observation, width: int, height: int) -> np.ndarray:
+    """One frame's values of ``SIGNAL_COLUMNS`` from a FaceObservation (NaN if None)."""
+    if observation is None:
+        return np.full(len(SIGNAL_COLUMNS), np.nan)
+    values = side_measures(observation.landmarks, width, height)
+    values.update(zip(POSE_COLUMNS, head_pose(observation.matrix), strict=True))
+    values.update(blendshape_sides(observation.blendshapes))
+    return np.array([float(values[c]) for c in SIGNAL_COLUMNS])
+
+
 class SignalsBuilder:
     """Collects one row per frame, keeping only the signals (not the 478-point mesh)."""
 
@@ -96,7 +106,6 @@ class SignalsBuilder:
         self._face: list[bool] = []
         self._n_faces: list[int] = []
         self._rows: list[np.ndarray] = []
-        self._nan_row = np.full(len(SIGNAL_COLUMNS), np.nan)
 
     def __len__(self) -> int:
         return len(self._time)
@@ -104,17 +113,9 @@ class SignalsBuilder:
     def add(self, time_s: float, observation) -> None:
         """Add a frame; ``observation`` is a FaceObservation or None (no face)."""
         self._time.append(time_s)
-        if observation is None:
-            self._face.append(False)
-            self._n_faces.append(0)
-            self._rows.append(self._nan_row)
-            return
-        values = side_measures(observation.landmarks, self.width, self.height)
-        values.update(zip(POSE_COLUMNS, head_pose(observation.matrix), strict=True))
-        values.update(blendshape_sides(observation.blendshapes))
-        self._face.append(True)
-        self._n_faces.append(observation.n_faces)
-        self._rows.append(np.array([float(values[c]) for c in SIGNAL_COLUMNS]))
+        self._face.append(observation is not None)
+        self._n_faces.append(0 if observation is None else observation.n_faces)
+        self._rows.append(signals_row(observation, self.width, self.height))
 
     def build(self) -> Signals:
         rows = np.array(self._rows).reshape(len(self._rows), len(SIGNAL_COLUMNS))
