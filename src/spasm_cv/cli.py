@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from spasm_cv import __version__
@@ -82,9 +83,24 @@ def _add_analyze(sub) -> None:
         action="store_true",
         help="the video is mirrored (phone selfie): swap image sides back",
     )
+    p.add_argument(
+        "--recorded-at",
+        metavar="ISO",
+        type=_iso_datetime,
+        help="when the recording started, e.g. 2026-11-27T09:30 (default: from the file's "
+        "modification time)",
+    )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_run_analyze)
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
+    return value if value.tzinfo else value.astimezone()  # naive: local time
 
 
 def _run_analyze(args) -> int:
@@ -98,6 +114,7 @@ def _run_analyze(args) -> int:
         args.out,
         mirrored=args.mirrored,
         model_path=args.model,
+        recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     if not args.quiet:

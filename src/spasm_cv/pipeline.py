@@ -9,6 +9,7 @@ import threading
 import time as _time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from spasm_cv import __version__
@@ -137,7 +138,11 @@ def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> d
 
 
 def build_summary(
-    signals: Signals, detection: Detection, input_info: dict, elapsed_s: float | None = None
+    signals: Signals,
+    detection: Detection,
+    input_info: dict,
+    elapsed_s: float | None = None,
+    recorded_at: datetime | None = None,
 ) -> dict:
     """summary.json: provenance, quality and the event numbers of :func:`summarize`."""
     n = len(signals)
@@ -161,6 +166,10 @@ def build_summary(
         },
         "params": detection.params.to_dict(),
     }
+    if recorded_at is None and input_info.get("mtime"):
+        # best guess for a file: it was last written when the recording ended
+        recorded_at = datetime.fromtimestamp(input_info["mtime"] - duration, timezone.utc)
+    summary["recorded_at"] = recorded_at.isoformat() if recorded_at else None
     summary.update(summarize(detection.events, detection.activity, detection.fps))
     summary["observed_fraction"] = summary["observed_s"] / duration if duration > 0 else 0.0
     if elapsed_s is not None:
@@ -184,6 +193,7 @@ def analyze_video(
     model_path: str | os.PathLike | None = None,
     progress: bool = False,
     write: bool = True,
+    recorded_at: datetime | None = None,
 ) -> Analysis:
     """Analyse a recorded video end to end and (by default) write its result folder.
 
@@ -193,6 +203,8 @@ def analyze_video(
     out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
         what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``.
     mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
+    recorded_at : wall-clock start of the recording (default: guessed from the file's
+        modification time); reports use it to place recordings in time.
     """
     start = _time.perf_counter()
     info = probe(video)
@@ -205,7 +217,11 @@ def analyze_video(
         raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
     detection = detect(signals, params)
     summary = build_summary(
-        signals, detection, input_record(video, info, mirrored), _time.perf_counter() - start
+        signals,
+        detection,
+        input_record(video, info, mirrored),
+        _time.perf_counter() - start,
+        recorded_at,
     )
     target = None
     if write:
