@@ -6,6 +6,7 @@ when one landmarker was garbage-collected while another was detecting.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 from dataclasses import dataclass
@@ -108,7 +109,9 @@ class FaceTracker:
         if not result.face_landmarks:
             return None
         if time_s - self._last_count_s >= self.count_faces_every_s:
-            self._n_faces = max(len(self._detector.detect(image).detections), 1)
+            first = not np.isfinite(self._last_count_s)
+            with native_stderr_silenced() if first else contextlib.nullcontext():
+                self._n_faces = max(len(self._detector.detect(image).detections), 1)
             self._last_count_s = time_s
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
