@@ -20,7 +20,7 @@ class DetectionParams:
     closure_on: float = 0.30  # a contraction needs at least this closure
     closure_off: float = 0.18  # ... and lasts while closure stays above this
     # One-sidedness: the other eye stays open while this one closes.
-    min_asymmetry: float = 0.25  # this eye's closure exceeds the other's by at least this ...
+    min_asymmetry: float = 0.20  # this eye's closure exceeds the other's by at least this ...
     other_open_ratio: float = 0.55  # ... and the other's stays below this fraction of it
     blink_sync_s: float = 0.10  # one-sided frames this close to a two-sided one are a blink edge
     min_unilateral_s: float = 0.06  # shortest one-sided closure that makes a contraction
@@ -30,7 +30,7 @@ class DetectionParams:
     contraction_prominence: float = 0.15  # closure dip that separates two contractions
     blink_max_s: float = 0.6  # longer two-sided closures are squints / eyes closed, not blinks
     # Mouth corner (up + outwards) and brow (up) relative to their own rolling medians, IOD.
-    mouth_on: float = 0.035  # same-side corner pulled this much more than the other
+    mouth_on: float = 0.05  # same-side corner pulled this much more than the other
     mouth_only_on: float = 0.12  # mouth-only episode: one-sided pull at least this ...
     mouth_only_ratio: float = 0.4  # ... with the other corner pulled less than this fraction ...
     mouth_only_min_s: float = 0.3  # ... held this long, with no eye closure

@@ -184,6 +184,20 @@ def read_signals_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return out
 
 
+def read_signals(path: str | os.PathLike) -> Signals:
+    """The per-frame ``Signals`` of a result folder, to re-run detection without MediaPipe."""
+    table = read_signals_table(path)
+    summary_path = Path(path) / SUMMARY_FILE if Path(path).is_dir() else None
+    fps = read_summary(summary_path)["fps"] if summary_path and summary_path.exists() else None
+    return Signals(
+        time=table["time"],
+        face=table["quality"] != "no_face",
+        n_faces=np.nan_to_num(table["n_faces"]).astype(np.int16),
+        columns={c: table[c] for c in SIGNAL_COLUMNS},
+        meta={"fps": fps},
+    )
+
+
 def read_summary(path: str | os.PathLike) -> dict:
     p = Path(path)
     if p.is_dir():

@@ -1,0 +1,106 @@
+"""The detector's full evaluation: the phantom set and the real clips of ../shared/videos.
+
+    python benchmarks/make_phantom_set.py            # once: builds /tmp/spasm_phantom_set
+    python benchmarks/evaluate_detector.py [--set DIR] [--work DIR] [--force]
+
+MediaPipe runs once per video (signals are cached in WORK/signals/<name>/, reused while the
+video is unchanged); detection is re-run from those signals with the current
+``DetectionParams`` every time, so the printed figures are those of the code as it is.
+Prints precision, recall, F1 (with side), side accuracy, clear/subtle recall, false
+episodes per hour and rate error on the phantom set (injected videos and their uninjected
+loops), then the real winks and real negatives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from spasm_cv.evaluation import EvaluationParams, evaluate_folders
+from spasm_cv.evaluation.cli import format_table
+from spasm_cv.events.detect import detect
+from spasm_cv.pipeline import analyze_video, build_summary
+from spasm_cv.results.files import read_signals, read_summary, write_result
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "videos"
+
+# Real one-sided events from ../shared/videos/MANIFEST.tsv: (start frame, end frame, side).
+REAL_WINKS = {
+    "c2_wink_man_frontal_cv.mp4": dict(fps=25, mirrored=False, events=[(18, 22, "right")]),
+    "c2_wink_man_selfie_ongo.mp4": dict(fps=30, mirrored=True, events=[(106, 112, "right")]),
+    "c2_winks_frowns_woman_lp_d3.mp4": dict(
+        fps=30, mirrored=False, events=[(9, 20, "left"), (35, 47, "right")]
+    ),
+    "c2_halfwink_man_glasses_1080p.mp4": dict(fps=30, mirrored=False, events=[(36, 50, "right")]),
+}
+
+
+def cached_signals(video: Path, work: Path, mirrored: bool = False, force: bool = False):
+    """Signals of a video, from WORK's cache when the video is unchanged."""
+    out = work / "signals" / video.stem
+    st = video.stat()
+    if not force and (out / "summary.json").exists():
+        inp = read_summary(out)["input"]
+        if inp["size_bytes"] == st.st_size and inp["mtime"] == st.st_mtime:
+            return read_signals(out), inp
+    result = analyze_video(video, out, mirrored=mirrored)
+    return read_signals(out), result.summary["input"]
+
+
+def redetect(video: Path, work: Path, results: Path, mirrored=False, force=False) -> Path:
+    signals, inp = cached_signals(video, work, mirrored, force)
+    detection = detect(signals)
+    summary = build_summary(signals, detection, inp)
+    return write_result(results / video.stem, signals, detection.activity, detection.events,
+                        summary)
+
+
+def write_truth(path: Path, rows: list[tuple[float, float, str]], duration_s: float) -> None:
+    lines = ["onset\tduration\tside\tkind\tclear"]
+    lines += [f"{o:.3f}\t{d:.3f}\t{s}\tn/a\tyes" for o, d, s in rows]
+    path.write_text("\n".join(lines) + "\n")
+    path.with_suffix(".json").write_text(json.dumps({"duration_s": duration_s}))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/spasm_eval"))
+    ap.add_argument("--force", action="store_true", help="re-run MediaPipe on every video")
+    args = ap.parse_args()
+    params = EvaluationParams()
+
+    if not SHARED.is_dir():
+        print(f"skipped: {SHARED} is absent")
+        return 0
+    if any(args.set.glob("*.truth.tsv")):
+        results = args.work / "phantom_results"
+        videos = sorted(args.set.glob("*.mp4"))
+        for i, v in enumerate(videos, 1):
+            print(f"[{i}/{len(videos)}] {v.name}", file=sys.stderr)
+            redetect(v, args.work, results, force=args.force)
+        report = evaluate_folders(args.set, results, params)
+        print(f"== Phantom set {args.set} ({len(videos)} videos)")
+        print(format_table(report))
+    else:
+        print(f"== Phantom set: none at {args.set} (run benchmarks/make_phantom_set.py)")
+
+    truth_dir, results = args.work / "real_truth", args.work / "real_results"
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    for name in sorted(p.name for p in SHARED.glob("*.mp4")):
+        spec = REAL_WINKS.get(name, dict(fps=None, mirrored=False, events=[]))
+        out = redetect(SHARED / name, args.work, results, spec["mirrored"])
+        fps = spec["fps"] or read_summary(out)["fps"]
+        rows = [(a / fps, (b - a + 1) / fps, side) for a, b, side in spec["events"]]
+        write_truth(truth_dir / f"{Path(name).stem}.truth.tsv", rows,
+                    read_summary(out)["duration_s"])
+    print("\n== Real clips in ../shared/videos (c2: one-sided events, c3: negatives)")
+    print(format_table(evaluate_folders(truth_dir, results, params)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
