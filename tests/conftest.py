@@ -20,6 +20,19 @@ def shared_video(name: str) -> Path:
     return path
 
 
+def package_env() -> dict[str, str]:
+    """Environment for a ``python -m spasm_cv`` subprocess that imports the package under
+    test (installed, or from src/ when the tests run with PYTHONPATH=src)."""
+    import os
+
+    import spasm_cv
+
+    env = dict(os.environ)
+    here = str(Path(spasm_cv.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    return env
+
+
 _cache: dict[tuple[str, bool], object] = {}
 
 

@@ -1,0 +1,236 @@
+"""ELAN annotation files (``.eaf``, EAF 3.0) with one tier per side and event type.
+
+Tiers: ``spasm_right``, ``spasm_left``, ``blink``, ``bilateral_closure`` (always present, so an
+annotator can add what the detector missed) and, when per-frame signals are given,
+``not_measurable`` (stretches without a face or with the head turned too far). The video is
+linked (absolute ``MEDIA_URL`` and ``RELATIVE_MEDIA_URL``), so each detection can be reviewed on
+the video. Times are whole milliseconds.
+
+An annotation's value reads e.g. ``tonic eye+mouth | n_contractions=1 peak_closure=0.81
+closure_duration=1.2 brow_raised=yes mouth_cocontraction=yes confidence=0.84``: the kind and
+regions first for the annotator, then every field of events.tsv, so :func:`read_eaf` recovers
+the events.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.table import Event
+from spasm_cv.results.files import _fmt, _parse
+
+TIERS = {
+    "spasm_right": ("spasm", "right"),
+    "spasm_left": ("spasm", "left"),
+    "blink": ("blink", "both"),
+    "bilateral_closure": ("bilateral_closure", "both"),
+}
+QUALITY_TIER = "not_measurable"
+LINGUISTIC_TYPE = "spasm-cv-event"
+_DETAIL = (
+    "n_contractions",
+    "peak_closure",
+    "closure_duration",
+    "brow_raised",
+    "mouth_cocontraction",
+    "confidence",
+)
+# EAF 3.0 constraint stereotypes (ELAN writes these four in every file).
+_CONSTRAINTS = {
+    "Time_Subdivision": "Time subdivision of parent annotation's time interval, no time gaps "
+    "allowed within this interval",
+    "Symbolic_Subdivision": "Symbolic subdivision of a parent annotation. Annotations refering "
+    "to the same parent are ordered",
+    "Symbolic_Association": "1-1 association with a parent annotation",
+    "Included_In": "Time alignable annotations within the parent annotation's time interval, "
+    "gaps are allowed",
+}
+
+
+def ms(seconds: float) -> int:
+    """Seconds to whole milliseconds (ELAN's time unit)."""
+    return int(round(seconds * 1000.0))
+
+
+def tier_of(e: Event) -> str:
+    return f"spasm_{e.side}" if e.trial_type == "spasm" else e.trial_type
+
+
+def annotation_value(e: Event) -> str:
+    """Label of an event: kind and regions for the eye, then all fields as key=value."""
+    head = e.trial_type if e.trial_type != "spasm" else f"{e.kind or 'episode'} {e.regions}"
+    if e.trial_type != "spasm":
+        head += f" {e.regions}"
+    return head + " | " + " ".join(f"{k}={_fmt(getattr(e, k))}" for k in _DETAIL)
+
+
+def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
+    """Inverse of :func:`annotation_value` for an annotation on one of :data:`TIERS`."""
+    trial_type, side = TIERS[tier]
+    head, _, detail = value.partition(" | ")
+    words = head.split()
+    fields = dict(item.split("=", 1) for item in detail.split())
+    if trial_type == "spasm":
+        kind, regions = (words + [None, None])[:2]
+        kind = None if kind == "episode" else kind
+    else:
+        kind, regions = None, words[-1]
+    if regions is None or any(k not in fields for k in _DETAIL):
+        raise SpasmCvError(f"annotation {value!r} on tier {tier} is not a spasm-cv event")
+    return Event(
+        onset=start_ms / 1000.0,
+        duration=(end_ms - start_ms) / 1000.0,
+        trial_type=trial_type,
+        side=side,
+        kind=kind,
+        regions=regions,
+        **{k: _parse(k, fields[k]) for k in _DETAIL},
+    )
+
+
+def quality_spans(signals: dict[str, np.ndarray]) -> list[tuple[float, float, str]]:
+    """Stretches (start s, end s, flag) where the frame quality is not ``ok``."""
+    t = np.asarray(signals["time"], float)
+    q = np.asarray(signals["quality"]).astype(str)
+    if len(t) == 0:
+        return []
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    spans, i = [], 0
+    while i < len(q):
+        j = i
+        while j + 1 < len(q) and q[j + 1] == q[i]:
+            j += 1
+        if q[i] != "ok":
+            spans.append((float(t[i]), float(t[j] + step), str(q[i])))
+        i = j + 1
+    return spans
+
+
+def write_eaf(
+    events: Sequence[Event],
+    path: str | os.PathLike,
+    media: str | os.PathLike | None = None,
+    quality: Sequence[tuple[float, float, str]] = (),
+    author: str = "spasm-cv",
+    date: datetime | None = None,
+) -> Path:
+    """Write an EAF 3.0 file with one tier per side and event type; returns its path.
+
+    Parameters
+    ----------
+    events : events to annotate (times in s from the start of the video).
+    path : the ``.eaf`` file to write.
+    media : the video, linked by absolute URL and by a path relative to the ``.eaf``.
+    quality : ``(start s, end s, flag)`` stretches for the ``not_measurable`` tier.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    date = date or datetime.now(timezone.utc)
+    root = ET.Element(
+        "ANNOTATION_DOCUMENT",
+        {
+            "AUTHOR": author,
+            "DATE": date.isoformat(timespec="seconds"),
+            "FORMAT": "3.0",
+            "VERSION": "3.0",
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd",
+        },
+    )
+    header = ET.SubElement(root, "HEADER", {"MEDIA_FILE": "", "TIME_UNITS": "milliseconds"})
+    if media is not None:
+        ET.SubElement(header, "MEDIA_DESCRIPTOR", _media_attributes(Path(media), out))
+    time_order = ET.SubElement(root, "TIME_ORDER")
+    tiers: dict[str, list[tuple[int, int, str]]] = {name: [] for name in TIERS}
+    for e in sorted(events, key=lambda e: (e.onset, e.duration)):
+        start, end = ms(e.onset), ms(e.end)
+        tiers[tier_of(e)].append((start, max(end, start + 1), annotation_value(e)))
+    if quality:
+        tiers[QUALITY_TIER] = [(ms(a), max(ms(b), ms(a) + 1), flag) for a, b, flag in quality]
+    slot = ann = 0
+    for name, spans in tiers.items():
+        tier = ET.Element("TIER", {"TIER_ID": name, "LINGUISTIC_TYPE_REF": LINGUISTIC_TYPE})
+        for start, end, value in spans:
+            refs = []
+            for t in (start, end):
+                slot += 1
+                ET.SubElement(
+                    time_order, "TIME_SLOT", {"TIME_SLOT_ID": f"ts{slot}", "TIME_VALUE": str(t)}
+                )
+                refs.append(f"ts{slot}")
+            ann += 1
+            a = ET.SubElement(
+                ET.SubElement(tier, "ANNOTATION"),
+                "ALIGNABLE_ANNOTATION",
+                {"ANNOTATION_ID": f"a{ann}", "TIME_SLOT_REF1": refs[0], "TIME_SLOT_REF2": refs[1]},
+            )
+            ET.SubElement(a, "ANNOTATION_VALUE").text = value
+        root.append(tier)
+    ET.SubElement(header, "PROPERTY", {"NAME": "lastUsedAnnotationId"}).text = str(ann)
+    ET.SubElement(
+        root,
+        "LINGUISTIC_TYPE",
+        {
+            "LINGUISTIC_TYPE_ID": LINGUISTIC_TYPE,
+            "TIME_ALIGNABLE": "true",
+            "GRAPHIC_REFERENCES": "false",
+        },
+    )
+    ET.SubElement(root, "LOCALE", {"LANGUAGE_CODE": "en", "COUNTRY_CODE": "US"})
+    for stereotype, description in _CONSTRAINTS.items():
+        ET.SubElement(root, "CONSTRAINT", {"STEREOTYPE": stereotype, "DESCRIPTION": description})
+    ET.indent(root, space="    ")
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
+    tmp.replace(out)
+    return out
+
+
+def _media_attributes(media: Path, eaf: Path) -> dict[str, str]:
+    absolute = media.resolve()
+    relative = os.path.relpath(absolute, eaf.resolve().parent).replace(os.sep, "/")
+    if not relative.startswith("../"):
+        relative = "./" + relative
+    mime = mimetypes.guess_type(absolute.name)[0] or "video/*"
+    return {"MEDIA_URL": absolute.as_uri(), "MIME_TYPE": mime, "RELATIVE_MEDIA_URL": relative}
+
+
+def read_eaf(path: str | os.PathLike) -> tuple[list[Event], dict]:
+    """Events from the spasm-cv tiers of an ``.eaf`` and its header's media descriptor.
+
+    Annotations on other tiers (e.g. an annotator's own) are ignored. SpasmCvError if the
+    file is not EAF XML.
+    """
+    p = Path(path)
+    try:
+        root = ET.parse(p).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise SpasmCvError(f"cannot read ELAN file {p}: {exc}") from None
+    if root.tag != "ANNOTATION_DOCUMENT":
+        raise SpasmCvError(f"{p} is not an ELAN annotation document")
+    slots = {
+        s.get("TIME_SLOT_ID"): int(s.get("TIME_VALUE"))
+        for s in root.iter("TIME_SLOT")
+        if s.get("TIME_VALUE") is not None
+    }
+    events = []
+    for tier in root.iter("TIER"):
+        name = tier.get("TIER_ID")
+        if name not in TIERS:
+            continue
+        for a in tier.iter("ALIGNABLE_ANNOTATION"):
+            value = a.findtext("ANNOTATION_VALUE") or ""
+            start, end = slots[a.get("TIME_SLOT_REF1")], slots[a.get("TIME_SLOT_REF2")]
+            events.append(parse_value(name, start, end, value))
+    media = root.find("HEADER/MEDIA_DESCRIPTOR")
+    return sorted(events, key=lambda e: (e.onset, e.duration)), (
+        dict(media.attrib) if media is not None else {}
+    )

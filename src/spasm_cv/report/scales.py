@@ -1,0 +1,216 @@
+"""Clinical rating scales suggested from measured numbers (pure; the rule goes with the grade).
+
+These are measurement-based *suggestions* for a clinician to confirm, not ratings: the
+thresholds that turn continuous measures into grades are ours (module constants below), chosen
+to follow the wording of the scales, and have not been validated against clinical ratings.
+
+Scales (see docs/CLINICAL.md):
+
+* Jankovic rating scale adapted for HFS, frequency item: 0 none; 1 less than once an hour;
+  2 more than once an hour but not continuous; 3 continuous with breaks; 4 continuous.
+* Samsung Medical Center (SMC) grade: I periocular only; II spread to other muscles on the
+  same side; III frequent tonic spasms interfering with vision; IV disfiguring asymmetry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spasm_cv.signals.geometry import SIDES
+
+JANKOVIC_FREQUENCY = {
+    "0": "none",
+    "1": "less than once an hour",
+    "2": "more than once an hour, not continuous",
+    "3": "continuous with breaks",
+    "4": "continuous",
+}
+SMC_GRADES = {
+    "I": "periocular only",
+    "II": "spread to other muscles on the same side",
+    "III": "frequent tonic spasms interfering with vision",
+    "IV": "disfiguring asymmetry",
+}
+
+PER_HOUR = 1.0  # Jankovic 1 vs 2: once an hour
+CONTINUOUS_WITH_BREAKS = 0.5  # Jankovic 3: episodes fill at least this fraction of observed time
+CONTINUOUS = 0.9  # Jankovic 4: ... at least this fraction
+SHORT_OBSERVATION_S = 600.0  # below this, a rate per hour is an extrapolation worth flagging
+SPREAD_SHARE = 0.2  # SMC II: this share of episodes (or more) involves the mouth corner
+TONIC_FREQUENT_PER_H = 6.0  # SMC III: tonic episodes at least this often (once per 10 min) ...
+SHUT_INTERFERES = 0.05  # ... or the eye shut in episodes at least this fraction of the time
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A grade suggested on a clinical scale, the rule that gave it and any caveat.
+
+    ``grade`` is None when the scale cannot be suggested from the measurements.
+    """
+
+    scale: str
+    grade: str | None
+    meaning: str
+    rule: str
+    evidence: str
+    caveat: str | None = None
+
+
+def _fmt_rate(x: float) -> str:
+    """Three significant digits (none after the point from 100 on, and for 0)."""
+    return f"{x:.0f}" if x >= 100 or x == 0 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def _fmt_time(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def jankovic_frequency(
+    count: int,
+    observed_s: float,
+    episode_time_s: float,
+    ci95: tuple[float | None, float | None] = (None, None),
+    where: str = "",
+) -> Suggestion:
+    """Jankovic frequency item from an episode count over observed time.
+
+    Parameters
+    ----------
+    count : episodes observed.
+    observed_s : observed time (s), the denominator of the rate.
+    episode_time_s : time within episodes (s, union of intervals).
+    ci95 : 95 % interval of the rate (per hour), for the caveat.
+    where : which side(s) the numbers are of, for the evidence text.
+    """
+    scale = "Jankovic frequency item (adapted for HFS)"
+    rule = (
+        f"0 if no episode; 1 if fewer than {PER_HOUR:g} per hour; otherwise by the share of "
+        f"observed time within episodes: 2 below {CONTINUOUS_WITH_BREAKS:.0%}, 3 from "
+        f"{CONTINUOUS_WITH_BREAKS:.0%}, 4 from {CONTINUOUS:.0%}."
+    )
+    if observed_s <= 0:
+        return Suggestion(scale, None, "not gradable", rule, "no observed time")
+    per_hour = count * 3600.0 / observed_s
+    share = min(1.0, episode_time_s / observed_s)
+    if count == 0:
+        grade = "0"
+    elif per_hour < PER_HOUR:
+        grade = "1"
+    elif share >= CONTINUOUS:
+        grade = "4"
+    elif share >= CONTINUOUS_WITH_BREAKS:
+        grade = "3"
+    else:
+        grade = "2"
+    evidence = (
+        f"{count} episode{'s' * (count != 1)}{where} in {_fmt_time(observed_s)} observed: "
+        f"{_fmt_rate(per_hour)} per hour"
+    )
+    lo, hi = ci95
+    if lo is not None and hi is not None:
+        evidence += f" (95 % CI {_fmt_rate(lo)}-{_fmt_rate(hi)})"
+    evidence += f"; episodes filled {share:.0%} of the observed time."
+    caveat = None
+    if grade in ("0", "1", "2") and lo is not None and hi is not None and lo < PER_HOUR <= hi:
+        caveat = (
+            "the 95 % interval includes rates both below and above once an hour, so grades "
+            + ("0-2" if grade == "0" else "1 and 2")
+            + " are all compatible with this recording."
+        )
+    elif observed_s < SHORT_OBSERVATION_S:
+        caveat = f"only {_fmt_time(observed_s)} observed: the hourly rate is an extrapolation."
+    return Suggestion(scale, grade, JANKOVIC_FREQUENCY[grade], rule, evidence, caveat)
+
+
+def smc_grade(
+    n_episodes: int,
+    n_with_mouth: int,
+    n_mouth_only: int,
+    n_tonic: int,
+    observed_s: float,
+    shut_s: float,
+    where: str = "",
+) -> Suggestion:
+    """Samsung Medical Center grade (I-III) from episode regions and tonic contractions.
+
+    Parameters
+    ----------
+    n_episodes : eye episodes (with or without the mouth).
+    n_with_mouth : eye episodes with a same-side mouth-corner co-contraction.
+    n_mouth_only : one-sided mouth-corner events without the eye.
+    n_tonic : tonic eye episodes.
+    observed_s : observed time (s).
+    shut_s : time the eye was shut within episodes (s, summed closure durations).
+    """
+    scale = "Samsung Medical Center grade"
+    rule = (
+        f"III if there is a tonic episode and either tonic episodes reach "
+        f"{TONIC_FREQUENT_PER_H:g} per hour or the eye is shut in episodes for at least "
+        f"{SHUT_INTERFERES:.0%} of the observed time; else II if at least "
+        f"{SPREAD_SHARE:.0%} of the events involve the mouth corner; else I. "
+        "Grade IV (disfiguring asymmetry at rest) is not measured."
+    )
+    n_all = n_episodes + n_mouth_only
+    if n_all == 0 or observed_s <= 0:
+        evidence = f"no one-sided episode observed{where}."
+        return Suggestion(scale, None, "not applicable", rule, evidence)
+    tonic_per_h = n_tonic * 3600.0 / observed_s
+    shut_share = shut_s / observed_s
+    mouth_share = (n_with_mouth + n_mouth_only) / n_all
+    if n_tonic > 0 and (tonic_per_h >= TONIC_FREQUENT_PER_H or shut_share >= SHUT_INTERFERES):
+        grade = "III"
+    elif mouth_share >= SPREAD_SHARE:
+        grade = "II"
+    else:
+        grade = "I"
+    evidence = (
+        f"{n_with_mouth} of {n_episodes} eye episodes{where} with the mouth corner, "
+        f"{n_mouth_only} mouth-only ({mouth_share:.0%} involve the mouth); "
+        f"{n_tonic} tonic ({_fmt_rate(tonic_per_h)} per hour); "
+        f"eye shut in episodes {shut_share:.1%} of the observed time."
+    )
+    caveat = None
+    if grade == "I" and n_episodes < 5:
+        caveat = "few episodes: spread to the mouth may not have shown yet."
+    elif grade == "III" and observed_s < SHORT_OBSERVATION_S:
+        caveat = f"only {_fmt_time(observed_s)} observed: 'frequent' is an extrapolation."
+    return Suggestion(scale, grade, SMC_GRADES[grade], rule, evidence, caveat)
+
+
+def suggest(pooled: dict) -> list[Suggestion]:
+    """Both suggestions from pooled numbers (:func:`spasm_cv.report.aggregate.pool`).
+
+    Uses the affected side when one side has more episodes, else both sides together.
+    """
+    side = pooled.get("affected_side")
+    sides = (side,) if side in SIDES else SIDES
+    ep = pooled["episodes"]
+    if side in SIDES:
+        where = f" on the {side} side"
+    elif ep["total"]["count"]:
+        where = " (both sides together: neither predominates)"
+    else:
+        where = " on either side"
+    obs = pooled["observed_s"]
+    r = ep["by_side"][side] if side in SIDES else ep["total"]
+    jankovic = jankovic_frequency(
+        r["count"],
+        obs,
+        sum(pooled["episode_time_s"][s] for s in sides),
+        tuple(r["ci95"]),
+        where,
+    )
+    smc = smc_grade(
+        n_episodes=sum(ep["by_side"][s]["count"] for s in sides),
+        n_with_mouth=sum(pooled["regions"][s]["eye+mouth"] for s in sides),
+        n_mouth_only=sum(pooled["mouth_only"][s]["count"] for s in sides),
+        n_tonic=sum(ep["by_side_and_kind"][s]["tonic"]["count"] for s in sides),
+        observed_s=obs,
+        shut_s=sum(pooled["shut_in_episodes_s"][s] for s in sides),
+        where=where,
+    )
+    return [jankovic, smc]
