@@ -25,7 +25,7 @@ import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import Event
-from spasm_cv.results.files import _fmt, _parse
+from spasm_cv.results.files import format_cell, parse_cell
 
 TIERS = {
     "spasm_right": ("spasm", "right"),
@@ -69,7 +69,7 @@ def annotation_value(e: Event) -> str:
     head = e.trial_type if e.trial_type != "spasm" else f"{e.kind or 'episode'} {e.regions}"
     if e.trial_type != "spasm":
         head += f" {e.regions}"
-    return head + " | " + " ".join(f"{k}={_fmt(getattr(e, k))}" for k in _DETAIL)
+    return head + " | " + " ".join(f"{k}={format_cell(getattr(e, k))}" for k in _DETAIL)
 
 
 def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
@@ -92,7 +92,7 @@ def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
         side=side,
         kind=kind,
         regions=regions,
-        **{k: _parse(k, fields[k]) for k in _DETAIL},
+        **{k: parse_cell(k, fields[k]) for k in _DETAIL},
     )
 
 

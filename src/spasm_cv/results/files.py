@@ -75,7 +75,8 @@ EVENT_COLUMNS = {
 }
 
 
-def _fmt(value) -> str:
+def format_cell(value) -> str:
+    """An events.tsv cell: ``n/a`` for None/NaN, ``yes``/``no`` for booleans, 4 decimals."""
     if value is None:
         return "n/a"
     if isinstance(value, bool):
@@ -90,10 +91,11 @@ def write_events(path: Path, events: Iterable[Event]) -> None:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(EVENT_COLUMNS)
         for e in events:
-            w.writerow([_fmt(getattr(e, c)) for c in EVENT_COLUMNS])
+            w.writerow([format_cell(getattr(e, c)) for c in EVENT_COLUMNS])
 
 
-def _parse(column: str, text: str):
+def parse_cell(column: str, text: str):
+    """The value of an events.tsv cell of ``column`` (inverse of :func:`format_cell`)."""
     if text == "n/a":
         return None
     if column in ("brow_raised", "mouth_cocontraction"):
@@ -115,7 +117,7 @@ def read_events(path: str | os.PathLike) -> list[Event]:
     with open(p, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     try:
-        return [Event(**{c: _parse(c, r[c]) for c in EVENT_COLUMNS}) for r in rows]
+        return [Event(**{c: parse_cell(c, r[c]) for c in EVENT_COLUMNS}) for r in rows]
     except (KeyError, ValueError, TypeError) as exc:
         raise SpasmCvError(f"malformed events file {p}: {exc}") from None
 
