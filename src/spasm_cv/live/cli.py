@@ -1,0 +1,254 @@
+"""``spasm-cv monitor``: watch a webcam (or stream, or file at real time) and keep a record.
+
+Also the ``--db PATH [--from DATE --to DATE]`` options of ``spasm-cv report``
+(:func:`add_report_arguments`, :func:`report_recordings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from spasm_cv.errors import SpasmCvError
+
+DESCRIPTION = """\
+Watch a face through a webcam, an RTSP/HTTP stream or a video file played at its real-time
+rate, count one-sided (hemifacial) episodes as they happen, and store sessions, episodes and
+per-minute aggregates in a local SQLite database. No video leaves the machine, and no video is
+kept unless --save-clips is given.
+
+Stop with Ctrl-C, SIGTERM, q/Esc in the window, or --duration."""
+
+EPILOG = """\
+source (one of):
+  --camera INDEX     a webcam (default: the first of cameras 0, 1, 2 that opens)
+  --source URL       rtsp://, http(s):// stream (FFmpeg)
+  --source FILE      a video file, played at its own frame rate as if live (for testing)
+  A camera or stream that is unplugged or drops mid-session is retried with growing delays
+  (0.5 s up to 10 s); the time without frames is stored as a gap, not as observed time.
+
+database (--db, default $XDG_DATA_HOME/spasm-cv/spasm-cv.sqlite, else
+~/.local/share/spasm-cv/spasm-cv.sqlite): tables sessions, events (the columns of events.tsv;
+view 'episodes' = the spasm rows), minutes (per-minute observed seconds, episodes, blinks,
+closed fraction per eye, frames, dropped frames, unavailable seconds) and gaps. Written while
+the session runs (events at once, aggregates every 0.5 s, each commit synced to disk).
+Clinician report from it: spasm-cv report --db PATH [--from DATE --to DATE].
+
+If processing falls behind by more than --max-lag (0.5 s), the oldest frames are dropped and
+counted (per minute, in the database).
+
+exit status: 0 session ended normally, 1 the source failed mid-session (data kept),
+2 bad input or the database could not be written (message 'spasm-cv: error: ...')."""
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def _index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a camera index: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"camera index must be >= 0, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``monitor`` subcommand."""
+    p = subparsers.add_parser(
+        "monitor",
+        help="live monitoring from a webcam into a local database",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", metavar="INDEX", type=_index, help="webcam index (0, 1, ...)")
+    src.add_argument("--source", metavar="URL_OR_FILE", help="stream URL or video file")
+    p.add_argument("--headless", action="store_true", help="no window; print a status line")
+    p.add_argument("--db", metavar="PATH", help="SQLite database (default: see below)")
+    p.add_argument(
+        "--save-clips",
+        metavar="DIR",
+        help="save a short MP4 around each episode into DIR (off by default: no video is kept)",
+    )
+    p.add_argument(
+        "--mirrored", action="store_true", help="the source is mirrored: swap image sides back"
+    )
+    p.add_argument("--duration", metavar="S", type=_positive, help="stop after S seconds")
+    p.add_argument(
+        "--max-lag",
+        metavar="S",
+        type=_positive,
+        default=0.5,
+        help="how far processing may fall behind before frames are dropped (default 0.5 s)",
+    )
+    p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
+    p.set_defaults(func=run)
+    return p
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event):
+    """SIGINT/SIGTERM set ``stop`` (a second Ctrl-C interrupts at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _printer(tty: bool):
+    from spasm_cv.live.preview import status_line
+
+    width = [0]
+
+    def show(status) -> None:
+        line = status_line(status)
+        if tty:
+            pad = max(width[0] - len(line), 0)
+            width[0] = len(line)
+            print("\r" + line + " " * pad, end="", flush=True)
+        else:
+            print(line, flush=True)
+
+    return show
+
+
+def run(args) -> int:
+    from spasm_cv.live.clips import ClipRecorder, ClipSettings
+    from spasm_cv.live.monitor import MonitorSettings, run_monitor
+    from spasm_cv.live.sources import open_source
+    from spasm_cv.live.store import default_db_path
+
+    tty = sys.stdout.isatty()
+    settings = MonitorSettings(
+        duration_s=args.duration,
+        model_path=args.model,
+        status_every_s=1.0 if tty else 10.0,
+        max_lag_s=args.max_lag,
+    )
+    db = Path(args.db) if args.db else default_db_path()
+    preview = None
+    if not args.headless:
+        from spasm_cv.live.preview import check_display
+
+        check_display()  # before opening anything: a clear message instead of a Qt abort
+    source = open_source(
+        args.camera, args.source, mirrored=args.mirrored, max_lag_s=settings.max_lag_s
+    )
+    clips = ClipRecorder(ClipSettings(Path(args.save_clips))) if args.save_clips else None
+    if not args.headless:
+        from spasm_cv.live.preview import PreviewWindow
+
+        preview = PreviewWindow(closure_on=settings.params.closure_on)
+    stop = threading.Event()
+
+    def started(session_id, clock) -> None:
+        print(
+            f"session {session_id}: monitoring {source.description} at {source.fps:g} fps -> "
+            f"{db}" + (f"; clips in {args.save_clips}" if clips else "") + " (Ctrl-C to stop)",
+            flush=True,
+        )
+
+    with source, _stop_on_signals(stop):
+        result = run_monitor(
+            source,
+            db,
+            settings,
+            preview=preview,
+            clips=clips,
+            on_status=_printer(tty) if args.headless else None,
+            on_start=started,
+            stop=stop,
+        )
+    if tty and args.headless:
+        print()
+    ep = result.episodes
+    n_right = sum(e.side == "right" for e in ep)
+    print(
+        f"session {result.session_id} ended ({result.end_reason}): {result.duration_s:.1f} s, "
+        f"face observed {result.observed_s:.1f} s, frames {result.frames}, dropped "
+        f"{result.dropped_frames}, gaps {len(result.gaps)}; episodes {len(ep)} "
+        f"(right {n_right}, left {len(ep) - n_right}); "
+        f"blinks {sum(e.trial_type == 'blink' for e in result.events)}; stored in {db}",
+        flush=True,
+    )
+    if clips is not None:
+        for err in clips.errors:
+            print(f"spasm-cv: warning: {err}", file=sys.stderr)
+    if result.store_error:
+        raise SpasmCvError(result.store_error)
+    return 1 if result.end_reason.startswith("source failed") else 0
+
+
+# ------------------------------------------------------------- spasm-cv report --db
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH --from DATE --to DATE`` on the ``report`` subcommand."""
+    g = parser.add_argument_group("monitor sessions (spasm-cv monitor)")
+    g.add_argument("--db", metavar="PATH", help="include the sessions stored in this database")
+    g.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        type=_date,
+        help="only sessions started on or after this local date (YYYY-MM-DD)",
+    )
+    g.add_argument(
+        "--to",
+        dest="date_to",
+        metavar="DATE",
+        type=_date,
+        help="only sessions started on or before this local date (YYYY-MM-DD)",
+    )
+
+
+def report_recordings(args: argparse.Namespace) -> list:
+    """The monitor sessions ``report`` asked for (none without ``--db``)."""
+    db, lo, hi = getattr(args, "db", None), args.date_from, args.date_to
+    if db is None:
+        if lo or hi:
+            raise SpasmCvError("--from/--to select monitor sessions: give --db PATH as well")
+        return []
+    if lo and hi and lo > hi:
+        raise SpasmCvError(f"--from {lo} is after --to {hi}")
+    from spasm_cv.live.store import load_recordings
+
+    recordings = load_recordings(db, lo, hi)
+    if not recordings:
+        span = f" from {lo or 'the first'} to {hi or 'the last'}" if lo or hi else ""
+        raise SpasmCvError(f"no monitor session in {db}{span}")
+    return recordings
