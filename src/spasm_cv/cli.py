@@ -23,6 +23,9 @@ SAMPLE_VIDEO = ("sample_videos", "sample_phantom.mp4")
 COMMAND_MODULES = (
     "spasm_cv.phantom.cli",
     "spasm_cv.evaluation.cli",
+    "spasm_cv.live.cli",
+    "spasm_cv.report.cli", "spasm_cv.export.cli",
+    "spasm_cv.batch.cli",
 )
 
 
@@ -91,6 +94,16 @@ def _add_analyze(sub) -> None:
         "modification time)",
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
+    from spasm_cv.parallel import available_cores, jobs_arg
+
+    p.add_argument(
+        "--jobs",
+        type=jobs_arg,
+        default=available_cores(),
+        metavar="N",
+        help="worker processes landmarking time segments of the video in parallel (default: "
+        "all cores, here %(default)s; 1: serial; videos under 20 s always run serially)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_run_analyze)
 
@@ -116,6 +129,7 @@ def _run_analyze(args) -> int:
         model_path=args.model,
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
+        jobs=args.jobs,
     )
     if not args.quiet:
         print_summary(result.summary, result.out_dir)

@@ -22,6 +22,7 @@ from spasm_cv.report.summary import SCHEMA_VERSION, summarize
 from spasm_cv.results.files import write_result
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.reader import Frame, VideoInfo, probe, read_frames
+from spasm_cv.video.segments import plan_segments
 
 
 @dataclass
@@ -91,11 +92,17 @@ def extract_signals(
     model_path: str | os.PathLike | None = None,
     progress: bool = False,
     info: VideoInfo | None = None,
+    jobs: int = 1,
 ) -> Signals:
     """Run the face landmarker over a video and return per-frame signals.
 
+    ``jobs`` > 1 landmarks overlapping time segments in that many worker processes and
+    stitches them (see :mod:`spasm_cv.parallel` for the tolerance at the joins); videos
+    shorter than two segments (20 s) run serially. Workers are spawned: a script calling
+    this with ``jobs`` > 1 needs the ``if __name__ == "__main__":`` guard.
     On KeyboardInterrupt the signals measured so far are returned with
-    ``meta["interrupted"] = True`` (nothing measured is lost).
+    ``meta["interrupted"] = True`` (nothing measured is lost; with ``jobs`` > 1, what was
+    measured from the start up to the first unfinished segment).
     """
     info = info or probe(video)
     meta = {
@@ -106,6 +113,14 @@ def extract_signals(
         "rotation_deg": info.rotation_deg,
         "mirrored": mirrored,
     }
+    segments = plan_segments(info.duration_s, jobs, fps=info.fps)
+    if len(segments) > 1:
+        from spasm_cv.parallel import extract_parallel
+
+        with _progress(info.n_frames, progress, f"analyze ({jobs} jobs)") as bar:
+            return extract_parallel(
+                video, segments, meta, jobs=jobs, mirrored=mirrored, model_path=model_path, bar=bar
+            )
     builder = SignalsBuilder(info.width, info.height, meta)
     with FaceTracker(model_path) as tracker, _progress(info.n_frames, progress, "analyze") as bar:
         try:
@@ -194,6 +209,7 @@ def analyze_video(
     progress: bool = False,
     write: bool = True,
     recorded_at: datetime | None = None,
+    jobs: int = 1,
 ) -> Analysis:
     """Analyse a recorded video end to end and (by default) write its result folder.
 
@@ -205,11 +221,13 @@ def analyze_video(
     mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
     recorded_at : wall-clock start of the recording (default: guessed from the file's
         modification time); reports use it to place recordings in time.
+    jobs : worker processes landmarking time segments in parallel (1: serial); see
+        :func:`extract_signals`.
     """
     start = _time.perf_counter()
     info = probe(video)
     signals = extract_signals(
-        video, mirrored=mirrored, model_path=model_path, progress=progress, info=info
+        video, mirrored=mirrored, model_path=model_path, progress=progress, info=info, jobs=jobs
     )
     if len(signals) == 0:
         raise SpasmCvError(f"no frame could be decoded from {video}")

@@ -92,14 +92,27 @@ def _info(cap: cv2.VideoCapture, path: str | os.PathLike) -> VideoInfo:
     )
 
 
+SEEK_MARGIN_S = 1.0  # a seek lands this far before the wanted start, then decodes forward
+SEEK_CHECK_FRAMES = 3  # frames after a seek whose container times must be usable
+
+
 def read_frames(
-    path: str | os.PathLike, *, mirrored: bool = False, start_s: float = 0.0
+    path: str | os.PathLike,
+    *,
+    mirrored: bool = False,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> Iterator[Frame]:
     """Yield the frames of a video file in order, as unmirrored RGB.
 
     Times come from the container (so variable frame rate does not shift time); where the
     container gives none, or they do not increase, the nominal frame rate fills in.
-    ``start_s`` seeks (frame-accurately: frames before it are decoded and skipped).
+    Only frames with ``start_s <= time_s < end_s`` are yielded, with the same times as a
+    decode from the start. Seeking is frame-accurate: the reader seeks to ``SEEK_MARGIN_S``
+    before ``start_s``, checks the container times of the frames it lands on, and falls
+    back to decoding from the start when the seek overshot or the times are unusable
+    (codecs or files that seek to keyframes only or carry broken timestamps). After a seek
+    ``index`` is the container's frame number (exact for a constant frame rate).
     """
     cap = _open(path)
     try:
@@ -107,14 +120,25 @@ def read_frames(
         step = 1.0 / info.fps if info.fps > 0 else 1.0 / 30.0
         last_t = -math.inf
         index = 0
+        landed: list[tuple[int, float, np.ndarray]] = []
+        if start_s > 2 * SEEK_MARGIN_S:
+            landed = _seek(cap, start_s)
+            if not landed:  # not verified: decode from the start
+                cap.release()
+                cap = _open(path)
         while True:
-            ok, bgr = cap.read()
-            if not ok or bgr is None:
-                break
-            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            if not math.isfinite(t) or t <= last_t:
-                t = last_t + step if math.isfinite(last_t) else 0.0
+            if landed:
+                index, t, bgr = landed.pop(0)
+            else:
+                ok, bgr = cap.read()
+                if not ok or bgr is None:
+                    break
+                t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                if not math.isfinite(t) or t <= last_t:
+                    t = last_t + step if math.isfinite(last_t) else 0.0
             last_t = t
+            if end_s is not None and t + 1e-9 >= end_s:
+                break
             if t + 1e-9 >= start_s:
                 if mirrored:
                     bgr = cv2.flip(bgr, 1)
@@ -124,3 +148,29 @@ def read_frames(
             raise SpasmCvError(f"no frame could be decoded from {path}")
     finally:
         cap.release()
+
+
+def _seek(cap: cv2.VideoCapture, start_s: float) -> list[tuple[int, float, np.ndarray]]:
+    """Seek to a bit before ``start_s``; the first frames there as (index, time, bgr).
+
+    Empty when the landing cannot be trusted: nothing decoded, a first time that is not
+    finite, not positive or not before ``start_s`` (frames would be missing), or times that
+    do not increase over the first ``SEEK_CHECK_FRAMES`` frames.
+    """
+    with native_stderr_silenced():
+        if not cap.set(cv2.CAP_PROP_POS_MSEC, (start_s - SEEK_MARGIN_S) * 1000.0):
+            return []
+        landed: list[tuple[int, float, np.ndarray]] = []
+        while len(landed) < SEEK_CHECK_FRAMES:
+            ok, bgr = cap.read()
+            if not ok or bgr is None:
+                break
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            index = int(round(cap.get(cv2.CAP_PROP_POS_FRAMES))) - 1
+            landed.append((index, t, bgr))
+    if not landed:
+        return []
+    times = [t for _, t, _ in landed]
+    first_ok = math.isfinite(times[0]) and 0.0 < times[0] < start_s - 1e-9 and landed[0][0] > 0
+    rising = all(math.isfinite(b) and b > a for a, b in zip(times[:-1], times[1:], strict=True))
+    return landed if first_ok and rising else []

@@ -1,0 +1,241 @@
+"""Running a batch's videos: a local process pool, or tasks on a Ray cluster.
+
+Each video is one task running the serial pipeline (:func:`analyze_video`, one landmarker
+per worker process at a time). A task never raises: a failure becomes an ``error`` outcome
+and the batch goes on. The local engine also survives a worker process dying (a crash in
+native code): the videos it was running are retried alone, and one that kills its worker
+again is recorded as an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from spasm_cv.errors import SpasmCvError
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class VideoTask:
+    """What a worker needs to analyse one video (plain strings: picklable anywhere)."""
+
+    name: str
+    video: str
+    out_dir: str
+    mirrored: bool = False
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class VideoOutcome:
+    """What became of one video: ``status`` is ``ok``, ``error`` or ``interrupted``."""
+
+    name: str
+    video: str
+    out_dir: str
+    status: str
+    error: str | None = None
+    summary: dict | None = None
+    elapsed_s: float = 0.0
+
+
+def run_task(task: VideoTask) -> VideoOutcome:
+    """Analyse one video and write its result folder; never raises an Exception."""
+    from spasm_cv.pipeline import analyze_video
+
+    start = time.perf_counter()
+    try:
+        result = analyze_video(
+            task.video, task.out_dir, mirrored=task.mirrored, model_path=task.model_path
+        )
+    except SpasmCvError as exc:
+        return _failed(task, str(exc), start)
+    except Exception as exc:  # noqa: BLE001 - one video's failure must not stop the batch
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
+        return _failed(task, f"internal error: {type(exc).__name__}: {exc}{where}", start)
+    status = "ok" if result.summary["complete"] else "interrupted"
+    return VideoOutcome(
+        task.name,
+        task.video,
+        str(result.out_dir),
+        status,
+        None if status == "ok" else "interrupted: partial result in " + str(result.out_dir),
+        result.summary,
+        time.perf_counter() - start,
+    )
+
+
+def _failed(task: VideoTask, message: str, start: float | None = None) -> VideoOutcome:
+    one_line = " ".join(message.split())
+    elapsed = 0.0 if start is None else time.perf_counter() - start
+    return VideoOutcome(task.name, task.video, task.out_dir, "error", one_line, None, elapsed)
+
+
+def _init_local_worker(parent: int) -> None:
+    from spasm_cv.parallel import exit_with_parent
+
+    exit_with_parent(parent)  # the batch was killed: its unfinished videos are redone on resume
+
+
+def run_local(tasks: list[VideoTask], jobs: int) -> Iterator[VideoOutcome]:
+    """Run tasks in ``jobs`` spawned worker processes; yield outcomes as they finish.
+
+    Closing the generator early (e.g. on KeyboardInterrupt) cancels the videos not started.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    todo: deque[VideoTask] = deque(tasks)
+    suspects: deque[VideoTask] = deque()  # were running when a worker died: retried alone
+    crashes: dict[str, int] = {}
+    while todo or suspects:
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(jobs, len(todo))),
+            mp_context=ctx,
+            initializer=_init_local_worker,
+            initargs=(os.getpid(),),
+        )
+        running: dict[Future, VideoTask] = {}
+        try:
+            broken = False
+            while not broken and (todo or suspects or running):
+                if suspects:
+                    if not running:  # a suspect runs with no other video beside it
+                        task = suspects.popleft()
+                        running[pool.submit(run_task, task)] = task
+                else:
+                    while todo and len(running) < jobs:
+                        task = todo.popleft()
+                        running[pool.submit(run_task, task)] = task
+                try:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    yield from _interrupt(pool, running)
+                    raise
+                for fut in done:
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        broken = True
+                        continue
+                    task = running.pop(fut)
+                    yield fut.result()
+            for fut, task in list(running.items()):  # the pool broke: these died with it
+                if fut.done() and fut.exception() is None:
+                    yield fut.result()
+                    continue
+                crashes[task.name] = crashes.get(task.name, 0) + 1
+                if crashes[task.name] >= 2:
+                    yield _failed(
+                        task,
+                        "the worker process died while analysing this video "
+                        "(a crash in native code?)",
+                    )
+                else:
+                    suspects.append(task)
+            running.clear()
+        finally:
+            for fut in running:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _interrupt(pool: ProcessPoolExecutor, running: dict[Future, VideoTask]):
+    """Ctrl-C: interrupt the workers (as the terminal does), then collect what they kept.
+
+    A worker interrupted inside a video writes what it measured to ``<out>.partial``.
+    """
+    for fut in running:
+        fut.cancel()
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+    for fut, task in running.items():
+        try:
+            yield fut.result(timeout=60)
+        except BaseException:  # noqa: BLE001 - cancelled, or the worker died on the signal
+            yield VideoOutcome(task.name, task.video, task.out_dir, "interrupted", "interrupted")
+    running.clear()
+
+
+def run_ray(
+    tasks: list[VideoTask], jobs: int | None, address: str | None = None
+) -> Iterator[VideoOutcome]:
+    """Run tasks on a Ray cluster (``address``) or on a local Ray instance of ``jobs`` CPUs.
+
+    If Ray is already initialised (e.g. by a test or a notebook), that instance is used.
+    On a cluster, the videos and the output folder must be at the same paths on every node
+    (a shared filesystem) and spasm-cv must be installed there.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise SpasmCvError("the ray engine needs Ray: pip install 'spasm-cv[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        try:
+            quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
+            if address:
+                ray.init(address=address, **quiet)
+            else:
+                ray.init(num_cpus=jobs, include_dashboard=False, **quiet)
+        except Exception as exc:  # noqa: BLE001 - e.g. no cluster at that address
+            raise SpasmCvError(f"cannot start or reach Ray ({address or 'local'}): {exc}") from None
+        started = True
+    remote = ray.remote(num_cpus=1, max_retries=1)(run_task)
+    refs = {remote.remote(t): t for t in tasks}
+    pending = list(refs)
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - the worker died: task lost
+                    outcome = _failed(refs[ref], f"ray task failed: {type(exc).__name__}: {exc}")
+                yield outcome
+    finally:
+        for ref in pending:  # closed early (Ctrl-C): drop the videos not finished
+            ray.cancel(ref)
+        if started:
+            ray.shutdown()
+
+
+def run_batch(
+    tasks: list[VideoTask],
+    engine: str = "local",
+    jobs: int = 1,
+    address: str | None = None,
+    on_outcome: Callable[[VideoOutcome], None] | None = None,
+) -> list[VideoOutcome]:
+    """Run every task on ``engine``; outcomes in the order of ``tasks``.
+
+    On KeyboardInterrupt the videos not finished are returned as ``interrupted``.
+    """
+    if engine not in ENGINES:
+        raise SpasmCvError(f"unknown engine {engine!r} (choose {' or '.join(ENGINES)})")
+    if not tasks:
+        return []
+    outcomes: dict[str, VideoOutcome] = {}
+    runner = run_local(tasks, jobs) if engine == "local" else run_ray(tasks, jobs, address)
+    try:
+        for outcome in runner:
+            outcomes[outcome.name] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+    except KeyboardInterrupt:  # the runner has collected what was running
+        runner.close()
+    return [
+        outcomes.get(t.name)
+        or VideoOutcome(t.name, t.video, t.out_dir, "interrupted", "interrupted before it finished")
+        for t in tasks
+    ]

@@ -1,0 +1,100 @@
+"""The combined table of a batch: one row per video, written as TSV (``batch.tsv``).
+
+Numbers come from each video's ``summary.json``; rates are per hour of observed face
+time with exact 95 % Poisson intervals. ``n/a`` marks a missing value. ``elapsed_s`` (this
+batch's processing time, 0 for videos skipped as already done) is the only column that
+depends on the run rather than on the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from spasm_cv.batch.engines import VideoOutcome
+
+TABLE_FILE = "batch.tsv"
+TIMING_COLUMNS = ("elapsed_s",)
+
+COLUMNS = (
+    "name",  # result folder name (the video's stem, longer on a clash)
+    "status",  # ok | error | interrupted
+    "error",  # one-line message for error and interrupted rows
+    "duration_s",
+    "observed_s",  # face observed on both sides: the denominator of the rates
+    "episodes",  # one-sided episodes involving the eye
+    "per_hour",
+    "ci95_low",
+    "ci95_high",
+    "right",
+    "right_per_hour",
+    "left",
+    "left_per_hour",
+    "blinks_per_min",
+    "affected_side",
+    "video",
+    "result_dir",
+    "elapsed_s",
+)
+
+
+def outcome_row(outcome: VideoOutcome) -> dict:
+    """One table row (column -> value, None for n/a)."""
+    row = dict.fromkeys(COLUMNS)
+    row.update(
+        name=outcome.name,
+        status=outcome.status,
+        error=outcome.error,
+        video=outcome.video,
+        result_dir=outcome.out_dir if outcome.summary is not None else None,
+        elapsed_s=outcome.elapsed_s,
+    )
+    s = outcome.summary
+    if s is not None:
+        ep = s["episodes"]
+        row.update(
+            duration_s=s["duration_s"],
+            observed_s=s["observed_s"],
+            episodes=ep["total"]["count"],
+            per_hour=ep["total"]["per_hour"],
+            ci95_low=ep["total"]["ci95"][0],
+            ci95_high=ep["total"]["ci95"][1],
+            right=ep["by_side"]["right"]["count"],
+            right_per_hour=ep["by_side"]["right"]["per_hour"],
+            left=ep["by_side"]["left"]["count"],
+            left_per_hour=ep["by_side"]["left"]["per_hour"],
+            blinks_per_min=s["blinks"]["per_minute"],
+            affected_side=s["affected_side"],
+        )
+    return row
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return "n/a" if not math.isfinite(value) else f"{value:.3f}"
+    return str(value).replace("\t", " ").replace("\n", " ")
+
+
+def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Path:
+    """Write the combined table atomically (temporary file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f, delimiter="\t", lineterminator="\n")
+        w.writerow(COLUMNS)
+        for outcome in outcomes:
+            row = outcome_row(outcome)
+            w.writerow([_cell(row[c]) for c in COLUMNS])
+    tmp.replace(path)
+    return path
+
+
+def read_table(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of a combined table as text (``n/a`` kept as is)."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))

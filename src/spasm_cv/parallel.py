@@ -1,0 +1,223 @@
+"""Landmarking one video on all cores: time segments in worker processes, then stitched.
+
+Each worker process (``spawn`` start method) landmarks one segment at a time with its own
+:class:`FaceTracker`, opened and closed in a ``with`` block, decoding in a background
+thread so that decoding overlaps with inference. The main process only collects the
+segments' signals and draws the progress bar; detection runs once on the stitched signals.
+
+Tolerance: the first segment is the serial computation itself. MediaPipe's tracker carries
+state from frame to frame (the face region comes from the previous frame's landmarks), so
+a tracker started afresh at a later segment's warm-up does not reproduce the serial run's
+landmarks bit for bit, and the difference neither grows nor vanishes until the segment
+ends: on a 40 s test clip, 0.1-0.8 % of each signal's spread (median), 1-9 % (99th
+percentile), up to 27 % on single frames of mouth blendshapes. Events then agree with the
+serial run's in kind, side, regions and contractions, with onsets and durations within
+a few frames, unless a feature sits that close to a detection threshold (measured: see
+``tests/test_parallel.py`` and ``benchmarks/throughput.py``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from spasm_cv.signals.table import Signals, SignalsBuilder
+from spasm_cv.video.segments import Segment
+
+PROGRESS_EVERY = 15  # frames between a worker's progress messages
+
+# set in each worker process by _init_worker
+_progress: multiprocessing.Queue | None = None
+_stop = None
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def jobs_arg(text: str) -> int:
+    """``--jobs`` on the command line: a whole number of at least 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this worker process as soon as process ``parent`` is no longer its parent.
+
+    A worker whose main process was killed would otherwise finish its task for nobody and
+    then wait forever for the next. ``parent`` is the main process's pid, passed along (it
+    may have died before the worker asks). Checked in a daemon thread every ``every_s``.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="spasm-cv-parent-watch").start()
+
+
+def _init_worker(progress, stop, parent: int) -> None:
+    global _progress, _stop
+    _progress, _stop = progress, stop
+    # Ctrl-C reaches the whole process group: the main process decides, then sets ``stop``.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    exit_with_parent(parent)
+
+
+def segment_signals(
+    video: str,
+    segment: Segment,
+    meta: dict,
+    mirrored: bool = False,
+    model_path: str | None = None,
+) -> Signals:
+    """Signals of the frames one segment keeps, landmarked from its warm-up on.
+
+    Runs in a worker process. Stops early (``meta["interrupted"]``) when the main process
+    sets the stop event. ``meta["ended_early"]``: the video ended (or could no longer be
+    decoded) before the segment's end, as a serial decode would have stopped there too.
+    """
+    from spasm_cv.landmarks.tracker import FaceTracker
+    from spasm_cv.pipeline import _prefetch
+    from spasm_cv.video.reader import read_frames
+
+    builder = SignalsBuilder(meta["width"], meta["height"], meta)
+    builder.meta["ended_early"] = segment.end_s is not None
+    pending = 0
+    frames = read_frames(video, mirrored=mirrored, start_s=segment.read_from_s)
+    with FaceTracker(model_path) as tracker:
+        for frame in _prefetch(frames):
+            if _stop is not None and _stop.is_set():
+                builder.meta["interrupted"] = True
+                break
+            if segment.end_s is not None and frame.time_s + 1e-9 >= segment.end_s:
+                builder.meta["ended_early"] = False
+                break
+            if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
+                builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
+            observation = tracker.detect(frame.rgb, frame.time_s)
+            if segment.keeps(frame.time_s):
+                builder.add(frame.time_s, observation)
+                pending += 1
+            if pending >= PROGRESS_EVERY and _progress is not None:
+                _progress.put(pending)
+                pending = 0
+    if pending and _progress is not None:
+        _progress.put(pending)
+    return builder.build()
+
+
+def stitch(parts: list[Signals | None]) -> Signals:
+    """The segments' signals end to end, in time order.
+
+    Stops after the first part that is missing or was interrupted, so that the result is
+    contiguous (``meta["interrupted"]`` then set) and nothing after a gap is kept; and
+    after a part in which the video ended early (truncated or damaged: a serial decode stops
+    there). Raises KeyboardInterrupt when the first part is missing (nothing to keep).
+    """
+    kept: list[Signals] = []
+    interrupted = False
+    for part in parts:
+        if part is None:
+            interrupted = True
+            break
+        kept.append(part)
+        if part.meta.get("interrupted"):
+            interrupted = True
+            break
+        if part.meta.get("ended_early"):
+            break
+    if not kept:
+        raise KeyboardInterrupt  # interrupted before the first segment measured anything
+    out = Signals.concatenate(kept)
+    out.meta.pop("interrupted", None)
+    out.meta.pop("ended_early", None)
+    if interrupted:
+        out.meta["interrupted"] = True
+    return out
+
+
+def extract_parallel(
+    video: str | os.PathLike,
+    segments: list[Segment],
+    meta: dict,
+    *,
+    jobs: int,
+    mirrored: bool = False,
+    model_path: str | os.PathLike | None = None,
+    bar=None,
+) -> Signals:
+    """Landmark ``segments`` of ``video`` in ``jobs`` worker processes and stitch them.
+
+    ``bar`` (a tqdm bar, optional) advances by the frames the segments keep. On
+    KeyboardInterrupt the workers stop, and what was measured from the start of the video
+    up to the first unfinished segment's last frame is returned (``meta["interrupted"]``).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    progress, stop = ctx.Queue(), ctx.Event()
+    model = str(model_path) if model_path is not None else None
+    parts: list[Signals | None] = [None] * len(segments)
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(segments)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(progress, stop, os.getpid()),
+    ) as pool:
+        futures: dict[Future, int] = {
+            pool.submit(segment_signals, str(Path(video)), seg, meta, mirrored, model): k
+            for k, seg in enumerate(segments)
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(progress, bar)
+                for fut in done:
+                    parts[futures[fut]] = fut.result()
+        except KeyboardInterrupt:
+            stop.set()
+            for fut in pending:
+                fut.cancel()
+            for fut, k in futures.items():
+                if not fut.cancelled():
+                    try:
+                        parts[k] = fut.result()
+                    except Exception:  # noqa: BLE001 - keep what the others measured
+                        parts[k] = None
+        except BaseException:  # a segment failed: stop the others at once, then report
+            stop.set()
+            for fut in pending:
+                fut.cancel()
+            raise
+        finally:
+            _drain(progress, bar)
+    return stitch(parts)
+
+
+def _drain(progress, bar) -> None:
+    while True:
+        try:
+            n = progress.get_nowait()
+        except (queue.Empty, OSError, ValueError):
+            return
+        if bar is not None:
+            bar.update(n)
