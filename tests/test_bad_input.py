@@ -9,7 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import package_env, shared_video
+from conftest import shared_video
 
 
 def spasm_cv(*args, cwd=None):

@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import package_env, SAMPLE_TRUTH, SAMPLE_VIDEO
+from conftest import SAMPLE_TRUTH, SAMPLE_VIDEO, package_env
 
 pytestmark = pytest.mark.slow
 

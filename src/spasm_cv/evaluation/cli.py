@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from spasm_cv.cliargs import nonnegative_float
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.evaluation import (
     EvaluationParams,
@@ -54,16 +54,6 @@ summing counts over videos (micro average).
 exit status: 0 success, 2 bad input (message 'spasm-cv: error: ...')."""
 
 
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``evaluate`` subcommand on ``subparsers``; returns its parser."""
     p = subparsers.add_parser(
@@ -84,12 +74,12 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--events", required=True, type=Path, metavar="EVENTS",
                    help="events.tsv or its result folder; with a truth folder, the folder "
                         "of result folders")
-    p.add_argument("--tolerance", type=_nonneg_float, default=EvaluationParams.tolerance_s,
+    p.add_argument("--tolerance", type=nonnegative_float, default=EvaluationParams.tolerance_s,
                    metavar="S", help="widening of truth episodes on each side, seconds "
                                      "(default %(default)s)")
     p.add_argument("--regions", choices=("eye", "any"), default=EvaluationParams.regions,
                    help="spasm rows scored: those involving the eye (default) or all")
-    p.add_argument("--hours", type=_nonneg_float, default=None, metavar="H",
+    p.add_argument("--hours", type=nonnegative_float, default=None, metavar="H",
                    help="observed hours per video when neither summary.json nor the truth "
                         "sidecar gives it")
     p.add_argument("--missing", choices=("error", "empty"), default="error",

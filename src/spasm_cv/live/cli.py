@@ -7,7 +7,6 @@ Also the ``--db PATH [--from DATE --to DATE]`` options of ``spasm-cv report``
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 import sys
 import threading
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from spasm_cv.cliargs import positive_float
 from spasm_cv.errors import SpasmCvError
 
 DESCRIPTION = """\
@@ -45,16 +45,6 @@ counted (per minute, in the database).
 
 exit status: 0 session ended normally, 1 the source failed mid-session (data kept),
 2 bad input or the database could not be written (message 'spasm-cv: error: ...')."""
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
 
 
 def _index(text: str) -> int:
@@ -89,11 +79,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--mirrored", action="store_true", help="the source is mirrored: swap image sides back"
     )
-    p.add_argument("--duration", metavar="S", type=_positive, help="stop after S seconds")
+    p.add_argument("--duration", metavar="S", type=positive_float, help="stop after S seconds")
     p.add_argument(
         "--max-lag",
         metavar="S",
-        type=_positive,
+        type=positive_float,
         default=0.5,
         help="how far processing may fall behind before frames are dropped (default 0.5 s)",
     )

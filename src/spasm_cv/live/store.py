@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import KINDS, Event
+from spasm_cv.events.table import Event
 from spasm_cv.live.sources import Gap
 from spasm_cv.report.recordings import Recording
 from spasm_cv.report.summary import SCHEMA_VERSION as SUMMARY_SCHEMA_VERSION
-from spasm_cv.report.summary import rate
+from spasm_cv.report.summary import event_numbers
 from spasm_cv.results.files import EVENT_COLUMNS
 from spasm_cv.signals.geometry import SIDES
 
@@ -622,10 +622,6 @@ class StoreWriter:
 # ---------------------------------------------------------------------------- reports
 
 
-def _eye(events: list[Event]) -> list[Event]:
-    return [e for e in events if e.trial_type == "spasm" and e.involves_eye]
-
-
 def session_summary(
     session: dict, events: list[Event], minutes: list[MinuteRow], gaps: list[Gap]
 ) -> dict:
@@ -636,18 +632,11 @@ def session_summary(
     """
     obs = float(sum(m.observed_s for m in minutes))
     by_side_obs = {s: float(sum(getattr(m, f"measured_s_{s}") for m in minutes)) for s in SIDES}
-    eye = _eye(events)
-    mouth_only = [e for e in events if e.trial_type == "spasm" and not e.involves_eye]
-    blinks = [e for e in events if e.trial_type == "blink"]
-    by_side = {s: rate(sum(e.side == s for e in eye), obs) for s in SIDES}
-    counts = {s: by_side[s]["count"] for s in SIDES}
-    affected = None if counts["right"] == counts["left"] else max(counts, key=counts.get)
     closed = {}
     for s in SIDES:
         measured = by_side_obs[s]
         shut = sum(getattr(m, f"closed_s_{s}") for m in minutes)
         closed[s] = float(shut / measured) if measured > 0 else None
-    tonic = [e.duration for e in eye if e.kind == "tonic"]
     start = from_iso(session["started_at"])
     end_text = session["ended_at"] or session["last_write_at"] or session["started_at"]
     duration = max((from_iso(end_text) - start).total_seconds(), 0.0)
@@ -685,26 +674,7 @@ def session_summary(
         "recorded_at": start.isoformat(),
         "observed_s": obs,
         "observed_s_by_side": by_side_obs,
-        "episodes": {
-            "total": rate(len(eye), obs),
-            "by_side": by_side,
-            "by_kind": {k: rate(sum(e.kind == k for e in eye), obs) for k in KINDS},
-            "by_side_and_kind": {
-                s: {k: rate(sum(e.side == s and e.kind == k for e in eye), obs) for k in KINDS}
-                for s in SIDES
-            },
-            "with_mouth": sum(e.regions == "eye+mouth" for e in eye),
-            "with_brow_raised": sum(bool(e.brow_raised) for e in eye),
-        },
-        "contractions": int(sum(e.n_contractions for e in eye)),
-        "mouth_only": {s: rate(sum(e.side == s for e in mouth_only), obs) for s in SIDES},
-        "blinks": {
-            "count": len(blinks),
-            "per_minute": len(blinks) * 60.0 / obs if obs > 0 else None,
-        },
-        "affected_side": affected,
-        "closed_fraction": closed,
-        "longest_tonic_s": max(tonic) if tonic else None,
+        **event_numbers(events, obs, closed),
         "observed_fraction": obs / duration if duration > 0 else 0.0,
         "monitor": {
             "session_id": session["id"],

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
+from spasm_cv.cliargs import nonnegative_float, positive_float, probability
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.phantom.make import make_phantom
 from spasm_cv.phantom.params import KINDS, SIDE_CHOICES, PhantomParams, ScheduleParams
@@ -46,33 +46,6 @@ The same input, options and seed give the same truth and the same frames.
 exit status: 0 success, 2 bad input (message 'spasm-cv: error: ...')."""
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
-
-
-def _nonneg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    value = _nonneg(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be within 0-1, got {text!r}")
-    return value
-
-
 def _kinds(text: str) -> tuple[str, ...]:
     kinds = tuple(k.strip().lower() for k in text.split(",") if k.strip())
     bad = [k for k in kinds if k not in KINDS]
@@ -109,15 +82,15 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="patient's side of the episodes; 'both': drawn per episode "
                         "(default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--seconds", type=_positive, default=None, metavar="S",
+    p.add_argument("--seconds", type=positive_float, default=None, metavar="S",
                    help="phantom length in seconds (default: the input's; longer inputs are "
                         "cut, shorter ones looped forward-backward)")
-    p.add_argument("--rate", type=_nonneg, default=sp.rate_per_min, metavar="PER_MIN",
+    p.add_argument("--rate", type=nonnegative_float, default=sp.rate_per_min, metavar="PER_MIN",
                    help="episodes per minute asked for (default %(default)s; fewer when they "
                         "do not fit; 0: no episode)")
     p.add_argument("--kinds", type=_kinds, default=sp.kinds, metavar="K1,K2",
                    help=f"episode kinds to draw from (default {','.join(KINDS)})")
-    p.add_argument("--mouth-prob", type=_probability, default=sp.mouth_prob, metavar="P",
+    p.add_argument("--mouth-prob", type=probability, default=sp.mouth_prob, metavar="P",
                    help="probability that an episode pulls the same-side mouth corner up and "
                         "out (default %(default)s)")
     p.add_argument("--mirrored", action="store_true",

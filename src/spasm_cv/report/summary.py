@@ -47,14 +47,16 @@ def observed_seconds(activity: Activity, fps: float) -> dict[str, float]:
     return out
 
 
-def summarize(events: list[Event], activity: Activity, fps: float) -> dict:
-    """The numbers of summary.json that depend on events and activity only.
+def event_numbers(
+    events: list[Event], observed_s: float, closed_fraction: dict[str, float | None]
+) -> dict:
+    """The event part of summary.json, given the observed time (s) and closed fractions.
 
     Episodes are one-sided ``spasm`` events involving the eye; mouth-only events are counted
-    apart (``mouth_only``). Rates are per hour of time in which both sides were measurable.
+    apart (``mouth_only``). Rates are per hour of ``observed_s``. Shared by offline analysis
+    (:func:`summarize`) and live monitoring sessions.
     """
-    observed = observed_seconds(activity, fps)
-    obs = observed["both"]
+    obs = observed_s
     eye = [e for e in events if e.trial_type == "spasm" and e.involves_eye]
     mouth_only = [e for e in events if e.trial_type == "spasm" and not e.involves_eye]
     blinks = [e for e in events if e.trial_type == "blink"]
@@ -63,16 +65,8 @@ def summarize(events: list[Event], activity: Activity, fps: float) -> dict:
     affected = None
     if counts["right"] != counts["left"]:
         affected = max(counts, key=counts.get)
-    dt = frame_durations(activity.time, fps)
-    closed_fraction = {}
-    for s in SIDES:
-        m = activity.measurable[s]
-        closed = m & (np.nan_to_num(activity.closure[s], nan=0.0) >= CLOSED)
-        closed_fraction[s] = float(dt[closed].sum() / dt[m].sum()) if m.any() else None
     tonic = [e.duration for e in eye if e.kind == "tonic"]
     return {
-        "observed_s": obs,
-        "observed_s_by_side": {s: observed[s] for s in SIDES},
         "episodes": {
             "total": rate(len(eye), obs),
             "by_side": by_side,
@@ -93,4 +87,24 @@ def summarize(events: list[Event], activity: Activity, fps: float) -> dict:
         "affected_side": affected,
         "closed_fraction": closed_fraction,
         "longest_tonic_s": max(tonic) if tonic else None,
+    }
+
+
+def summarize(events: list[Event], activity: Activity, fps: float) -> dict:
+    """The numbers of summary.json that depend on events and activity only.
+
+    Observed time is the time in which both sides were measurable (see
+    :func:`observed_seconds`); see :func:`event_numbers` for the rest.
+    """
+    observed = observed_seconds(activity, fps)
+    dt = frame_durations(activity.time, fps)
+    closed_fraction = {}
+    for s in SIDES:
+        m = activity.measurable[s]
+        closed = m & (np.nan_to_num(activity.closure[s], nan=0.0) >= CLOSED)
+        closed_fraction[s] = float(dt[closed].sum() / dt[m].sum()) if m.any() else None
+    return {
+        "observed_s": observed["both"],
+        "observed_s_by_side": {s: observed[s] for s in SIDES},
+        **event_numbers(events, observed["both"], closed_fraction),
     }
