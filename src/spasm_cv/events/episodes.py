@@ -41,7 +41,10 @@ def bilateral_mask(activity: Activity, params: DetectionParams) -> np.ndarray:
         np.nan_to_num(activity.closure["left"], nan=0.0),
     )
     even = ~(one_sided(activity, "right", params) | one_sided(activity, "left", params))
-    return seeded_runs((both >= params.closure_off) & even, (both >= params.closure_on) & even)
+    # Blinks are large two-sided movements (Osaki 2019): shallow shared narrowing at the
+    # shoulders of a one-sided closure does not make it a blink.
+    seed = (both >= max(params.closure_on, params.blink_min_closure)) & even
+    return seeded_runs((both >= params.closure_off) & even, seed)
 
 
 def unilateral_mask(

@@ -28,6 +28,7 @@ class DetectionParams:
     merge_gap_s: float = 0.60
     tonic_min_s: float = 1.0  # a single contraction held this long is tonic
     contraction_prominence: float = 0.15  # closure dip that separates two contractions
+    blink_min_closure: float = 0.4  # a two-sided closure: both eyes reach at least this
     blink_max_s: float = 0.6  # longer two-sided closures are squints / eyes closed, not blinks
     # Mouth corner (up + outwards) and brow (up) relative to their own rolling medians, IOD.
     mouth_on: float = 0.05  # same-side corner pulled this much more than the other
