@@ -94,11 +94,12 @@ def _add_analyze(sub) -> None:
         "modification time)",
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
-    from spasm_cv.parallel import available_cores, jobs_arg
+    from spasm_cv.cliargs import positive_int
+    from spasm_cv.parallel import available_cores
 
     p.add_argument(
         "--jobs",
-        type=jobs_arg,
+        type=positive_int,
         default=available_cores(),
         metavar="N",
         help="worker processes landmarking time segments of the video in parallel (default: "

@@ -45,19 +45,6 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def jobs_arg(text: str) -> int:
-    """``--jobs`` on the command line: a whole number of at least 1."""
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return value
-
-
 def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     """End this worker process as soon as process ``parent`` is no longer its parent.
 

@@ -43,7 +43,8 @@ exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 inte
 
 
 def add_parser(subparsers) -> None:
-    from spasm_cv.parallel import available_cores, jobs_arg
+    from spasm_cv.cliargs import positive_int
+    from spasm_cv.parallel import available_cores
 
     p = subparsers.add_parser(
         "batch",
@@ -56,7 +57,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the results")
     p.add_argument(
         "--jobs",
-        type=jobs_arg,
+        type=positive_int,
         default=available_cores(),
         metavar="N",
         help="videos analysed at once (default: all cores, here %(default)s)",

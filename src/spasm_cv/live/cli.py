@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from spasm_cv.cliargs import positive_float
+from spasm_cv.cliargs import nonnegative_int, positive_float
 from spasm_cv.errors import SpasmCvError
 
 DESCRIPTION = """\
@@ -47,16 +47,6 @@ exit status: 0 session ended normally, 1 the source failed mid-session (data kep
 2 bad input or the database could not be written (message 'spasm-cv: error: ...')."""
 
 
-def _index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a camera index: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"camera index must be >= 0, got {text!r}")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``monitor`` subcommand."""
     p = subparsers.add_parser(
@@ -67,7 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--camera", metavar="INDEX", type=_index, help="webcam index (0, 1, ...)")
+    src.add_argument(
+        "--camera", metavar="INDEX", type=nonnegative_int, help="webcam index (0, 1, ...)"
+    )
     src.add_argument("--source", metavar="URL_OR_FILE", help="stream URL or video file")
     p.add_argument("--headless", action="store_true", help="no window; print a status line")
     p.add_argument("--db", metavar="PATH", help="SQLite database (default: see below)")
