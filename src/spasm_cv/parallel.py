@@ -5,15 +5,10 @@ Each worker process (``spawn`` start method) landmarks one segment at a time wit
 thread so that decoding overlaps with inference. The main process only collects the
 segments' signals and draws the progress bar; detection runs once on the stitched signals.
 
-Tolerance: the first segment is the serial computation itself. MediaPipe's tracker carries
-state from frame to frame (the face region comes from the previous frame's landmarks), so
-a tracker started afresh at a later segment's warm-up does not reproduce the serial run's
-landmarks bit for bit, and the difference neither grows nor vanishes until the segment
-ends: on a 40 s test clip, 0.1-0.8 % of each signal's spread (median), 1-9 % (99th
-percentile), up to 27 % on single frames of mouth blendshapes. Events then agree with the
-serial run's in kind, side, regions and contractions, with onsets and durations within
-a few frames, unless a feature sits that close to a detection threshold (measured: see
-``tests/test_parallel.py`` and ``benchmarks/throughput.py``).
+The tracker restarts at every segment boundary in a serial run too (see
+:mod:`spasm_cv.video.segments`), and seeking is frame-accurate (see
+:func:`spasm_cv.video.reader.read_frames`), so the stitched signals, and therefore the
+events, are identical to a serial run's.
 """
 
 from __future__ import annotations
@@ -77,34 +72,32 @@ def segment_signals(
     mirrored: bool = False,
     model_path: str | None = None,
 ) -> Signals:
-    """Signals of the frames one segment keeps, landmarked from its warm-up on.
+    """Signals of the frames of one segment, landmarked by a tracker started on its first.
 
     Runs in a worker process. Stops early (``meta["interrupted"]``) when the main process
     sets the stop event. ``meta["ended_early"]``: the video ended (or could no longer be
     decoded) before the segment's end, as a serial decode would have stopped there too.
     """
     from spasm_cv.landmarks.tracker import FaceTracker
-    from spasm_cv.pipeline import _prefetch
+    from spasm_cv.pipeline import _prefetch, landmark_frame
     from spasm_cv.video.reader import read_frames
 
     builder = SignalsBuilder(meta["width"], meta["height"], meta)
-    builder.meta["ended_early"] = segment.end_s is not None
+    builder.meta["ended_early"] = not segment.last
     pending = 0
-    frames = read_frames(video, mirrored=mirrored, start_s=segment.read_from_s)
-    with FaceTracker(model_path) as tracker:
+    frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s)
+    with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
         for frame in _prefetch(frames):
             if _stop is not None and _stop.is_set():
                 builder.meta["interrupted"] = True
                 break
-            if segment.end_s is not None and frame.time_s + 1e-9 >= segment.end_s:
+            if segment.after(frame.time_s):
                 builder.meta["ended_early"] = False
                 break
-            if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
-                builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
-            observation = tracker.detect(frame.rgb, frame.time_s)
-            if segment.keeps(frame.time_s):
-                builder.add(frame.time_s, observation)
-                pending += 1
+            if not segment.keeps(frame.time_s):
+                continue
+            landmark_frame(tracker, builder, frame)
+            pending += 1
             if pending >= PROGRESS_EVERY and _progress is not None:
                 _progress.put(pending)
                 pending = 0

@@ -22,7 +22,7 @@ from spasm_cv.report.summary import SCHEMA_VERSION, summarize
 from spasm_cv.results.files import write_result
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.reader import Frame, VideoInfo, probe, read_frames
-from spasm_cv.video.segments import plan_segments
+from spasm_cv.video.segments import SegmentParams, plan_segments
 
 
 @dataclass
@@ -85,6 +85,13 @@ def _progress(total: int, enabled: bool, desc: str):
     )
 
 
+def landmark_frame(tracker: FaceTracker, builder: SignalsBuilder, frame: Frame) -> None:
+    """Landmark one decoded frame and append its signals row (serial runs and workers alike)."""
+    if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
+        builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
+    builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s))
+
+
 def extract_signals(
     video: str | os.PathLike,
     *,
@@ -93,14 +100,15 @@ def extract_signals(
     progress: bool = False,
     info: VideoInfo | None = None,
     jobs: int = 1,
+    segments: SegmentParams | None = None,
 ) -> Signals:
     """Run the face landmarker over a video and return per-frame signals.
 
-    ``jobs`` > 1 landmarks overlapping time segments in that many worker processes and
-    stitches them (see :mod:`spasm_cv.parallel` for the tolerance at the joins); videos
-    shorter than two segments (20 s) run serially. Workers are spawned: a script calling
-    this with ``jobs`` > 1 needs the ``if __name__ == "__main__":`` guard.
-    On KeyboardInterrupt the signals measured so far are returned with
+    The tracker restarts at fixed segment boundaries (``segments``, default every 10 s; see
+    :mod:`spasm_cv.video.segments`). ``jobs`` > 1 landmarks the segments in that many worker
+    processes and stitches them: the result is identical to the serial one. Workers are
+    spawned: a script calling this with ``jobs`` > 1 needs the ``if __name__ == "__main__":``
+    guard. On KeyboardInterrupt the signals measured so far are returned with
     ``meta["interrupted"] = True`` (nothing measured is lost; with ``jobs`` > 1, what was
     measured from the start up to the first unfinished segment).
     """
@@ -113,21 +121,24 @@ def extract_signals(
         "rotation_deg": info.rotation_deg,
         "mirrored": mirrored,
     }
-    segments = plan_segments(info.duration_s, jobs, fps=info.fps)
-    if len(segments) > 1:
+    params = segments or SegmentParams()
+    meta["tracker_restart_s"] = params.segment_s
+    plan = plan_segments(info.duration_s, info.fps, params)
+    if jobs > 1 and len(plan) > 1:
         from spasm_cv.parallel import extract_parallel
 
         with _progress(info.n_frames, progress, f"analyze ({jobs} jobs)") as bar:
             return extract_parallel(
-                video, segments, meta, jobs=jobs, mirrored=mirrored, model_path=model_path, bar=bar
+                video, plan, meta, jobs=jobs, mirrored=mirrored, model_path=model_path, bar=bar
             )
     builder = SignalsBuilder(info.width, info.height, meta)
-    with FaceTracker(model_path) as tracker, _progress(info.n_frames, progress, "analyze") as bar:
+    with (
+        FaceTracker(model_path, segments=params, fps=info.fps) as tracker,
+        _progress(info.n_frames, progress, "analyze") as bar,
+    ):
         try:
             for frame in _prefetch(read_frames(video, mirrored=mirrored)):
-                if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
-                    builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
-                builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s))
+                landmark_frame(tracker, builder, frame)
                 bar.update(1)
         except KeyboardInterrupt:
             builder.meta["interrupted"] = True
@@ -177,6 +188,7 @@ def build_summary(
             "no_face_frames": n - face_frames,
             "multi_face_frames": int((signals.n_faces > 1).sum()),
             "followed_face": "the largest face at first, then the one nearest to it",
+            "tracker_restart_s": signals.meta.get("tracker_restart_s"),
             "truncated": bool(input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1),
         },
         "params": detection.params.to_dict(),

@@ -36,6 +36,7 @@ from spasm_cv.live.store import Batch, MinuteRow, SessionInfo, Store, StoreError
 from spasm_cv.report.summary import CLOSED
 from spasm_cv.signals.geometry import SIDES
 from spasm_cv.signals.table import SIGNAL_COLUMNS, signals_row
+from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class MonitorSettings:
     ``duration_s``: stop after this long (None: until stopped). ``commit_every_s``: aggregates
     are handed to the store this often (events at once). ``rolling_window_s``: window of the
     displayed episode rate. ``max_lag_s``: how far processing may fall behind the source before
-    frames are dropped (used when opening the source).
+    frames are dropped (used when opening the source). ``tracker_restart_s``: the face tracker
+    starts afresh this often, as in offline analysis (see :mod:`spasm_cv.video.segments`).
     """
 
     duration_s: float | None = None
@@ -53,6 +55,7 @@ class MonitorSettings:
     status_every_s: float = 1.0
     rolling_window_s: float = 3600.0
     max_lag_s: float = 0.5
+    tracker_restart_s: float = DEFAULT_SEGMENTS.segment_s
     params: DetectionParams = field(default_factory=DetectionParams)
     model_path: str | None = None
 
@@ -270,7 +273,8 @@ def run_monitor(
     stop = stop or threading.Event()
     store = Store(db_path)
     try:
-        with FaceTracker(settings.model_path) as tracker:
+        segments = SegmentParams(segment_s=settings.tracker_restart_s)
+        with FaceTracker(settings.model_path, segments=segments, fps=source.fps) as tracker:
             clock = SessionClock()
             info = SessionInfo(
                 started_at=clock.t0_wall,

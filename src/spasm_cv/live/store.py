@@ -665,6 +665,7 @@ def session_summary(
             "no_face_frames": frames - face,
             "multi_face_frames": int(sum(m.multi_face_frames for m in minutes)),
             "followed_face": "the largest face at first, then the one nearest to it",
+            "tracker_restart_s": settings.get("tracker_restart_s"),
             "truncated": False,
             "dropped_frames": int(sum(m.dropped_frames for m in minutes)),
             "unavailable_s": unavailable,

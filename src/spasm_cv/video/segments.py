@@ -1,9 +1,15 @@
-"""Cutting a recording into overlapping time segments that worker processes landmark apart.
+"""Fixed time segments of a recording: the face tracker starts afresh at each one.
 
-Segment ``k`` keeps the frames with ``start_s <= time < end_s``; its worker starts decoding
-and landmarking ``warmup_s`` earlier so that the face tracker, which starts afresh in each
-segment, has settled by ``start_s``. The warm-up frames are dropped when the segments are
-stitched. Every segment carries the same amount of work (kept + warm-up frames).
+MediaPipe's landmarker carries state from frame to frame (the face region comes from the
+previous frame's landmarks), so a frame's landmarks depend on where tracking started. The
+tracker therefore restarts at every segment boundary in every mode: a serial run, each
+parallel worker and the live monitor. A segment's landmarks then depend on its own frames
+only, so ``--jobs N`` reproduces the serial run bit for bit whatever N is. Boundaries do
+not depend on the number of workers, only on ``SegmentParams.segment_s`` and the frame rate.
+
+Detection runs once, on the whole stitched signal, so no episode or baseline is cut at a
+boundary; the only trace of a boundary is the tracker's fresh start (the face found anew by
+the detector on the boundary's first frame).
 """
 
 from __future__ import annotations
@@ -14,64 +20,74 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SegmentParams:
-    """How a recording is cut for parallel landmarking (all in seconds).
+    """How a recording is cut for landmarking.
 
-    ``overlap_s``: warm-up before each segment but the first (the tracker settles within
-    ~0.5 s of a fresh start). ``min_segment_s``: no segment is shorter, so recordings under
-    twice this run serially. ``max_segment_s``: longer recordings get more segments than
-    workers (a multiple of them), which bounds what a worker holds and keeps progress fine.
+    ``segment_s``: seconds between tracker restarts; also the unit of work of a parallel
+    worker. Short enough that a one-minute clip keeps two cores busy, long enough that the
+    restarts cost little (a fresh landmarker takes tens of milliseconds, a segment several
+    seconds of inference).
     """
 
-    overlap_s: float = 1.0
-    min_segment_s: float = 10.0
-    max_segment_s: float = 600.0
+    segment_s: float = 10.0
 
     def __post_init__(self):
-        if not (self.overlap_s >= 0 and 0 < self.min_segment_s <= self.max_segment_s):
-            raise ValueError(f"inconsistent segment parameters: {self}")
+        if not (math.isfinite(self.segment_s) and self.segment_s > 0):
+            raise ValueError(f"segment_s must be a positive number of seconds: {self}")
+
+
+DEFAULT_SEGMENTS = SegmentParams()
+
+
+def segment_index(time_s: float, segment_s: float, fps: float | None = None) -> int:
+    """Number of the segment a frame at ``time_s`` belongs to.
+
+    With a known frame rate, segments hold ``round(segment_s * fps)`` frames each, counted
+    from the frame number nearest ``time_s * fps`` (robust to container-time jitter);
+    otherwise they are ``segment_s`` long in time.
+    """
+    if fps and fps > 0:
+        per = max(round(segment_s * fps), 1)
+        return int(math.floor(time_s * fps + 0.5)) // per
+    return int(math.floor((time_s + 1e-9) / segment_s))
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Frames with ``start_s <= time < end_s`` (``end_s`` None: to the end of the video)."""
+    """Segment number ``index`` of a recording cut by ``params`` at frame rate ``fps``."""
 
-    start_s: float
-    end_s: float | None
-    warmup_s: float = 0.0
+    index: int
+    params: SegmentParams
+    fps: float | None = None
+    last: bool = False  # the recording's last segment: open-ended, in case it runs long
 
     @property
-    def read_from_s(self) -> float:
-        """Where its worker starts decoding, warm-up included."""
-        return max(self.start_s - self.warmup_s, 0.0)
+    def start_s(self) -> float:
+        """Where decoding starts: a bit before the segment's first frame."""
+        if self.index == 0:
+            return 0.0
+        if self.fps and self.fps > 0:
+            return (self.index * max(round(self.params.segment_s * self.fps), 1) - 0.5) / self.fps
+        return self.index * self.params.segment_s - 1e-6
 
     def keeps(self, time_s: float) -> bool:
-        """Whether a frame at ``time_s`` belongs to this segment (same test as the reader)."""
-        return time_s + 1e-9 >= self.start_s and (self.end_s is None or time_s + 1e-9 < self.end_s)
+        """Whether a frame at ``time_s`` belongs to this segment (the tracker's own rule)."""
+        k = segment_index(time_s, self.params.segment_s, self.fps)
+        return k == self.index or (self.last and k > self.index)
+
+    def after(self, time_s: float) -> bool:
+        """Whether a frame at ``time_s`` comes after this segment (decoding can stop)."""
+        return not self.last and segment_index(time_s, self.params.segment_s, self.fps) > self.index
 
 
 def plan_segments(
-    duration_s: float, jobs: int, params: SegmentParams | None = None, fps: float = 0.0
+    duration_s: float, fps: float | None = None, params: SegmentParams | None = None
 ) -> list[Segment]:
-    """Segments for ``jobs`` workers over a recording of ``duration_s`` seconds.
-
-    One segment (a serial run) when ``jobs`` is 1 or the recording is shorter than twice
-    ``params.min_segment_s``. Boundaries sit half a frame between frames when ``fps`` is
-    known. The last segment is open-ended, so a duration estimate that is short loses nothing.
-    """
+    """The segments of a recording of ``duration_s`` seconds (estimated; the last segment is
+    open-ended, so an estimate that is short loses nothing). One segment when the duration
+    is unknown."""
     p = params or SegmentParams()
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if jobs == 1 or not math.isfinite(duration_s) or duration_s < 2 * p.min_segment_s:
-        return [Segment(0.0, None)]
-    rounds = math.ceil(duration_s / (jobs * p.max_segment_s))
-    n = min(jobs * rounds, int(duration_s // p.min_segment_s))
-    work = (duration_s + (n - 1) * p.overlap_s) / n  # frames each worker decodes
-    bounds = [work + k * (work - p.overlap_s) for k in range(n - 1)]
-    if fps > 0:
-        bounds = [(math.floor(b * fps) + 0.5) / fps for b in bounds]
-    starts = [0.0, *bounds]
-    ends: list[float | None] = [*bounds, None]
-    return [
-        Segment(s, e, 0.0 if k == 0 else p.overlap_s)
-        for k, (s, e) in enumerate(zip(starts, ends, strict=True))
-    ]
+    if not math.isfinite(duration_s) or duration_s <= 0:
+        return [Segment(0, p, fps, last=True)]
+    last_time = max(duration_s - (1.0 / fps if fps and fps > 0 else 1e-3), 0.0)  # last frame
+    n = segment_index(last_time, p.segment_s, fps) + 1
+    return [Segment(k, p, fps, last=k == n - 1) for k in range(n)]
