@@ -21,8 +21,10 @@ from pathlib import Path
 from spasm_cv.evaluation import EvaluationParams, evaluate_folders
 from spasm_cv.evaluation.cli import format_table
 from spasm_cv.events.detect import detect
+from spasm_cv.parallel import available_cores
 from spasm_cv.pipeline import analyze_video, build_summary
 from spasm_cv.results.files import read_signals, read_summary, write_result
+from spasm_cv.video.segments import SegmentParams
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "videos"
@@ -39,14 +41,19 @@ REAL_WINKS = {
 
 
 def cached_signals(video: Path, work: Path, mirrored: bool = False, force: bool = False):
-    """Signals of a video, from WORK's cache when the video is unchanged."""
+    """Signals of a video, from WORK's cache when the video and the landmarking are unchanged."""
     out = work / "signals" / video.stem
     st = video.stat()
     if not force and (out / "summary.json").exists():
-        inp = read_summary(out)["input"]
-        if inp["size_bytes"] == st.st_size and inp["mtime"] == st.st_mtime:
+        cached = read_summary(out)
+        inp = cached["input"]
+        if (
+            inp["size_bytes"] == st.st_size
+            and inp["mtime"] == st.st_mtime
+            and cached["quality"].get("tracker_restart_s") == SegmentParams().segment_s
+        ):
             return read_signals(out), inp
-    result = analyze_video(video, out, mirrored=mirrored)
+    result = analyze_video(video, out, mirrored=mirrored, jobs=available_cores())
     return read_signals(out), result.summary["input"]
 
 

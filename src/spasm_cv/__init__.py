@@ -7,17 +7,29 @@ Data flow: ``video -> landmarks -> signals -> events -> report``.
 >>> result.summary["episodes"]["total"]["per_hour"]  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from spasm_cv.api import Result, load  # noqa: E402
-from spasm_cv.events.detect import Detection, detect  # noqa: E402
-from spasm_cv.events.params import DetectionParams  # noqa: E402
-from spasm_cv.events.table import Event  # noqa: E402
-from spasm_cv.pipeline import Analysis, analyze_video, extract_signals  # noqa: E402
-from spasm_cv.report.aggregate import rate_ratio  # noqa: E402
-from spasm_cv.report.summary import poisson_ci  # noqa: E402
-from spasm_cv.results.files import read_signals  # noqa: E402
-from spasm_cv.signals.table import Signals  # noqa: E402
+# Public names, imported on first use: worker processes and the command line load only the
+# stages they run (scipy alone takes a second to import).
+_EXPORTS = {
+    "Result": "spasm_cv.api",
+    "load": "spasm_cv.api",
+    "Detection": "spasm_cv.events.detect",
+    "detect": "spasm_cv.events.detect",
+    "DetectionParams": "spasm_cv.events.params",
+    "Event": "spasm_cv.events.table",
+    "Analysis": "spasm_cv.pipeline",
+    "analyze_video": "spasm_cv.pipeline",
+    "extract_signals": "spasm_cv.pipeline",
+    "rate_ratio": "spasm_cv.report.aggregate",
+    "poisson_ci": "spasm_cv.report.summary",
+    "read_signals": "spasm_cv.results.files",
+    "Signals": "spasm_cv.signals.table",
+}
 
 __all__ = [
     "Analysis",
@@ -35,3 +47,29 @@ __all__ = [
     "rate_ratio",
     "read_signals",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'spasm_cv' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:
+    from spasm_cv.api import Result, load
+    from spasm_cv.events.detect import Detection, detect
+    from spasm_cv.events.params import DetectionParams
+    from spasm_cv.events.table import Event
+    from spasm_cv.pipeline import Analysis, analyze_video, extract_signals
+    from spasm_cv.report.aggregate import rate_ratio
+    from spasm_cv.report.summary import poisson_ci
+    from spasm_cv.results.files import read_signals
+    from spasm_cv.signals.table import Signals

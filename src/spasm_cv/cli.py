@@ -102,8 +102,8 @@ def _add_analyze(sub) -> None:
         type=positive_int,
         default=available_cores(),
         metavar="N",
-        help="worker processes landmarking time segments of the video in parallel (default: "
-        "all cores, here %(default)s; 1: serial; videos under 20 s always run serially)",
+        help="worker processes landmarking 10 s segments of the video in parallel (default: "
+        "all cores, here %(default)s; 1: serial; the results are the same for every N)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_run_analyze)

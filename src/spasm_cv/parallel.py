@@ -79,15 +79,14 @@ def segment_signals(
     decoded) before the segment's end, as a serial decode would have stopped there too.
     """
     from spasm_cv.landmarks.tracker import FaceTracker
-    from spasm_cv.pipeline import _prefetch, landmark_frame
-    from spasm_cv.video.reader import read_frames
+    from spasm_cv.video.reader import prefetch, read_frames
 
     builder = SignalsBuilder(meta["width"], meta["height"], meta)
     builder.meta["ended_early"] = not segment.last
     pending = 0
     frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s)
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
-        for frame in _prefetch(frames):
+        for frame in prefetch(frames):
             if _stop is not None and _stop.is_set():
                 builder.meta["interrupted"] = True
                 break
@@ -96,7 +95,8 @@ def segment_signals(
                 break
             if not segment.keeps(frame.time_s):
                 continue
-            landmark_frame(tracker, builder, frame)
+            size = (frame.rgb.shape[1], frame.rgb.shape[0])
+            builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s), size)
             pending += 1
             if pending >= PROGRESS_EVERY and _progress is not None:
                 _progress.put(pending)

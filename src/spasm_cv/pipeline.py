@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import queue
 import sys
-import threading
 import time as _time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +18,7 @@ from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.report.summary import SCHEMA_VERSION, summarize
 from spasm_cv.results.files import write_result
 from spasm_cv.signals.table import Signals, SignalsBuilder
-from spasm_cv.video.reader import Frame, VideoInfo, probe, read_frames
+from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
 from spasm_cv.video.segments import SegmentParams, plan_segments
 
 
@@ -33,42 +30,6 @@ class Analysis:
     detection: Detection
     summary: dict
     out_dir: Path | None
-
-
-def _prefetch(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
-    """Decode in a background thread so decoding overlaps with landmark inference."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def work():
-        try:
-            for f in frames:
-                while not stop.is_set():
-                    try:
-                        q.put(f, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # handed over to the consumer
-            q.put(exc)
-
-    t = threading.Thread(target=work, daemon=True, name="spasm-cv-decode")
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        t.join(timeout=5)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -83,13 +44,6 @@ def _progress(total: int, enabled: bool, desc: str):
         dynamic_ncols=True,
         leave=False,
     )
-
-
-def landmark_frame(tracker: FaceTracker, builder: SignalsBuilder, frame: Frame) -> None:
-    """Landmark one decoded frame and append its signals row (serial runs and workers alike)."""
-    if frame.rgb.shape[1] != builder.width or frame.rgb.shape[0] != builder.height:
-        builder.width, builder.height = frame.rgb.shape[1], frame.rgb.shape[0]
-    builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s))
 
 
 def extract_signals(
@@ -137,8 +91,9 @@ def extract_signals(
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
         try:
-            for frame in _prefetch(read_frames(video, mirrored=mirrored)):
-                landmark_frame(tracker, builder, frame)
+            for frame in prefetch(read_frames(video, mirrored=mirrored)):
+                size = (frame.rgb.shape[1], frame.rgb.shape[0])
+                builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s), size)
                 bar.update(1)
         except KeyboardInterrupt:
             builder.meta["interrupted"] = True

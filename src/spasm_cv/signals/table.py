@@ -110,8 +110,11 @@ class SignalsBuilder:
     def __len__(self) -> int:
         return len(self._time)
 
-    def add(self, time_s: float, observation) -> None:
-        """Add a frame; ``observation`` is a FaceObservation or None (no face)."""
+    def add(self, time_s: float, observation, size: tuple[int, int] | None = None) -> None:
+        """Add a frame; ``observation`` is a FaceObservation or None (no face). ``size``: the
+        frame's (width, height) in pixels, when it may differ from the previous frames'."""
+        if size is not None:
+            self.width, self.height = size
         self._time.append(time_s)
         self._face.append(observation is not None)
         self._n_faces.append(0 if observation is None else observation.n_faces)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +176,39 @@ def _seek(cap: cv2.VideoCapture, start_s: float) -> list[tuple[int, float, np.nd
     first_ok = math.isfinite(times[0]) and 0.0 < times[0] < start_s - 1e-9 and landed[0][0] > 0
     rising = all(math.isfinite(b) and b > a for a, b in zip(times[:-1], times[1:], strict=True))
     return landed if first_ok and rising else []
+
+
+def prefetch(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+    """Decode in a background thread so decoding overlaps with landmark inference."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed over to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=work, daemon=True, name="spasm-cv-decode")
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
