@@ -47,7 +47,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 RegionScope = Literal["eye", "any"]
 SIDES = ("left", "right", "both")
@@ -233,6 +232,8 @@ def _assign(
     # always wins, and one more preferred pair beats any overlap gain.
     bonus = (prefer.astype(float) + overlap / scale) / (2.0 * (n + 1))
     weight = np.where(eligible, 1.0 + bonus, 0.0)
+    from scipy.optimize import linear_sum_assignment  # imported on use: 0.6 s
+
     rows, cols = linear_sum_assignment(weight, maximize=True)
     keep = eligible[rows, cols]
     return rows[keep], cols[keep]
