@@ -26,3 +26,19 @@ def native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def silence_native_stderr() -> None:
+    """Point file descriptor 2 at /dev/null for the rest of this process.
+
+    For worker processes only: their results and errors travel back to the main process as
+    return values and exceptions, so what reaches their stderr is native log chatter
+    (MediaPipe's LiteRT warns now and then about input alignment, FFmpeg about streams).
+    """
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

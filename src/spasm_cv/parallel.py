@@ -22,6 +22,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
+from spasm_cv._native import silence_native_stderr
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.segments import Segment
 
@@ -61,7 +62,7 @@ def _init_worker(progress, stop, parent: int) -> None:
     _progress, _stop = progress, stop
     # Ctrl-C reaches the whole process group: the main process decides, then sets ``stop``.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("GLOG_minloglevel", "2")
+    silence_native_stderr()
     exit_with_parent(parent)
 
 

@@ -85,8 +85,10 @@ def _failed(task: VideoTask, message: str, start: float | None = None) -> VideoO
 
 
 def _init_local_worker(parent: int) -> None:
+    from spasm_cv._native import silence_native_stderr
     from spasm_cv.parallel import exit_with_parent
 
+    silence_native_stderr()
     exit_with_parent(parent)  # the batch was killed: its unfinished videos are redone on resume
 
 
