@@ -14,7 +14,7 @@ from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
-from spasm_cv.landmarks.tracker import FaceTracker
+from spasm_cv.landmarks.tracker import FOLLOWED_FACE, FaceTracker
 from spasm_cv.report.summary import SCHEMA_VERSION, summarize
 from spasm_cv.results.files import write_result
 from spasm_cv.signals.table import Signals, SignalsBuilder
@@ -142,7 +142,7 @@ def build_summary(
             "face_frames": face_frames,
             "no_face_frames": n - face_frames,
             "multi_face_frames": int((signals.n_faces > 1).sum()),
-            "followed_face": "the largest face at first, then the one nearest to it",
+            "followed_face": FOLLOWED_FACE,
             "tracker_restart_s": signals.meta.get("tracker_restart_s"),
             "truncated": bool(input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1),
         },

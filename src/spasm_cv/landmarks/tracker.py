@@ -8,7 +8,6 @@ before it creates the next, so that results do not depend on how a video is spli
 
 from __future__ import annotations
 
-import contextlib
 import os
 import zipfile
 from dataclasses import dataclass
@@ -21,6 +20,11 @@ from spasm_cv.landmarks.model import verified_model_path
 from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams, segment_index
 
 N_LANDMARKS = 478
+# Which face is followed, as result summaries state it.
+FOLLOWED_FACE = (
+    "the largest face in view whenever one is found anew (start, tracker restart, face lost), "
+    "tracked in between"
+)
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,12 @@ class FaceObservation:
 class FaceTracker:
     """Landmarks, blendshapes and pose of one followed face per frame (VIDEO mode).
 
-    The landmarker follows one face: the one it finds first (most confident), tracked from
-    frame to frame. Every ``count_faces_every_s`` seconds the bundle's own face detector
-    counts the faces in view, so frames with bystanders are flagged (``n_faces > 1``) at a
-    fraction of the cost of landmarking every face.
+    The landmarker follows one face. Whenever it has to find one anew (first frame, after a
+    restart, after losing the face), it is shown only the largest face the bundle's face
+    detector sees (the patient, nearest the camera, rather than a bystander); it then tracks
+    that face from frame to frame. Every ``count_faces_every_s`` seconds the detector counts
+    the faces in view, so frames with bystanders are flagged (``n_faces > 1``) at a fraction
+    of the cost of landmarking every face.
     Times passed to :meth:`detect` must increase; they are made strictly increasing in ms.
     A frame in a later segment than the previous one (``segments``, ``fps``: see
     :func:`~spasm_cv.video.segments.segment_index`) restarts tracking; ``segments=None``
@@ -68,10 +74,12 @@ class FaceTracker:
         self._landmarker = None
         self._detector = None
         self._segment: int | None = None
+        self._detector_warm = False
         self._fresh_state()
 
     def _fresh_state(self) -> None:
         self._warm = False
+        self._following = False
         self._last_ms = -1
         self._last_count_s = -np.inf
         self._n_faces = 1
@@ -113,7 +121,20 @@ class FaceTracker:
             )
         self._fresh_state()
         self._segment = None
+        self._detector_warm = False
         return self
+
+    def _count_faces(self, image, time_s: float) -> list:
+        """The detector's faces in ``image`` (their count is kept for the frames' flags)."""
+        if self._detector_warm:
+            faces = self._detector.detect(image).detections
+        else:
+            with native_stderr_silenced():
+                faces = self._detector.detect(image).detections
+            self._detector_warm = True
+        self._n_faces = max(len(faces), 1)
+        self._last_count_s = time_s
+        return faces
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -138,21 +159,52 @@ class FaceTracker:
             self._segment = k
         ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
         self._last_ms = ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(rgb)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        start = image
+        if not self._following:  # the landmarker looks for a face anew: start on the largest
+            faces = self._count_faces(image, time_s)
+            if len(faces) > 1:
+                only = largest_face_only(rgb, faces)
+                start = mp.Image(image_format=mp.ImageFormat.SRGB, data=only)
         if self._warm:
-            result = self._landmarker.detect_for_video(image, ms)
+            result = self._landmarker.detect_for_video(start, ms)
         else:  # the first call sets up the graph and logs about it
             with native_stderr_silenced():
-                result = self._landmarker.detect_for_video(image, ms)
+                result = self._landmarker.detect_for_video(start, ms)
             self._warm = True
+        self._following = bool(result.face_landmarks)
         if not result.face_landmarks:
             return None
         if time_s - self._last_count_s >= self.count_faces_every_s:
-            first = not np.isfinite(self._last_count_s)
-            with native_stderr_silenced() if first else contextlib.nullcontext():
-                self._n_faces = max(len(self._detector.detect(image).detections), 1)
-            self._last_count_s = time_s
+            self._count_faces(image, time_s)
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
         return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces)
+
+
+def largest_face_only(rgb: np.ndarray, faces: list, grow: float = 0.25) -> np.ndarray:
+    """A copy of ``rgb`` with every detected face but the largest filled with grey.
+
+    ``faces``: MediaPipe face detections (pixel bounding boxes), each box grown by ``grow``
+    of its larger side; the largest face's own box is left untouched where boxes overlap.
+    """
+
+    def box(d) -> tuple[int, int, int, int]:
+        b = d.bounding_box
+        g = grow * max(b.width, b.height)
+        h, w = rgb.shape[:2]
+        return (max(int(b.origin_x - g), 0), max(int(b.origin_y - g), 0),
+                min(int(b.origin_x + b.width + g) + 1, w),
+                min(int(b.origin_y + b.height + g) + 1, h))
+
+    keep = max(faces, key=lambda d: d.bounding_box.width * d.bounding_box.height)
+    out = rgb.copy()
+    for d in faces:
+        if d is not keep:
+            x0, y0, x1, y1 = box(d)
+            out[y0:y1, x0:x1] = 128
+    x0, y0, x1, y1 = box(keep)
+    out[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
+    return out

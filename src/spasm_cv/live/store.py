@@ -30,6 +30,7 @@ import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import Event
+from spasm_cv.landmarks.tracker import FOLLOWED_FACE
 from spasm_cv.live.sources import Gap
 from spasm_cv.report.recordings import Recording
 from spasm_cv.report.summary import SCHEMA_VERSION as SUMMARY_SCHEMA_VERSION
@@ -664,7 +665,7 @@ def session_summary(
             "face_frames": face,
             "no_face_frames": frames - face,
             "multi_face_frames": int(sum(m.multi_face_frames for m in minutes)),
-            "followed_face": "the largest face at first, then the one nearest to it",
+            "followed_face": FOLLOWED_FACE,
             "tracker_restart_s": settings.get("tracker_restart_s"),
             "truncated": False,
             "dropped_frames": int(sum(m.dropped_frames for m in minutes)),
