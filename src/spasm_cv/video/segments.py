@@ -38,6 +38,10 @@ class SegmentParams:
 DEFAULT_SEGMENTS = SegmentParams()
 
 
+def _frames_per_segment(segment_s: float, fps: float) -> int:
+    return max(round(segment_s * fps), 1)
+
+
 def segment_index(time_s: float, segment_s: float, fps: float | None = None) -> int:
     """Number of the segment a frame at ``time_s`` belongs to.
 
@@ -46,8 +50,7 @@ def segment_index(time_s: float, segment_s: float, fps: float | None = None) -> 
     otherwise they are ``segment_s`` long in time.
     """
     if fps and fps > 0:
-        per = max(round(segment_s * fps), 1)
-        return int(math.floor(time_s * fps + 0.5)) // per
+        return int(math.floor(time_s * fps + 0.5)) // _frames_per_segment(segment_s, fps)
     return int(math.floor((time_s + 1e-9) / segment_s))
 
 
@@ -66,7 +69,8 @@ class Segment:
         if self.index == 0:
             return 0.0
         if self.fps and self.fps > 0:
-            return (self.index * max(round(self.params.segment_s * self.fps), 1) - 0.5) / self.fps
+            first = self.index * _frames_per_segment(self.params.segment_s, self.fps)
+            return (first - 0.5) / self.fps
         return self.index * self.params.segment_s - 1e-6
 
     def keeps(self, time_s: float) -> bool:
