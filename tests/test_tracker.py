@@ -62,3 +62,42 @@ def test_the_largest_face_is_followed_across_restarts(two_faces):
     centres = np.array([o.landmarks[:, 0].mean() * W for o in obs])
     assert np.all((centres > x0) & (centres < x1)), centres.round()
     assert all(o.n_faces == 2 for o in obs)
+
+
+def test_crop_geometry_maps_back_to_the_frame():
+    from spasm_cv.landmarks.tracker import crop_around, tiles, uncrop_landmarks
+
+    # tiles cover the frame, overlapping by half a tile
+    t = tiles(1920, 1080)
+    assert t[0][:2] == (0, 0) and max(x1 for *_, x1, _ in t) == 1920
+    assert max(y1 for *_, y1 in t) == 1080
+    # a square crop 3x the face, kept inside the frame
+    x0, y0, x1, y1 = crop_around((1850, 10, 40, 50), 1920, 1080, 3.0)
+    assert (x1 - x0, y1 - y0) == (150, 150) and x1 == 1920 and y0 == 0
+    lm = np.array([[0.5, 0.5, 0.1], [0.0, 1.0, -0.2]], np.float32)
+    out = uncrop_landmarks(lm, (100, 200, 400, 500), 1000, 800)
+    assert np.allclose(out[0], [250 / 1000, 350 / 800, 0.1 * 300 / 1000])
+    assert np.allclose(out[1], [100 / 1000, 500 / 800, -0.2 * 300 / 1000])
+
+
+@pytest.mark.slow
+def test_small_face_in_a_large_frame_is_found():
+    """A speaker at a lectern in 1080p (IOD ~95 px): the landmarker's own detector misses
+    the face; the tracker finds it in tiles and follows it in a crop."""
+    from spasm_cv.signals.geometry import side_measures
+
+    path = shared_video("c3_metrical_duda_speech.mp4")
+    found, iod = 0, []
+    frames = list(read_frames(path, end_s=4.0))
+    with FaceTracker() as tracker:
+        for f in frames:
+            obs = tracker.detect(f.rgb, f.time_s)
+            if obs is None:
+                continue
+            found += 1
+            px = obs.landmarks[[33, 263], :2] * [f.rgb.shape[1], f.rgb.shape[0]]
+            iod.append(np.linalg.norm(px[0] - px[1]))
+            m = side_measures(obs.landmarks, f.rgb.shape[1], f.rgb.shape[0])
+            assert 0.03 < m["eye_aperture_right"] < 0.2  # a plausible open eye, in IOD
+    assert found >= 0.9 * len(frames)
+    assert 80 < np.median(iod) < 110  # the manifest's outer-eye-corner distance, ~95 px

@@ -53,6 +53,13 @@ class FaceTracker:
     that face from frame to frame. Every ``count_faces_every_s`` seconds the detector counts
     the faces in view, so frames with bystanders are flagged (``n_faces > 1``) at a fraction
     of the cost of landmarking every face.
+
+    Small faces in large frames (a speaker at a lectern in 1080p) escape the landmarker's own
+    short-range face detector. When neither finds a face on the whole frame, the detector
+    looks again in overlapping tiles (at most every ``count_faces_every_s``); a face found
+    there is landmarked in a square crop around it, ``crop_scale`` times the face's size,
+    kept fixed while the face is followed, and its landmarks are mapped back to the whole
+    frame (normalised image coordinates, as always).
     Times passed to :meth:`detect` must increase; they are made strictly increasing in ms.
     A frame in a later segment than the previous one (``segments``, ``fps``: see
     :func:`~spasm_cv.video.segments.segment_index`) restarts tracking; ``segments=None``
@@ -64,11 +71,13 @@ class FaceTracker:
         model_path: str | Path | None = None,
         count_faces_every_s: float = 1.0,
         *,
+        crop_scale: float = 3.0,
         segments: SegmentParams | None = DEFAULT_SEGMENTS,
         fps: float | None = None,
     ):
         self.model_path = verified_model_path(model_path)
         self.count_faces_every_s = count_faces_every_s
+        self.crop_scale = crop_scale
         self.segments, self.fps = segments, fps
         self.restarts = 0
         self._landmarker = None
@@ -82,7 +91,9 @@ class FaceTracker:
         self._following = False
         self._last_ms = -1
         self._last_count_s = -np.inf
+        self._last_search_s = -np.inf
         self._n_faces = 1
+        self._crop: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in pixels
 
     def _open_landmarker(self):
         from mediapipe.tasks.python import BaseOptions, vision
@@ -136,6 +147,30 @@ class FaceTracker:
         self._last_count_s = time_s
         return faces
 
+    def _search_tiles(self, rgb: np.ndarray) -> tuple[float, float, float, float] | None:
+        """The largest face the detector sees in overlapping half-size tiles, as a pixel
+        box (x, y, width, height) of the whole frame; None if none."""
+        import mediapipe as mp
+
+        best = None
+        for x0, y0, x1, y1 in tiles(rgb.shape[1], rgb.shape[0]):
+            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            for d in self._detector.detect(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=tile)
+            ).detections:
+                b = d.bounding_box
+                box = (b.origin_x + x0, b.origin_y + y0, b.width, b.height)
+                if best is None or box[2] * box[3] > best[2] * best[3]:
+                    best = box
+        return best
+
+    def _crop_image(self, rgb: np.ndarray):
+        import mediapipe as mp
+
+        x0, y0, x1, y1 = self._crop
+        return mp.Image(image_format=mp.ImageFormat.SRGB,
+                        data=np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+
     def __exit__(self, *exc) -> None:
         self.close()
 
@@ -163,10 +198,20 @@ class FaceTracker:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         start = image
         if not self._following:  # the landmarker looks for a face anew: start on the largest
+            self._crop = None
             faces = self._count_faces(image, time_s)
-            if len(faces) > 1:
+            if not faces and time_s - self._last_search_s >= self.count_faces_every_s:
+                self._last_search_s = time_s
+                small = self._search_tiles(rgb)
+                if small is not None:
+                    self._crop = crop_around(small, rgb.shape[1], rgb.shape[0], self.crop_scale)
+            if self._crop is not None:
+                start = self._crop_image(rgb)
+            elif len(faces) > 1:
                 only = largest_face_only(rgb, faces)
                 start = mp.Image(image_format=mp.ImageFormat.SRGB, data=only)
+        elif self._crop is not None:
+            start = self._crop_image(rgb)
         if self._warm:
             result = self._landmarker.detect_for_video(start, ms)
         else:  # the first call sets up the graph and logs about it
@@ -179,6 +224,8 @@ class FaceTracker:
         if time_s - self._last_count_s >= self.count_faces_every_s:
             self._count_faces(image, time_s)
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
+        if self._crop is not None:
+            landmarks = uncrop_landmarks(landmarks, self._crop, rgb.shape[1], rgb.shape[0])
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
         return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces)
@@ -207,4 +254,40 @@ def largest_face_only(rgb: np.ndarray, faces: list, grow: float = 0.25) -> np.nd
             out[y0:y1, x0:x1] = 128
     x0, y0, x1, y1 = box(keep)
     out[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
+    return out
+
+
+def tiles(width: int, height: int, n: int = 3) -> list[tuple[int, int, int, int]]:
+    """Overlapping tiles (x0, y0, x1, y1) covering a frame: each ``2 / (n + 1)`` of its width
+    and height, stepped by half a tile (``n`` x ``n`` tiles)."""
+    out = []
+    tw, th = 2 * width // (n + 1), 2 * height // (n + 1)
+    for j in range(n):
+        for i in range(n):
+            x0, y0 = i * tw // 2, j * th // 2
+            out.append((x0, y0, min(x0 + tw, width), min(y0 + th, height)))
+    return out
+
+
+def crop_around(box: tuple[float, float, float, float], width: int, height: int,
+                scale: float) -> tuple[int, int, int, int]:
+    """A square crop (x0, y0, x1, y1), ``scale`` times the box's larger side, centred on the
+    box and shifted (not shrunk) to stay inside the frame where it can."""
+    x, y, w, h = box
+    side = int(round(min(scale * max(w, h), width, height)))
+    cx, cy = x + w / 2.0, y + h / 2.0
+    x0 = int(round(min(max(cx - side / 2.0, 0), width - side)))
+    y0 = int(round(min(max(cy - side / 2.0, 0), height - side)))
+    return x0, y0, x0 + side, y0 + side
+
+
+def uncrop_landmarks(landmarks: np.ndarray, crop: tuple[int, int, int, int], width: int,
+                     height: int) -> np.ndarray:
+    """Landmarks normalised to a crop, normalised to the whole frame instead (z, in units of
+    the image width like x, is rescaled with x)."""
+    x0, y0, x1, y1 = crop
+    out = landmarks.astype(np.float32, copy=True)
+    out[:, 0] = (landmarks[:, 0] * (x1 - x0) + x0) / width
+    out[:, 1] = (landmarks[:, 1] * (y1 - y0) + y0) / height
+    out[:, 2] = landmarks[:, 2] * (x1 - x0) / width
     return out
