@@ -19,6 +19,22 @@ from spasm_cv.signals.table import Signals
 
 @dataclass
 class Detection:
+    """What :func:`detect` found in one recording.
+
+    Attributes
+    ----------
+    events : list of Event
+        Every event (one-sided ``spasm`` episodes, eye or mouth-only; ``blink``;
+        ``bilateral_closure``), sorted by onset; times in seconds from the first frame.
+    activity : Activity
+        The per-frame, per-side activity the events were found in (closure relative to each
+        eye's own baseline, mouth and brow movement, which frames each side was measurable).
+    fps : float
+        Nominal frame rate the windows were sized with, frames per second.
+    params : DetectionParams
+        The parameters used.
+    """
+
     events: list[Event]
     activity: Activity
     fps: float
@@ -26,7 +42,13 @@ class Detection:
 
     @property
     def spasms(self) -> list[Event]:
+        """The one-sided ``spasm`` events (eye episodes and mouth-only events)."""
         return [e for e in self.events if e.trial_type == "spasm"]
+
+    @property
+    def episodes(self) -> list[Event]:
+        """The one-sided eye episodes (what episode counts and rates count)."""
+        return [e for e in self.events if e.is_episode]
 
 
 def nominal_fps(signals: Signals) -> float:
@@ -38,7 +60,40 @@ def nominal_fps(signals: Signals) -> float:
 
 
 def detect(signals: Signals, params: DetectionParams | None = None) -> Detection:
-    """Detect one-sided episodes and blinks in a recording's signals."""
+    """Detect one-sided episodes and blinks in a recording's signals.
+
+    Two stages: :func:`~spasm_cv.events.activity.compute_activity` turns the raw per-side
+    signals into closure and movement relative to causal baselines, then
+    :func:`~spasm_cv.events.episodes.find_events` finds contractions, groups them into
+    episodes and finds two-sided closures (blinks). The streaming detector
+    (:class:`~spasm_cv.events.stream.StreamingDetector`) runs the same two stages and, fed a
+    whole recording, gives the same events.
+
+    Parameters
+    ----------
+    signals : Signals
+        Per-frame signals of one recording (from the landmark stage, or
+        :func:`spasm_cv.read_signals` of a result folder); sides are the patient's.
+    params : DetectionParams, optional
+        Detection parameters (default: ``DetectionParams()``).
+
+    Returns
+    -------
+    Detection
+        Events, per-frame activity, the frame rate used and the parameters.
+
+    Notes
+    -----
+    Windows are sized with the container's frame rate (``signals.meta["fps"]``), else the
+    median frame rate of the signals (see :func:`nominal_fps`).
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> signals = spasm_cv.read_signals("sample_phantom.spasm-cv")  # doctest: +SKIP
+    >>> [e.side for e in spasm_cv.detect(signals).episodes]  # doctest: +SKIP
+    ['right', 'right', ...]
+    """
     params = params or DetectionParams()
     fps = nominal_fps(signals)
     activity = compute_activity(signals.time, signals.columns, fps, params)

@@ -2,15 +2,91 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields
+
+# Allowed range of each parameter, (low, high) inclusive; None: unbounded on that side.
+# A parameter not listed only has to be a finite number (new parameters start that way).
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "baseline_window_s": (1e-9, None),
+    "baseline_quantile": (0.0, 1.0),
+    "closure_on": (1e-9, 1.0),
+    "closure_off": (0.0, 1.0),
+    "min_asymmetry": (0.0, 1.0),
+    "other_open_ratio": (0.0, 1.0),
+    "blink_sync_s": (0.0, None),
+    "min_unilateral_s": (0.0, None),
+    "merge_gap_s": (0.0, None),
+    "tonic_min_s": (1e-9, None),
+    "contraction_prominence": (0.0, None),
+    "blink_min_closure": (0.0, 1.0),
+    "blink_max_s": (1e-9, None),
+    "mouth_on": (0.0, None),
+    "mouth_only_on": (0.0, None),
+    "mouth_only_ratio": (0.0, None),
+    "mouth_only_min_s": (0.0, None),
+    "brow_on": (0.0, None),
+    "max_yaw_deg": (1e-9, 180.0),
+    "max_pitch_deg": (1e-9, 180.0),
+}
 
 
 @dataclass(frozen=True)
 class DetectionParams:
-    """Everything the detection core can be tuned by.
+    """Everything the detection core can be tuned by (frozen; change with ``dataclasses.replace``).
 
     Closure of an eye is ``1 - aperture / baseline``: 0 open as usual, 1 shut. Mouth and brow
     movements are in units of the inter-ocular distance (IOD) from their own baselines.
+
+    Parameters
+    ----------
+    baseline_window_s : float
+        Seconds of measured frames the causal open-eye and mouth/brow baselines look back.
+    baseline_quantile : float
+        Quantile (0-1) of the eyelid aperture taken as the open-eye level.
+    closure_on, closure_off : float
+        Hysteresis of an eyelid contraction (0-1 closure): it must reach ``closure_on`` and
+        lasts while closure stays above ``closure_off`` (``closure_off <= closure_on``).
+    min_asymmetry : float
+        A one-sided frame: this eye's closure exceeds the other's by at least this (0-1) ...
+    other_open_ratio : float
+        ... and the other eye's closure stays below this fraction of it (0-1).
+    blink_sync_s : float
+        One-sided frames this close (s) to a two-sided closure are a blink's edge.
+    min_unilateral_s : float
+        Shortest one-sided closure (s) that makes a contraction.
+    merge_gap_s : float
+        Contractions closer than this (s) form one episode (a clonic train).
+    tonic_min_s : float
+        A single contraction held at least this long (s) is tonic.
+    contraction_prominence : float
+        Closure dip (0-1) that separates two contractions within an episode.
+    blink_min_closure : float
+        A two-sided closure needs both eyes at least this closed (0-1).
+    blink_max_s : float
+        Longer two-sided closures (s) are ``bilateral_closure`` (squint, eyes shut), not blinks.
+    mouth_on : float
+        Same-side mouth-corner pull (IOD) beyond the other's that counts as co-contraction.
+    mouth_only_on, mouth_only_ratio, mouth_only_min_s : float
+        A mouth-only event: a one-sided pull of at least ``mouth_only_on`` IOD, with the other
+        corner below ``mouth_only_ratio`` of it, held ``mouth_only_min_s`` s, no eye closure.
+    brow_on : float
+        Brow raised (IOD) more than the other side's: "other Babinski sign".
+    max_yaw_deg, max_pitch_deg : float
+        Head pose (degrees) beyond which a side cannot be measured.
+
+    Raises
+    ------
+    ValueError
+        A value is not a finite number or is outside its range (see ``_RANGES``), or
+        ``closure_off > closure_on``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> strict = dataclasses.replace(DetectionParams(), closure_on=0.45)
+    >>> strict.closure_on
+    0.45
     """
 
     # Baselines: causal, over the last `baseline_window_s` of frames where the side was measured.
@@ -40,5 +116,25 @@ class DetectionParams:
     max_yaw_deg: float = 30.0  # the eye turned away beyond this is unmeasurable
     max_pitch_deg: float = 30.0
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(f.default, (int, float)) or isinstance(f.default, bool):
+                continue  # only numeric parameters are checked here
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{f.name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, got {value!r}")
+            low, high = _RANGES.get(f.name, (None, None))
+            if (low is not None and value < low) or (high is not None and value > high):
+                lo = "-inf" if low is None else f"{low:g}"
+                hi = "inf" if high is None else f"{high:g}"
+                raise ValueError(f"{f.name} must be within [{lo}, {hi}], got {value!r}")
+        if self.closure_off > self.closure_on:
+            raise ValueError(
+                f"closure_off ({self.closure_off}) must not exceed closure_on ({self.closure_on})"
+            )
+
     def to_dict(self) -> dict:
+        """Every parameter by name (as summary.json's ``params``)."""
         return asdict(self)

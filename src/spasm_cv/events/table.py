@@ -1,9 +1,20 @@
-"""``Event``: one row of events.tsv."""
+"""``Event``: one row of events.tsv, and the words every layer describes events with.
+
+The vocabulary lives here once: :data:`SIDES` (the patient's anatomical sides, as the signal
+stage names them), :data:`OTHER` (each side's opposite), :data:`TRIAL_TYPES`, :data:`KINDS`,
+and the two questions every consumer asks of an event, :attr:`Event.is_episode` (a one-sided
+episode involving the eye: what rates count) and :attr:`Event.is_mouth_only`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
+from spasm_cv.signals.geometry import SIDES
+
+__all__ = ["EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "TRIAL_TYPES", "Event"]
+
+OTHER = {"right": "left", "left": "right"}
 TRIAL_TYPES = ("spasm", "blink", "bilateral_closure")
 KINDS = ("twitch", "clonic", "tonic")
 
@@ -38,5 +49,24 @@ class Event:
     def involves_eye(self) -> bool:
         return "eye" in self.regions
 
+    @property
+    def is_episode(self) -> bool:
+        """A one-sided ``spasm`` event involving the eye: what episode counts and rates count."""
+        return self.trial_type == "spasm" and self.involves_eye
+
+    @property
+    def is_mouth_only(self) -> bool:
+        """A one-sided mouth-corner pull without the eye (counted apart from episodes)."""
+        return self.trial_type == "spasm" and not self.involves_eye
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The columns of events.tsv, in order, and the type of each (``float``, ``int``, ``str`` or
+# ``bool``; None allowed where the annotation says so). Readers and writers of every format
+# go through these, so a new Event field reaches each of them.
+EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event))
+FIELD_TYPES: dict[str, str] = {
+    f.name: str(f.type).replace(" | None", "").replace("None | ", "") for f in fields(Event)
+}

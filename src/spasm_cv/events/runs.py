@@ -1,4 +1,7 @@
-"""Frame masks to regions: hysteresis, region lists and small helpers (pure numpy/scipy)."""
+"""Runs of True in frame masks: hysteresis, run lists, dilation, merging (pure numpy/scipy).
+
+Not to be confused with :mod:`spasm_cv.video.segments` (the tracker's restart grid).
+"""
 
 from __future__ import annotations
 
