@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import shared_video
 
-from spasm_cv.parallel import stitch
+from spasm_cv.landmarks.parallel import stitch
 from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
 from spasm_cv.video import reader
 from spasm_cv.video.reader import read_frames
