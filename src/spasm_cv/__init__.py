@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from spasm_cv._version import __version__
 
 # Public names, imported on first use: worker processes and the command line load only the
 # stages they run (scipy alone takes a second to import).
@@ -25,8 +25,8 @@ _EXPORTS = {
     "Analysis": "spasm_cv.pipeline",
     "analyze_video": "spasm_cv.pipeline",
     "extract_signals": "spasm_cv.pipeline",
-    "rate_ratio": "spasm_cv.report.aggregate",
-    "poisson_ci": "spasm_cv.report.summary",
+    "rate_ratio": "spasm_cv.results.rates",
+    "poisson_ci": "spasm_cv.results.rates",
     "read_signals": "spasm_cv.results.files",
     "Signals": "spasm_cv.signals.table",
 }
@@ -69,7 +69,6 @@ if TYPE_CHECKING:
     from spasm_cv.events.params import DetectionParams
     from spasm_cv.events.table import Event
     from spasm_cv.pipeline import Analysis, analyze_video, extract_signals
-    from spasm_cv.report.aggregate import rate_ratio
-    from spasm_cv.report.summary import poisson_ci
     from spasm_cv.results.files import read_signals
+    from spasm_cv.results.rates import poisson_ci, rate_ratio
     from spasm_cv.signals.table import Signals
