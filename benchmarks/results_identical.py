@@ -20,11 +20,14 @@ Fields excluded from the comparison, because they record when or how fast someth
 ``processing`` (``elapsed_s``, ``times_real_time``) in summary.json (and where summaries are
 copied: JSON export, ``spasm_cv.load`` dumps); ``elapsed_s`` of batch.tsv; the "generated ..."
 time stamp of HTML reports; ``DATE`` of ELAN files; the gzip header (its mtime) of
-signals.csv.gz (the decompressed text is compared). In the monitor's SQLite file the
+signals.csv.gz (the decompressed text is compared); MediaPipe's own log lines on stderr
+(e.g. LiteRT's occasional memory-alignment warning); the location of the output tree in
+paths (a phantom video made in the tree). In the monitor's SQLite file the
 wall-clock write times (``sessions.ended_at``, ``sessions.last_write_at``,
 ``events.stored_at``) are set to fixed values before the rows are dumped and the report is
 made, and the session clock starts at a fixed wall time, so that minute rows fall into the
-same wall-clock minutes in every run.
+same wall-clock minutes in every run; the phantom video's modification time (its guessed
+recording time) is set to a fixed value before it is analysed.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ PHANTOM_FACE = "c3_grid_woman_brbk7n.mp4"
 BATCH_CLIPS = ("c3_grid_man_bbaf2n.mp4", "c3_grid_man_glasses_lbax4n.mp4")
 MONITOR_T0_WALL = 1772443830.0  # 2026-03-02T09:30:30Z: minutes split at session time 30 s
 FIXED_TIME = "2026-03-02T09:45:00.000+00:00"
+FIXED_MTIME = 1772444400.0  # the phantom video's modification time: its recorded_at
+_NATIVE_LOG = re.compile(r"^[IWEF]\d{4} .*$\n?", re.MULTILINE)  # glog lines (MediaPipe)
 
 
 # ----------------------------------------------------------------------------- generate
@@ -108,16 +113,14 @@ def generate(out: Path) -> None:
     _run(out, "phantom", "phantom", str(SHARED / PHANTOM_FACE), "--out", "phantom/p.mp4",
          "--truth", "phantom/p.truth.tsv", "--seed", "3", "--seconds", "12", "--side", "both",
          "--rate", "15")
+    os.utime(out / "phantom" / "p.mp4", (FIXED_MTIME, FIXED_MTIME))  # recorded_at from it
     _run(out, "analyze-phantom", "analyze", "phantom/p.mp4", "--out", "analyze/phantom",
          "--jobs", "2")
     _run(out, "evaluate", "evaluate", "--truth", "phantom/p.truth.tsv", "--events",
          "analyze/phantom", "--json", "evaluate.json")
-    # a batch of two clips (local engine)
-    batch_in = out / "videos" / "batch"
-    batch_in.mkdir()
-    for clip in BATCH_CLIPS:
-        shutil.copy2(SHARED / clip, batch_in / clip)
-    _run(out, "batch", "batch", "videos/batch", "--out", "batch", "--jobs", "2", "--quiet")
+    # a batch of two clips (local engine), named in a list file
+    (out / "videos" / "batch.txt").write_text("".join(f"{SHARED / c}\n" for c in BATCH_CLIPS))
+    _run(out, "batch", "batch", "videos/batch.txt", "--out", "batch", "--jobs", "2", "--quiet")
     # monitoring a file at real time, then the rows of its database
     (out / "monitor").mkdir()
     proc = subprocess.run(
@@ -234,8 +237,20 @@ def _drop_processing(doc):
     return doc
 
 
-def _text(path: Path) -> str | bytes:
-    """A file's content as compared (see the module docstring for what is left out)."""
+def _text(path: Path, root: Path) -> str | bytes:
+    """A file's content as compared (see the module docstring for what is left out).
+
+    The tree's own location is replaced by ``<tree>`` (input paths of videos made in it).
+    """
+    content = _content(path)
+    if isinstance(content, str):
+        content = content.replace(str(root), "<tree>")
+        if path.suffix == ".err":
+            content = _NATIVE_LOG.sub("", content)
+    return content
+
+
+def _content(path: Path) -> str | bytes:
     name = path.name
     if name.endswith(".gz"):
         with gzip.open(path, "rb") as f:
@@ -255,7 +270,10 @@ def _text(path: Path) -> str | bytes:
     if name == "batch.tsv":
         lines = path.read_text().splitlines()
         return "\n".join("\t".join(line.split("\t")[:-1]) for line in lines)  # elapsed_s last
-    return path.read_bytes()
+    try:
+        return path.read_text()
+    except UnicodeDecodeError:
+        return path.read_bytes()
 
 
 def compare(ref: Path, new: Path) -> int:
@@ -263,7 +281,7 @@ def compare(ref: Path, new: Path) -> int:
         {p.relative_to(ref) for p in ref.rglob("*") if p.is_file()}
         | {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
     )
-    files = [f for f in files if not f.parts[0] == "videos"]
+    files = [f for f in files if f.parts[0] != "videos"]
     same = differ = 0
     for rel in files:
         a, b = ref / rel, new / rel
@@ -271,7 +289,7 @@ def compare(ref: Path, new: Path) -> int:
             print(f"DIFF {rel}: only in {'new' if b.exists() else 'ref'}")
             differ += 1
             continue
-        ta, tb = _text(a), _text(b)
+        ta, tb = _text(a, ref), _text(b, new)
         if ta == tb:
             same += 1
             continue
