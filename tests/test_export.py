@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_report import sample_result_dir
 
 import spasm_cv
 from spasm_cv.cli import main
@@ -25,8 +24,8 @@ from spasm_cv.results.recording import Recording
 
 
 @pytest.fixture(scope="session")
-def result(tmp_path_factory) -> Path:
-    return sample_result_dir(tmp_path_factory)
+def result(sample_result) -> Path:
+    return sample_result
 
 
 # ---------------------------------------------------------------------------- ELAN

@@ -384,11 +384,10 @@ def _sample() -> Path:
 
 
 @pytest.fixture(scope="module")
-def offline_sample():
+def offline_sample(sample_analysis):
     """``analyze`` of the bundled phantom (offline reference)."""
-    from spasm_cv.pipeline import analyze_video
-
-    return analyze_video(_sample(), write=False)
+    _sample()
+    return sample_analysis
 
 
 def _monitor_cmd(*args) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO, shared_video
+from conftest import shared_video
 
 from spasm_cv.cli import main
 from spasm_cv.events.activity import Activity
@@ -38,7 +38,6 @@ from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary, coverage
 
 UTC = timezone.utc
-FALLBACK_CLIP = "c2_winks_frowns_woman_lp_d3.mp4"  # 12 s, two one-sided episodes
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -52,16 +51,6 @@ def analysed(tmp_path_factory, video: Path, name: str) -> Path:
     if not (out / "summary.json").is_file():
         analyze_video(video, out, recorded_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
     return out
-
-
-def sample_result_dir(tmp_path_factory) -> Path:
-    video = SAMPLE_VIDEO if SAMPLE_VIDEO.is_file() else shared_video(FALLBACK_CLIP)
-    return analysed(tmp_path_factory, video, video.stem)
-
-
-@pytest.fixture(scope="session")
-def sample_result(tmp_path_factory) -> Path:
-    return sample_result_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -486,6 +475,7 @@ def test_observed_time_per_hour_from_signals_matches_summary(sample_result):
 # ---------------------------------------------------------------------------- no episodes
 
 
+@pytest.mark.slow  # MediaPipe
 def test_recording_without_episodes_says_so(tmp_path_factory, tmp_path):
     result = analysed(tmp_path_factory, shared_video("c3_grid_oldwoman_lwbsza.mp4"), "noblink")
     rec = Recording.from_folder(result)

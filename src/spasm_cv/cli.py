@@ -31,8 +31,8 @@ def _fmt_rate(r: Rate) -> str:
     return f"{r.count:d}  ->  {r.per_hour:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
 
 
-def print_summary(summary: Summary, out_dir: Path | None, file=sys.stdout) -> None:
-    """A short human summary of one analysis."""
+def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
+    """A short human summary of one analysis (on ``file``, default the current stdout)."""
     ep = summary.episodes
     dur, obs = summary.duration_s, summary.observed_s
     lines = [
