@@ -21,7 +21,6 @@ from spasm_cv.results.summary import Summary
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp", ".mts"}
 )
-LIST_SUFFIXES = frozenset({".txt", ".lst", ".list", ".tsv", ".csv"})
 MTIME_TOLERANCE_S = 1e-3
 
 

@@ -1,7 +1,7 @@
 """``Event``: one row of events.tsv, and the words every layer describes events with.
 
 The vocabulary lives here once: :data:`SIDES` (the patient's anatomical sides, as the signal
-stage names them), :data:`OTHER` (each side's opposite), :data:`TRIAL_TYPES`, :data:`KINDS`,
+stage names them), :data:`OTHER` (each side's opposite), :data:`KINDS`,
 and the two questions every consumer asks of an event, :attr:`Event.is_episode` (a one-sided
 episode involving the eye: what rates count) and :attr:`Event.is_mouth_only`.
 """
@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass, fields
 
 from spasm_cv.signals.geometry import SIDES
 
-__all__ = ["EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "TRIAL_TYPES", "Event"]
+__all__ = ["EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event"]
 
 OTHER = {"right": "left", "left": "right"}
-TRIAL_TYPES = ("spasm", "blink", "bilateral_closure")
 KINDS = ("twitch", "clonic", "tonic")
 
 

@@ -10,6 +10,7 @@ clips (never for measurement).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -55,7 +56,6 @@ class ClipRecorder:
         if not os.access(settings.directory, os.W_OK):
             raise SpasmCvError(f"cannot write clips to {settings.directory}")
         self.saved: list[Path] = []
-        self.skipped_frames = 0
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue(maxsize=120)
         self._thread: threading.Thread | None = None
@@ -68,10 +68,8 @@ class ClipRecorder:
 
     def add(self, t: float, rgb: np.ndarray) -> None:
         """A new frame (never blocks; skipped for clips if the encoder is behind)."""
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put_nowait((t, rgb))
-        except queue.Full:
-            self.skipped_frames += 1
 
     def request(self, event: Event) -> None:
         """Write a clip around ``event`` once its post-roll has been recorded."""

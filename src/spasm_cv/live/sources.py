@@ -199,7 +199,6 @@ class CaptureSource(LiveSource):
         self._fixed_fps = fps
         self._unavailable = unavailable or (lambda: f"cannot open {description}")
         self._cap: Capture | None = None
-        self.reconnects = 0
 
     def _try_open(self) -> Capture | None:
         try:
@@ -232,8 +231,6 @@ class CaptureSource(LiveSource):
                     if self._stop.wait(delay):
                         break
                     cap = self._try_open()
-                    if cap is not None:
-                        self.reconnects += 1
                     continue
                 ok, bgr = cap.read()
                 t = self.clock.now()

@@ -53,7 +53,6 @@ class StoreWriter:
         self.store, self.session_id, self.t0_wall = store, session_id, t0_wall
         self.retry_s, self.close_timeout_s = retry_s, close_timeout_s
         self.error: str | None = None
-        self.commits = 0
         self._pending = Batch()
         self._cond = threading.Condition()
         self._closing = False
@@ -94,7 +93,6 @@ class StoreWriter:
             self._put_back(batch)
             return False
         self.error = None
-        self.commits += 1
         return True
 
     def _run(self) -> None:
