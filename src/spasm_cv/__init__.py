@@ -1,6 +1,7 @@
 """spasm-cv: measure hemifacial spasm from face video.
 
-Data flow: ``video -> landmarks -> signals -> events -> report``.
+Data flow: ``video -> landmarks -> signals -> events -> results -> report / export`` (see
+ARCHITECTURE.md for the layers).
 
 >>> import spasm_cv
 >>> result = spasm_cv.analyze_video("sample_videos/sample_phantom.mp4")  # doctest: +SKIP
@@ -27,6 +28,8 @@ _EXPORTS = {
     "extract_signals": "spasm_cv.pipeline",
     "rate_ratio": "spasm_cv.results.rates",
     "poisson_ci": "spasm_cv.results.rates",
+    "Recording": "spasm_cv.results.recording",
+    "Summary": "spasm_cv.results.summary",
     "read_signals": "spasm_cv.results.files",
     "Signals": "spasm_cv.signals.table",
 }
@@ -36,8 +39,10 @@ __all__ = [
     "Detection",
     "DetectionParams",
     "Event",
+    "Recording",
     "Result",
     "Signals",
+    "Summary",
     "__version__",
     "analyze_video",
     "detect",
@@ -71,4 +76,6 @@ if TYPE_CHECKING:
     from spasm_cv.pipeline import Analysis, analyze_video, extract_signals
     from spasm_cv.results.files import read_signals
     from spasm_cv.results.rates import poisson_ci, rate_ratio
+    from spasm_cv.results.recording import Recording
+    from spasm_cv.results.summary import Summary
     from spasm_cv.signals.table import Signals
