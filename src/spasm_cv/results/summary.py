@@ -1,6 +1,7 @@
 """``Summary``: the numbers of one recording, as summary.json holds them, built in one place.
 
-Everything that counts events over time lives in this module and nowhere else:
+What turns a recording's events and observed time into its numbers lives here (and in
+:mod:`~spasm_cv.results.rates` and :mod:`~spasm_cv.results.pooled`) and nowhere else:
 
 - :class:`~spasm_cv.results.rates.Rate` (:mod:`spasm_cv.results.rates`): a count over
   observed time, per hour, with its exact Poisson 95 % interval.
