@@ -57,6 +57,7 @@ def test_text_file_renamed(tmp_path):
     assert_one_line_error(spasm_cv("analyze", p), "cannot decode")
 
 
+@pytest.mark.slow  # MediaPipe (what decodes is analysed)
 def test_truncated_mp4(tmp_path):
     src = shared_video("c3_grid_woman_brbk7n.mp4").read_bytes()
     p = tmp_path / "truncated.mp4"
