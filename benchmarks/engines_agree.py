@@ -76,7 +76,7 @@ def compare_batch(folder: Path, jobs: int) -> tuple[bool, str]:
 
 
 def main() -> int:
-    from spasm_cv.parallel import available_cores
+    from spasm_cv._processes import available_cores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))

@@ -18,12 +18,14 @@ import json
 import sys
 from pathlib import Path
 
+from spasm_cv._processes import available_cores
 from spasm_cv.evaluation import EvaluationParams, evaluate_folders
 from spasm_cv.evaluation.cli import format_table
 from spasm_cv.events.detect import detect
-from spasm_cv.parallel import available_cores
-from spasm_cv.pipeline import analyze_video, build_summary
-from spasm_cv.results.files import read_signals, read_summary, write_result
+from spasm_cv.pipeline import analyze_video
+from spasm_cv.results.files import read_signals, read_summary, write_folder
+from spasm_cv.results.recording import Recording
+from spasm_cv.results.summary import Summary
 from spasm_cv.video.segments import SegmentParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,9 +62,9 @@ def cached_signals(video: Path, work: Path, mirrored: bool = False, force: bool 
 def redetect(video: Path, work: Path, results: Path, mirrored=False, force=False) -> Path:
     signals, inp = cached_signals(video, work, mirrored, force)
     detection = detect(signals)
-    summary = build_summary(signals, detection, inp)
-    return write_result(results / video.stem, signals, detection.activity, detection.events,
-                        summary)
+    summary = Summary.of_analysis(signals, detection, inp)
+    out = results / video.stem
+    return write_folder(out, Recording.from_analysis(signals, detection, summary, out))
 
 
 def write_truth(path: Path, rows: list[tuple[float, float, str]], duration_s: float) -> None:

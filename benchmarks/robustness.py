@@ -90,8 +90,8 @@ def degrade(src: Path, dst: Path, name: str) -> Path:
 
 
 def main() -> int:
+    from spasm_cv._processes import available_cores
     from spasm_cv.evaluation import EvaluationParams, evaluate_folders
-    from spasm_cv.parallel import available_cores
     from spasm_cv.pipeline import analyze_video
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

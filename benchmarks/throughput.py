@@ -149,7 +149,7 @@ def timed_run(args: list[str]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    from spasm_cv.parallel import available_cores
+    from spasm_cv._processes import available_cores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)

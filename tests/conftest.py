@@ -1,7 +1,18 @@
-"""Shared test helpers: where the real face videos are, and cached analyses of them."""
+"""Shared test helpers: where the real face videos are, and cached analyses of them.
+
+Markers: ``slow`` marks every test that runs MediaPipe on real video. Tests that use one of
+the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
+automatically; tests that landmark video themselves carry the mark explicitly. The fast loop
+is ``pytest -m "not slow"``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +21,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "videos"
 SAMPLE_VIDEO = REPO / "sample_videos" / "sample_phantom.mp4"
 SAMPLE_TRUTH = REPO / "sample_videos" / "sample_phantom.truth.tsv"
+SAMPLE_RECORDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
+
+# fixtures that landmark real video: a test using one (directly or not) is slow
+LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LANDMARKING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def shared_video(name: str) -> Path:
@@ -23,8 +44,6 @@ def shared_video(name: str) -> Path:
 def package_env() -> dict[str, str]:
     """Environment for a ``python -m spasm_cv`` subprocess that imports the package under
     test (installed, or from src/ when the tests run with PYTHONPATH=src)."""
-    import os
-
     import spasm_cv
 
     env = dict(os.environ)
@@ -34,6 +53,64 @@ def package_env() -> dict[str, str]:
 
 
 _cache: dict[tuple[str, bool], object] = {}
+
+
+@dataclass
+class SampleRun:
+    """``spasm-cv`` alone, run once: the analysis it made and what it printed."""
+
+    analysis: object  # spasm_cv.pipeline.Analysis
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> SampleRun:
+    """The bundled sample landmarked once per test session, through the command line.
+
+    Runs ``spasm-cv --recorded-at ...`` (no video: the bundled sample, written to the default
+    ``./sample_phantom.spasm-cv``) in this process, in a folder of its own, and keeps the
+    ``Analysis`` that ``analyze_video`` returned (full-precision signals and events, for
+    comparisons with the live monitor).
+    """
+    import spasm_cv.pipeline as pipeline
+    from spasm_cv.cli import main
+
+    if not SAMPLE_VIDEO.is_file():
+        pytest.skip("bundled sample video missing")
+    made = []
+    analyze = pipeline.analyze_video
+
+    def keep(*args, **kwargs):
+        made.append(analyze(*args, **kwargs))
+        return made[-1]
+
+    cwd = tmp_path_factory.mktemp("sample")
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    pipeline.analyze_video = keep
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["--recorded-at", SAMPLE_RECORDED_AT.isoformat()])
+    finally:
+        pipeline.analyze_video = analyze
+        os.chdir(here)
+    assert code == 0, err.getvalue()
+    (analysis,) = made
+    return SampleRun(analysis, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def sample_analysis(sample_run):
+    """The ``Analysis`` of the bundled sample (see :func:`sample_run`)."""
+    return sample_run.analysis
+
+
+@pytest.fixture(scope="session")
+def sample_result(sample_analysis) -> Path:
+    """The result folder of :func:`sample_analysis`."""
+    return sample_analysis.out_dir
 
 
 @pytest.fixture(scope="session")

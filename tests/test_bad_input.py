@@ -57,6 +57,7 @@ def test_text_file_renamed(tmp_path):
     assert_one_line_error(spasm_cv("analyze", p), "cannot decode")
 
 
+@pytest.mark.slow  # MediaPipe (what decodes is analysed)
 def test_truncated_mp4(tmp_path):
     src = shared_video("c3_grid_woman_brbk7n.mp4").read_bytes()
     p = tmp_path / "truncated.mp4"
@@ -70,6 +71,7 @@ def test_truncated_mp4(tmp_path):
         assert s["quality"]["truncated"] is True
 
 
+@pytest.mark.slow  # MediaPipe
 def test_video_without_a_face(tmp_path):
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (240, 320, 3), dtype=np.uint8) for _ in range(30)]
@@ -83,6 +85,7 @@ def test_wrong_argument():
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # MediaPipe
 def test_face_leaving_for_a_while(tmp_path):
     cap = cv2.VideoCapture(str(shared_video("c3_grid_man_bbaf2n.mp4")))
     frames = []

@@ -43,6 +43,7 @@ def local_run(videos, tmp_path_factory):
     return code, out
 
 
+@pytest.mark.slow  # MediaPipe
 def test_batch_writes_one_result_per_video_and_a_table(local_run, videos):
     code, out = local_run
     assert code == 1  # one video failed
@@ -61,6 +62,7 @@ def test_batch_writes_one_result_per_video_and_a_table(local_run, videos):
     assert not (out / "corrupt").exists()
 
 
+@pytest.mark.slow  # MediaPipe
 def test_resumed_batch_finishes_only_the_missing_videos(local_run, videos, tmp_path, capsys):
     _, first = local_run
     out = tmp_path / "results"
@@ -79,6 +81,7 @@ def test_resumed_batch_finishes_only_the_missing_videos(local_run, videos, tmp_p
     assert _rows(out) == _rows(first)
 
 
+@pytest.mark.slow  # MediaPipe
 def test_a_changed_input_is_analysed_again(videos, local_run):
     _, out = local_run
     item = next(i for i in plan_batch(videos, out) if i.name == "c3_grid_man_bbaf2n")
@@ -116,6 +119,7 @@ def test_bad_engine_arguments_are_one_line_errors(videos, tmp_path, capsys):
     assert "--ray-address needs --engine ray" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # MediaPipe
 def test_ray_engine_gives_the_same_table(local_run, videos, tmp_path):
     ray = pytest.importorskip("ray")
     _, local_out = local_run

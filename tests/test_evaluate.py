@@ -20,7 +20,7 @@ from spasm_cv.evaluation import (
     evaluate_files,
     evaluate_folders,
     match_episodes,
-    read_events,
+    read_event_table,
     read_truth,
 )
 from spasm_cv.evaluation.cli import add_parser, run
@@ -328,7 +328,7 @@ def test_malformed_events_and_missing_files(tmp_path):
     bad.parent.mkdir()
     bad.write_text("onset\tduration\tside\n1\t1\tleft\n")
     with pytest.raises(SpasmCvError, match="trial_type"):
-        read_events(bad)
+        read_event_table(bad)
     (tmp_path / "r" / "summary.json").write_text("{not json")
     bad.write_text("onset\tduration\ttrial_type\tside\n1\t1\tspasm\tleft\n")
     truth = write_truth(tmp_path / "v.truth.tsv", [])
@@ -344,10 +344,10 @@ def test_blink_side_not_checked_but_spasm_side_is(tmp_path):
     p = write_events(tmp_path / "r", [
         {"onset": 1, "duration": 0.2, "trial_type": "blink", "side": "n/a"},
     ])
-    assert len(read_events(p).episodes()) == 0
+    assert len(read_event_table(p).episodes()) == 0
     write_events(tmp_path / "r", [{"onset": 1, "duration": 0.2, "side": "n/a"}])
     with pytest.raises(SpasmCvError, match="side"):
-        read_events(p)
+        read_event_table(p)
 
 
 # --- folders and CLI ------------------------------------------------------------------------

@@ -12,20 +12,20 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_report import sample_result_dir
 
 import spasm_cv
 from spasm_cv.cli import main
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, Event
 from spasm_cv.export import bids, elan, tables
-from spasm_cv.report.recordings import load_recording
 from spasm_cv.results.files import EVENT_COLUMNS, read_events
+from spasm_cv.results.frames import events_frame
+from spasm_cv.results.recording import Recording
 
 
 @pytest.fixture(scope="session")
-def result(tmp_path_factory) -> Path:
-    return sample_result_dir(tmp_path_factory)
+def result(sample_result) -> Path:
+    return sample_result
 
 
 # ---------------------------------------------------------------------------- ELAN
@@ -145,7 +145,7 @@ def test_eaf_round_trip_any_events(events, tmp_path_factory):
 
 
 def test_eaf_marks_unmeasurable_stretches(result, tmp_path):
-    rec = load_recording(result)
+    rec = Recording.from_folder(result)
     signals = dict(rec.signals)
     quality = signals["quality"].astype(object)
     quality[10:20] = "no_face"
@@ -290,5 +290,5 @@ def test_load_missing_or_damaged(tmp_path):
 
 
 def test_tables_of_no_events():
-    assert list(tables.events_frame([]).columns) == list(EVENT_COLUMNS)
+    assert list(events_frame([]).columns) == list(EVENT_COLUMNS)
     assert tables.episodes_frame([]).empty

@@ -32,27 +32,16 @@ from spasm_cv.events.detect import detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.events.table import Event
 from spasm_cv.live.clips import ClipRecorder, ClipSettings
-from spasm_cv.live.monitor import FrameView, MinuteAggregator, MonitorSettings, MonitorStatus
-from spasm_cv.live.sources import (
-    CaptureSource,
-    FrameQueue,
-    LiveFrame,
-    ReconnectPolicy,
-    SessionClock,
-    open_source,
-)
-from spasm_cv.live.store import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    Batch,
-    SessionInfo,
-    Store,
-    StoreError,
-    StoreWriter,
-    default_db_path,
-    load_recordings,
-)
-from spasm_cv.report.summary import summarize
+from spasm_cv.live.devices import open_source
+from spasm_cv.live.frames import FrameQueue, LiveFrame, ReconnectPolicy, SessionClock
+from spasm_cv.live.minutes import MinuteAggregator
+from spasm_cv.live.monitor import FrameView, MonitorSettings, MonitorStatus
+from spasm_cv.live.schema import APPLICATION_ID, SCHEMA_VERSION, default_db_path
+from spasm_cv.live.sessions import load_recordings
+from spasm_cv.live.sources import CaptureSource
+from spasm_cv.live.store import Batch, SessionInfo, Store
+from spasm_cv.live.writer import StoreError, StoreWriter
+from spasm_cv.results.summary import Summary, coverage
 from spasm_cv.signals.table import Signals
 
 # Set to keep the preview screenshot (to look at it); otherwise it goes to tmp_path.
@@ -261,8 +250,18 @@ def _close(a, b) -> bool:
     return a == b
 
 
+def _plain(value):
+    """Typed summary numbers as summary.json holds them."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def test_stored_session_summary_equals_offline_summary(tmp_path):
-    """Per-minute aggregates + stored events give summarize()'s numbers for the same frames."""
+    """Per-minute aggregates + stored events give the offline summary's numbers for the same
+    frames."""
     fps = 30.0
     eps = tuple(SimEpisode(7.0 + 9 * i, "left" if i % 3 else "right", "twitch", 0.7)
                 for i in range(10))
@@ -273,7 +272,9 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
     signals = Signals(signals.time[keep], signals.face[keep], signals.n_faces[keep],
                       {k: v[keep] for k, v in signals.columns.items()}, signals.meta)
     det = detect(signals)
-    expected = summarize(det.events, det.activity, fps)
+    expected = {
+        k: _plain(v) for k, v in Summary.numbers(det.events, coverage(det.activity, fps)).items()
+    }
     t0 = 1_700_000_030.0  # half a minute past a minute boundary
     agg = MinuteAggregator(t0, fps)
     a = det.activity
@@ -290,7 +291,7 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
         store.write(sid, t0, Batch.of(events=det.events, minutes=agg.take_dirty()))
         store.end_session(sid, t0 + 100, "test")
     (rec,) = load_recordings(db)
-    got = rec.summary
+    got = rec.summary.to_dict()
     for key in ("observed_s", "episodes", "mouth_only", "blinks", "affected_side",
                 "contractions", "longest_tonic_s"):
         assert _close(got[key], expected[key]), key
@@ -383,11 +384,10 @@ def _sample() -> Path:
 
 
 @pytest.fixture(scope="module")
-def offline_sample():
+def offline_sample(sample_analysis):
     """``analyze`` of the bundled phantom (offline reference)."""
-    from spasm_cv.pipeline import analyze_video
-
-    return analyze_video(_sample(), write=False)
+    _sample()
+    return sample_analysis
 
 
 def _monitor_cmd(*args) -> list[str]:
@@ -458,7 +458,7 @@ def test_monitor_file_at_real_time_matches_truth_and_offline_analysis(tmp_path, 
     # per-minute aggregates cover the session
     assert sum(m.frames for m in minutes) == n
     assert sum(m.observed_s for m in minutes) == pytest.approx(
-        summarize(reference.events, reference.activity, reference.fps)["observed_s"], rel=1e-6)
+        coverage(reference.activity, reference.fps).observed_s, rel=1e-6)
     assert sum(m.episodes for m in minutes) == sum(
         e.trial_type == "spasm" and e.involves_eye for e in stored)
 
@@ -494,8 +494,8 @@ def test_sigkill_mid_session_keeps_database_and_finished_episodes(tmp_path, offl
     for e in must:  # stored, the same episode (exactly so when no frame was dropped)
         assert any(s.side == e.side and s.onset < e.end and e.onset < s.end for s in stored), e
     (rec,) = load_recordings(db)  # a killed session is still reportable
-    assert rec.summary["complete"] is False
-    assert rec.summary["observed_s"] > killed_at - 3
+    assert rec.summary.complete is False
+    assert rec.summary.observed_s > killed_at - 3
 
 
 def _wait_for_session(db: Path, proc, timeout_s: float = 60.0) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import shared_video
 
-from spasm_cv.parallel import stitch
+from spasm_cv.landmarks.parallel import stitch
 from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
 from spasm_cv.video import reader
 from spasm_cv.video.reader import read_frames
@@ -212,6 +212,7 @@ def test_parallel_run_is_identical_to_the_serial_run(tmp_path):
     }
 
 
+@pytest.mark.slow  # MediaPipe
 def test_tracker_restarts_at_segment_boundaries(tmp_path):
     """A serial tracker restarts on the first frame of each segment, and from there gives
     the landmarks of a tracker started on that frame."""

@@ -237,6 +237,7 @@ def test_truth_files(tmp_path):
 
 # --------------------------------------------------------------------------- real videos
 
+@pytest.mark.slow  # MediaPipe
 @needs_videos
 def test_deterministic_and_perceived(tmp_path):
     src = _video("c3_grid_woman_brbk7n.mp4")
@@ -263,6 +264,7 @@ def test_deterministic_and_perceived(tmp_path):
     assert err < 4.0
 
 
+@pytest.mark.slow  # MediaPipe
 def test_sample_phantom_is_perceived():
     """The bundled sample: re-measured with a fresh tracker, it matches its truth table."""
     assert SAMPLE.is_file() and SAMPLE_TRUTH.is_file()
@@ -293,6 +295,7 @@ def test_sample_phantom_is_perceived():
     assert np.nanmedian(c["right"][~busy]) < 0.1
 
 
+@pytest.mark.slow  # MediaPipe
 @needs_videos
 def test_negative_needs_no_blink(tmp_path):
     src = _video("c3_grid_man_darkskin_swiz3n.mp4")
@@ -316,6 +319,7 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Pat
     return path
 
 
+@pytest.mark.slow  # MediaPipe
 def test_no_face(tmp_path):
     rng = np.random.default_rng(0)
     frames = [np.full((120, 160, 3), 128, np.uint8) + rng.integers(0, 20, (120, 160, 3),
@@ -337,6 +341,7 @@ def test_unreadable_and_bad_output(tmp_path):
         make_phantom(bad, tmp_path / "o.gif", tmp_path / "o.truth.tsv")
 
 
+@pytest.mark.slow  # MediaPipe
 @needs_videos
 def test_no_blink(tmp_path):
     src = _video("c3_grid_man_darkskin_swiz3n.mp4")
@@ -344,6 +349,7 @@ def test_no_blink(tmp_path):
         make_phantom(src, tmp_path / "o.mp4", tmp_path / "o.truth.tsv")
 
 
+@pytest.mark.slow  # MediaPipe
 @needs_videos
 def test_too_short(tmp_path):
     frames = _frames(_video("c3_grid_man_bbaf2n.mp4"))[38:56]  # 0.7 s, with a blink

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO, shared_video
+from conftest import shared_video
 
 from spasm_cv.cli import main
 from spasm_cv.events.activity import Activity
@@ -31,12 +31,13 @@ from spasm_cv.report import aggregate, plots, scales
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.report.cli import parse_treatment
 from spasm_cv.report.html import build_html, render_report
-from spasm_cv.report.recordings import Recording, load_recording
-from spasm_cv.report.summary import summarize
 from spasm_cv.results.files import read_events, read_signals_table, write_events
+from spasm_cv.results.pooled import pool
+from spasm_cv.results.rates import rate_ratio
+from spasm_cv.results.recording import Recording
+from spasm_cv.results.summary import Summary, coverage
 
 UTC = timezone.utc
-FALLBACK_CLIP = "c2_winks_frowns_woman_lp_d3.mp4"  # 12 s, two one-sided episodes
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -52,21 +53,11 @@ def analysed(tmp_path_factory, video: Path, name: str) -> Path:
     return out
 
 
-def sample_result_dir(tmp_path_factory) -> Path:
-    video = SAMPLE_VIDEO if SAMPLE_VIDEO.is_file() else shared_video(FALLBACK_CLIP)
-    return analysed(tmp_path_factory, video, video.stem)
-
-
-@pytest.fixture(scope="session")
-def sample_result(tmp_path_factory) -> Path:
-    return sample_result_dir(tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def sample_report(sample_result, tmp_path_factory) -> Path:
     """The sample result's report, rendered once for the tests that only read it."""
     out = tmp_path_factory.mktemp("report") / "report.html"
-    return render_report([load_recording(sample_result)], out, title="Sample phantom")
+    return render_report([Recording.from_folder(sample_result)], out, title="Sample phantom")
 
 
 @pytest.fixture(scope="session")
@@ -238,12 +229,12 @@ def test_page_references_nothing_outside(sample_report):
 
 
 def test_report_renders_in_chromium(sample_result, sample_report, chromium, tmp_path):
-    rec = load_recording(sample_result)
+    rec = Recording.from_folder(sample_result)
     html = shutil.copy(sample_report, tmp_path / "report.html")
     page = parse_page(html.read_text())
 
     # every plot is there and has drawn content
-    n_episodes = rec.summary["episodes"]["total"]["count"]
+    n_episodes = rec.summary.episodes.total.count
     expected = {"overview-1"} | ({"zoom", "time-of-day", "durations"} if n_episodes else set())
     assert set(page.figures) == expected
     for name, uri in page.figures.items():
@@ -333,10 +324,13 @@ def rewrite_result(src: Path, dst: Path, recorded_at: datetime, keep=lambda e: T
         {s: table[f"mouth_pull_{s}"] for s in sides},
         {s: table[f"brow_lift_{s}"] for s in sides},
     )
-    summary = json.loads((src / "summary.json").read_text())
-    summary.update(summarize(events, activity, summary["fps"]))
-    summary["recorded_at"] = recorded_at.isoformat()
-    (dst / "summary.json").write_text(json.dumps(summary))
+    summary = Summary.from_dict(json.loads((src / "summary.json").read_text()))
+    summary = replace(
+        summary,
+        recorded_at=recorded_at.isoformat(),
+        **Summary.numbers(events, coverage(activity, summary.fps)),
+    )
+    (dst / "summary.json").write_text(json.dumps(summary.to_dict()))
     return dst
 
 
@@ -366,22 +360,23 @@ def test_three_visits_with_treatment_show_before_and_after(sample_result, tmp_pa
     assert "After BoNT-A 25 U</td><td class='l'>—</td>" in text  # a later period, no recording
     assert "(day 7–21 after)" in rows[1][1]
 
-    recs = [load_recording(v) for v in visits]
-    side = aggregate.pool(recs)["affected_side"] or "total"
-    before = aggregate.eye_episodes(recs[0].events)
-    after = aggregate.eye_episodes(recs[1].events + recs[2].events)
+    recs = [Recording.from_folder(v) for v in visits]
+    pooled = pool([r.summary for r in recs])
+    side = pooled.affected_side or "total"
+    before = recs[0].episodes
+    after = recs[1].episodes + recs[2].episodes
     n0 = len(before) if side == "total" else sum(e.side == side for e in before)
     n1 = len(after) if side == "total" else sum(e.side == side for e in after)
-    obs = recs[0].summary["observed_s"]
-    ratio = aggregate.rate_ratio(n1, 2 * obs, n0, obs)
+    obs = recs[0].summary.observed_s
+    ratio = rate_ratio(n1, 2 * obs, n0, obs)
     if ratio is not None:
         est, lo, hi = ratio
         assert f"×{est:.2f} ({lo:.2f}–" in text  # the change after treatment, with its interval
     if n0:
         assert drawn_paths(svg_of(page.figures["daily"])) > 20
     # the headline numbers are the pooled ones
-    assert_numbers_match(page, aggregate.pool(recs))
-    assert aggregate.pool(recs)["observed_s"] == pytest.approx(3 * obs)
+    assert_numbers_match(page, pooled.to_dict())
+    assert pooled.observed_s == pytest.approx(3 * obs)
 
     # printed, every sheet still fits its page (the comparison sits on page 1)
     exe = shutil.which("chromium")
@@ -419,16 +414,21 @@ def synthetic_recording(
         Event(o, 2.0, "spasm", side, kind, "eye+mouth", 3, 0.9, 1.5, True, True, 0.9)
         for o in episode_onsets
     ]
-    summary = {
-        "schema_version": "1.0",
-        "software": {"name": "spasm-cv", "version": "0.1.0"},
-        "model": {"name": "face_landmarker float16 v1", "sha256": "0" * 64},
-        "params": DetectionParams().to_dict(),
-        "fps": fps,
-        "duration_s": n / fps,
-        "recorded_at": start.isoformat(),
-    }
-    summary.update(summarize(events, activity, fps))
+    summary = Summary(
+        schema_version="1.0",
+        software={"name": "spasm-cv", "version": "0.1.0"},
+        model={"name": "face_landmarker float16 v1", "sha256": "0" * 64},
+        input={"name": name},
+        complete=True,
+        fps=fps,
+        duration_s=n / fps,
+        frames=n,
+        quality={},
+        params=DetectionParams().to_dict(),
+        recorded_at=start.isoformat(),
+        observed_fraction=1.0,
+        **Summary.numbers(events, coverage(activity, fps)),
+    )
     per_minute = {
         "start": np.array([start + timedelta(minutes=i) for i in range(minutes)]),
         "observed_s": np.full(minutes, 60.0),
@@ -463,29 +463,30 @@ def test_recordings_without_signals_use_minutes(tmp_path):
     assert {"time-of-day", "durations", "daily"} <= set(page.figures)
     assert not any(f.startswith(("overview", "zoom")) for f in page.figures)
     assert "live monitoring sessions" in text
-    assert_numbers_match(page, aggregate.pool([*recs, undated]))
+    assert_numbers_match(page, pool([r.summary for r in [*recs, undated]]).to_dict())
 
 
 def test_observed_time_per_hour_from_signals_matches_summary(sample_result):
-    rec = load_recording(sample_result)
+    rec = Recording.from_folder(sample_result)
     per_hour = aggregate.observed_by_hour(rec, UTC)
-    assert sum(per_hour.values()) == pytest.approx(rec.summary["observed_s"], rel=1e-6)
+    assert sum(per_hour.values()) == pytest.approx(rec.summary.observed_s, rel=1e-6)
 
 
 # ---------------------------------------------------------------------------- no episodes
 
 
+@pytest.mark.slow  # MediaPipe
 def test_recording_without_episodes_says_so(tmp_path_factory, tmp_path):
     result = analysed(tmp_path_factory, shared_video("c3_grid_oldwoman_lwbsza.mp4"), "noblink")
-    rec = load_recording(result)
-    assert rec.summary["episodes"]["total"]["count"] == 0
+    rec = Recording.from_folder(result)
+    assert rec.summary.episodes.total.count == 0
     text = render_report([rec], tmp_path / "r.html").read_text()
     page = parse_page(text)
     assert "No one-sided eye episode was detected" in text
     assert "nothing is shaded" in text and "no close-up to show" in text
     assert set(page.figures) == {"overview-1"}  # no empty rate or duration plot
     assert page.grades == ["0", "—"]  # Jankovic 0; SMC not applicable
-    assert_numbers_match(page, rec.summary)
+    assert_numbers_match(page, rec.summary.to_dict())
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -577,12 +578,12 @@ def test_smc_grade_rules():
 
 
 def test_rate_ratio_and_union():
-    est, lo, hi = aggregate.rate_ratio(10, 3600, 10, 3600)
+    est, lo, hi = rate_ratio(10, 3600, 10, 3600)
     assert est == 1.0 and lo < 1.0 < hi
-    est, lo, hi = aggregate.rate_ratio(2, 3600, 20, 3600)
+    est, lo, hi = rate_ratio(2, 3600, 20, 3600)
     assert est == pytest.approx(0.1) and hi < 1.0  # a clear drop
-    assert aggregate.rate_ratio(0, 3600, 0, 3600) is None
-    assert math.isinf(aggregate.rate_ratio(3, 3600, 0, 3600)[0])
+    assert rate_ratio(0, 3600, 0, 3600) is None
+    assert math.isinf(rate_ratio(3, 3600, 0, 3600)[0])
     assert aggregate.union_seconds([(0, 2), (1, 3), (5, 6)]) == 4.0
 
 

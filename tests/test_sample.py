@@ -1,4 +1,4 @@
-"""The bundled sample: `spasm-cv analyze` with no argument, scored against its truth."""
+"""The bundled sample: `spasm-cv` with no video analyses it; its episodes match its truth."""
 
 from __future__ import annotations
 
@@ -6,42 +6,27 @@ import json
 import subprocess
 import sys
 
-import pytest
-from conftest import SAMPLE_TRUTH, SAMPLE_VIDEO, package_env
-
-pytestmark = pytest.mark.slow
+from conftest import SAMPLE_TRUTH, package_env
 
 
-def run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "spasm_cv", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=600, env=package_env(),
-    )
-
-
-@pytest.fixture(scope="module")
-def sample_result(tmp_path_factory):
-    assert SAMPLE_VIDEO.is_file() and SAMPLE_TRUTH.is_file()
-    cwd = tmp_path_factory.mktemp("sample")
-    proc = run(cwd=cwd)  # `spasm-cv` alone: analyse the bundled sample
-    assert proc.returncode == 0, proc.stderr
-    return cwd / "sample_phantom.spasm-cv", proc
-
-
-def test_default_analysis_runs_on_the_sample(sample_result):
-    out, proc = sample_result
-    assert "sample_phantom.mp4" in proc.stdout and "one-sided episodes" in proc.stdout
-    assert "Traceback" not in proc.stderr
+def test_default_analysis_runs_on_the_sample(sample_run):
+    out = sample_run.analysis.out_dir
+    assert out.name == "sample_phantom.spasm-cv"  # the default folder, in the working folder
+    assert "sample_phantom.mp4" in sample_run.stdout
+    assert "one-sided episodes" in sample_run.stdout
+    assert "Traceback" not in sample_run.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["complete"] and summary["input"]["name"] == "sample_phantom.mp4"
     assert summary["affected_side"] == "right"
 
 
 def test_sample_episodes_match_their_truth(sample_result, tmp_path):
-    out, _ = sample_result
     report = tmp_path / "eval.json"
-    proc = run("evaluate", "--truth", SAMPLE_TRUTH, "--events", out, "--json", report,
-               cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spasm_cv", "evaluate", "--truth", str(SAMPLE_TRUTH),
+         "--events", str(sample_result), "--json", str(report)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600, env=package_env(),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     total = json.loads(report.read_text())["total"]
     assert total["n_truth"] == 8

@@ -3,7 +3,8 @@ import pytest
 
 from spasm_cv.events.activity import Activity
 from spasm_cv.events.table import Event
-from spasm_cv.report.summary import observed_seconds, poisson_ci, rate, summarize
+from spasm_cv.results.rates import Rate, poisson_ci
+from spasm_cv.results.summary import Summary, coverage, observed_seconds
 
 
 def test_poisson_ci_known_values():
@@ -14,10 +15,11 @@ def test_poisson_ci_known_values():
 
 
 def test_rate_per_hour():
-    r = rate(3, 1800.0)
-    assert r["per_hour"] == pytest.approx(6.0)
-    assert r["ci95"][0] < 6.0 < r["ci95"][1]
-    assert rate(2, 0.0)["per_hour"] is None
+    r = Rate.of(3, 1800.0)
+    assert r.per_hour == pytest.approx(6.0)
+    assert r.ci95[0] < 6.0 < r.ci95[1]
+    assert Rate.of(2, 0.0).per_hour is None
+    assert r.to_dict() == {"count": 3, "per_hour": r.per_hour, "ci95": list(r.ci95)}
 
 
 def _activity(n, fps, measurable_right):
@@ -50,10 +52,18 @@ def test_rates_use_observed_time_only():
         _spasm(30, "left"),
         _spasm(40, "left", regions="mouth"),
     ]
-    s = summarize(events, act, fps)
-    assert s["episodes"]["total"]["count"] == 3  # the mouth-only event is counted apart
-    assert s["episodes"]["total"]["per_hour"] == pytest.approx(6.0)
-    assert s["episodes"]["by_side"]["right"]["count"] == 2
-    assert s["episodes"]["by_kind"]["tonic"]["count"] == 1
-    assert s["mouth_only"]["left"]["count"] == 1
+    s = Summary.numbers(events, coverage(act, fps))
+    assert s["episodes"].total.count == 3  # the mouth-only event is counted apart
+    assert s["episodes"].total.per_hour == pytest.approx(6.0)
+    assert s["episodes"].by_side["right"].count == 2
+    assert s["episodes"].by_kind["tonic"].count == 1
+    assert s["mouth_only"]["left"].count == 1
     assert s["affected_side"] == "right"
+
+
+def test_event_vocabulary():
+    assert _spasm(1, "left").is_episode and not _spasm(1, "left").is_mouth_only
+    mouth = _spasm(1, "left", regions="mouth")
+    assert mouth.is_mouth_only and not mouth.is_episode
+    blink = Event(1, 0.2, "blink", "both", None, "eye", 1, 0.9, 0.1, None, None, 1.0)
+    assert not blink.is_episode and not blink.is_mouth_only

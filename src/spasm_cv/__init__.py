@@ -1,6 +1,7 @@
 """spasm-cv: measure hemifacial spasm from face video.
 
-Data flow: ``video -> landmarks -> signals -> events -> report``.
+Data flow: ``video -> landmarks -> signals -> events -> results -> report / export`` (see
+ARCHITECTURE.md for the layers).
 
 >>> import spasm_cv
 >>> result = spasm_cv.analyze_video("sample_videos/sample_phantom.mp4")  # doctest: +SKIP
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from spasm_cv._version import __version__
 
 # Public names, imported on first use: worker processes and the command line load only the
 # stages they run (scipy alone takes a second to import).
@@ -25,8 +26,10 @@ _EXPORTS = {
     "Analysis": "spasm_cv.pipeline",
     "analyze_video": "spasm_cv.pipeline",
     "extract_signals": "spasm_cv.pipeline",
-    "rate_ratio": "spasm_cv.report.aggregate",
-    "poisson_ci": "spasm_cv.report.summary",
+    "rate_ratio": "spasm_cv.results.rates",
+    "poisson_ci": "spasm_cv.results.rates",
+    "Recording": "spasm_cv.results.recording",
+    "Summary": "spasm_cv.results.summary",
     "read_signals": "spasm_cv.results.files",
     "Signals": "spasm_cv.signals.table",
 }
@@ -36,8 +39,10 @@ __all__ = [
     "Detection",
     "DetectionParams",
     "Event",
+    "Recording",
     "Result",
     "Signals",
+    "Summary",
     "__version__",
     "analyze_video",
     "detect",
@@ -69,7 +74,8 @@ if TYPE_CHECKING:
     from spasm_cv.events.params import DetectionParams
     from spasm_cv.events.table import Event
     from spasm_cv.pipeline import Analysis, analyze_video, extract_signals
-    from spasm_cv.report.aggregate import rate_ratio
-    from spasm_cv.report.summary import poisson_ci
     from spasm_cv.results.files import read_signals
+    from spasm_cv.results.rates import poisson_ci, rate_ratio
+    from spasm_cv.results.recording import Recording
+    from spasm_cv.results.summary import Summary
     from spasm_cv.signals.table import Signals

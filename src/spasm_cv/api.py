@@ -14,8 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spasm_cv.report.recordings import Recording
+import numpy as np
+
 from spasm_cv.results.files import read_signals_table
+from spasm_cv.results.recording import Recording
 
 if TYPE_CHECKING:  # pandas is imported on first use, so `import spasm_cv` stays light
     import pandas as pd
@@ -30,21 +32,21 @@ class Result:
         start of the video; n/a as <NA>).
     episodes : DataFrame, the one-sided eye episodes the headline counts.
     signals : DataFrame, one row per frame (signals.csv.gz; read on first use).
-    summary : dict, summary.json.
+    summary : dict, summary.json (typed: ``recording.summary``).
     headline : dict, the headline numbers flat (as in ``spasm-cv export --format csv``).
     start : datetime (UTC) the recording started, or None.
-    recording : the :class:`~spasm_cv.report.recordings.Recording` (for ``render_report``).
+    recording : the :class:`~spasm_cv.results.recording.Recording` (for ``render_report``).
     """
 
     def __init__(self, recording: Recording):
         self.recording = recording
         self.path = Path(recording.path) if recording.path else None
-        self.summary: dict = recording.summary
+        self.summary: dict = recording.summary.to_dict()
         self.start: datetime | None = recording.start
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        from spasm_cv.export.tables import events_frame
+        from spasm_cv.results.frames import events_frame
 
         return events_frame(self.recording.events)
 
@@ -55,12 +57,12 @@ class Result:
     @cached_property
     def episodes(self) -> pd.DataFrame:
         ev = self.events
-        eye = ev["regions"].str.contains("eye", regex=False).fillna(False).astype(bool)
-        return ev[(ev["trial_type"] == "spasm") & eye].reset_index(drop=True)
+        keep = np.array([e.is_episode for e in self.recording.events], dtype=bool)
+        return ev.loc[keep].reset_index(drop=True)
 
     @cached_property
     def signals(self) -> pd.DataFrame:
-        from spasm_cv.export.tables import signals_frame
+        from spasm_cv.results.frames import signals_frame
 
         if self.recording.signals is None:
             if self.path is None:
@@ -70,19 +72,26 @@ class Result:
 
     @cached_property
     def headline(self) -> dict:
-        from spasm_cv.export.tables import summary_row
-
-        return summary_row(self.recording)
+        return self.recording.headline()
 
     def __repr__(self) -> str:
         return (
             f"Result({self.name!r}, {len(self.episodes)} episodes in "
-            f"{self.summary['observed_s']:.1f} s observed)"
+            f"{self.recording.summary.observed_s:.1f} s observed)"
         )
 
 
 def load(result_dir: str | os.PathLike) -> Result:
-    """Load a result folder; SpasmCvError (one clear line) if it is missing or damaged."""
-    from spasm_cv.report.cli import load_result
+    """Load a result folder; SpasmCvError (one clear line) if it is missing or damaged.
 
-    return Result(load_result(result_dir, with_signals=False))
+    Parameters
+    ----------
+    result_dir : path
+        A result folder written by ``spasm-cv analyze`` (or ``analyze_video``).
+
+    Returns
+    -------
+    Result
+        Its events, episodes and (read on first use) signals as DataFrames, and its summary.
+    """
+    return Result(Recording.from_folder(result_dir, with_signals=False))

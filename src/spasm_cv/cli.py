@@ -1,4 +1,4 @@
-"""Command line: ``spasm-cv analyze | phantom | evaluate``.
+"""Command line: ``spasm-cv analyze | phantom | evaluate | monitor | report | export | batch``.
 
 Errors the user can act on print one line (``spasm-cv: error: ...``) and exit 2; an
 unexpected failure prints one line too, with ``--debug`` for the traceback.
@@ -7,60 +7,55 @@ unexpected failure prints one line too, with ``--debug`` for the traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from spasm_cv import __version__
 from spasm_cv._resources import data_path
+from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
+
+if TYPE_CHECKING:
+    from spasm_cv.results.rates import Rate
+    from spasm_cv.results.summary import Summary
 
 SAMPLE_VIDEO = ("sample_videos", "sample_phantom.mp4")
 
-# Subcommands living in their own modules, each with add_parser(subparsers) and run(args).
-COMMAND_MODULES = (
-    "spasm_cv.phantom.cli",
-    "spasm_cv.evaluation.cli",
-    "spasm_cv.live.cli",
-    "spasm_cv.report.cli", "spasm_cv.export.cli",
-    "spasm_cv.batch.cli",
-)
+
+def _fmt_rate(r: Rate) -> str:
+    if r.per_hour is None:
+        return f"{r.count} (no observed time)"
+    lo, hi = r.ci95
+    return f"{r.count:d}  ->  {r.per_hour:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
 
 
-def _fmt_rate(r: dict) -> str:
-    if r["per_hour"] is None:
-        return f"{r['count']} (no observed time)"
-    lo, hi = r["ci95"]
-    return f"{r['count']:d}  ->  {r['per_hour']:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
-
-
-def print_summary(summary: dict, out_dir: Path | None, file=sys.stdout) -> None:
-    """A short human summary of one analysis."""
-    ep = summary["episodes"]
-    dur, obs = summary["duration_s"], summary["observed_s"]
+def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
+    """A short human summary of one analysis (on ``file``, default the current stdout)."""
+    ep = summary.episodes
+    dur, obs = summary.duration_s, summary.observed_s
     lines = [
-        f"{summary['input']['name']}: {dur:.1f} s, face observed {obs:.1f} s "
-        f"({100 * summary['observed_fraction']:.0f} %)"
-        + ("" if summary["complete"] else "  [INTERRUPTED: partial result]"),
-        f"  one-sided episodes: {_fmt_rate(ep['total'])}",
-        f"    right: {_fmt_rate(ep['by_side']['right'])}",
-        f"    left:  {_fmt_rate(ep['by_side']['left'])}",
+        f"{summary.input['name']}: {dur:.1f} s, face observed {obs:.1f} s "
+        f"({100 * summary.observed_fraction:.0f} %)"
+        + ("" if summary.complete else "  [INTERRUPTED: partial result]"),
+        f"  one-sided episodes: {_fmt_rate(ep.total)}",
+        f"    right: {_fmt_rate(ep.by_side['right'])}",
+        f"    left:  {_fmt_rate(ep.by_side['left'])}",
         "    kinds: "
-        + ", ".join(f"{k} {v['count']}" for k, v in ep["by_kind"].items())
-        + f"; with mouth {ep['with_mouth']}; contractions {summary['contractions']}",
+        + ", ".join(f"{k} {v.count}" for k, v in ep.by_kind.items())
+        + f"; with mouth {ep.with_mouth}; contractions {summary.contractions}",
     ]
-    mouth_only = sum(v["count"] for v in summary["mouth_only"].values())
+    mouth_only = sum(v.count for v in summary.mouth_only.values())
     if mouth_only:
         lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")
-    bpm = summary["blinks"]["per_minute"]
+    bpm = summary.blinks.per_minute
     lines.append(
-        f"  blinks: {summary['blinks']['count']}" + (f" ({bpm:.1f}/min)" if bpm is not None else "")
+        f"  blinks: {summary.blinks.count}" + (f" ({bpm:.1f}/min)" if bpm is not None else "")
     )
-    if summary["affected_side"]:
-        lines.append(f"  side with most episodes: {summary['affected_side']}")
-    q = summary["quality"]
+    if summary.affected_side:
+        lines.append(f"  side with most episodes: {summary.affected_side}")
+    q = summary.quality
     if q["multi_face_frames"]:
         lines.append(f"  note: several faces in {q['multi_face_frames']} frames; followed one")
     if q["truncated"]:
@@ -94,8 +89,8 @@ def _add_analyze(sub) -> None:
         "modification time)",
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
+    from spasm_cv._processes import available_cores
     from spasm_cv.cliargs import positive_int
-    from spasm_cv.parallel import available_cores
 
     p.add_argument(
         "--jobs",
@@ -133,11 +128,23 @@ def _run_analyze(args) -> int:
         jobs=args.jobs,
     )
     if not args.quiet:
-        print_summary(result.summary, result.out_dir)
-    return 130 if not result.summary["complete"] else 0
+        print_summary(result.recording.summary, result.out_dir)
+    return 130 if not result.recording.summary.complete else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``spasm-cv`` parser: ``analyze`` here, each other subcommand from its own package.
+
+    This is the one place that knows every subcommand; it also hands the monitor's session
+    store to ``report`` as a source of recordings (``report --db``).
+    """
+    from spasm_cv.batch import cli as batch_cli
+    from spasm_cv.evaluation import cli as evaluation_cli
+    from spasm_cv.export import cli as export_cli
+    from spasm_cv.live import cli as live_cli
+    from spasm_cv.phantom import cli as phantom_cli
+    from spasm_cv.report import cli as report_cli
+
     parser = argparse.ArgumentParser(
         prog="spasm-cv",
         description="Measure hemifacial spasm from face video.",
@@ -146,8 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(sub)
+    phantom_cli.add_parser(sub)
+    evaluation_cli.add_parser(sub)
+    live_cli.add_parser(sub)
+    report_cli.add_parser(sub, sources=(live_cli,))  # report --db: monitor sessions
+    export_cli.add_parser(sub)
+    batch_cli.add_parser(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""``analyze_video``: video -> landmarks -> signals -> events -> result folder."""
+"""``analyze_video``: video -> landmarks -> signals -> events -> a recording's result folder."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import os
 import sys
 import time as _time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
-from spasm_cv import __version__
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
-from spasm_cv.landmarks.tracker import FOLLOWED_FACE, FaceTracker
-from spasm_cv.report.summary import SCHEMA_VERSION, summarize
-from spasm_cv.results.files import write_result
+from spasm_cv.landmarks.observe import observe
+from spasm_cv.landmarks.tracker import FaceTracker
+from spasm_cv.results.files import write_folder
+from spasm_cv.results.recording import Recording
+from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
 from spasm_cv.video.segments import SegmentParams, plan_segments
@@ -24,12 +25,29 @@ from spasm_cv.video.segments import SegmentParams, plan_segments
 
 @dataclass
 class Analysis:
-    """What ``analyze_video`` produced: signals, detection, summary and where it was written."""
+    """What :func:`analyze_video` produced.
+
+    Attributes
+    ----------
+    signals : Signals
+        Per-frame signals.
+    detection : Detection
+        Events and per-frame activity.
+    recording : Recording
+        The result (events, signals table, typed summary, provenance), as reports read it.
+    out_dir : Path or None
+        Where the result folder was written (None with ``write=False``).
+    """
 
     signals: Signals
     detection: Detection
-    summary: dict
+    recording: Recording
     out_dir: Path | None
+
+    @cached_property
+    def summary(self) -> dict:
+        """summary.json's content (a plain dict)."""
+        return self.recording.summary.to_dict()
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -79,7 +97,7 @@ def extract_signals(
     meta["tracker_restart_s"] = params.segment_s
     plan = plan_segments(info.duration_s, info.fps, params)
     if jobs > 1 and len(plan) > 1:
-        from spasm_cv.parallel import extract_parallel
+        from spasm_cv.landmarks.parallel import extract_parallel
 
         with _progress(info.n_frames, progress, f"analyze ({jobs} jobs)") as bar:
             return extract_parallel(
@@ -91,9 +109,8 @@ def extract_signals(
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
         try:
-            for frame in prefetch(read_frames(video, mirrored=mirrored)):
-                size = (frame.rgb.shape[1], frame.rgb.shape[0])
-                builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s), size)
+            for o in observe(prefetch(read_frames(video, mirrored=mirrored)), tracker):
+                builder.add(o.time_s, o.face, o.size)
                 bar.update(1)
         except KeyboardInterrupt:
             builder.meta["interrupted"] = True
@@ -101,6 +118,7 @@ def extract_signals(
 
 
 def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> dict:
+    """summary.json's ``input``: which file, its size and time, what the container says."""
     p = Path(video)
     st = p.stat()
     return {
@@ -118,51 +136,8 @@ def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> d
     }
 
 
-def build_summary(
-    signals: Signals,
-    detection: Detection,
-    input_info: dict,
-    elapsed_s: float | None = None,
-    recorded_at: datetime | None = None,
-) -> dict:
-    """summary.json: provenance, quality and the event numbers of :func:`summarize`."""
-    n = len(signals)
-    duration = float(signals.time[-1] + 1.0 / detection.fps) if n else 0.0
-    face_frames = int(signals.face.sum())
-    summary = {
-        "schema_version": SCHEMA_VERSION,
-        "software": {"name": "spasm-cv", "version": __version__},
-        "model": {"name": MODEL_VERSION, "sha256": MODEL_SHA256},
-        "input": input_info,
-        "complete": not signals.meta.get("interrupted", False),
-        "fps": detection.fps,
-        "duration_s": duration,
-        "frames": n,
-        "quality": {
-            "face_frames": face_frames,
-            "no_face_frames": n - face_frames,
-            "multi_face_frames": int((signals.n_faces > 1).sum()),
-            "followed_face": FOLLOWED_FACE,
-            "tracker_restart_s": signals.meta.get("tracker_restart_s"),
-            "truncated": bool(input_info.get("n_frames") and n < 0.98 * input_info["n_frames"] - 1),
-        },
-        "params": detection.params.to_dict(),
-    }
-    if recorded_at is None and input_info.get("mtime"):
-        # best guess for a file: it was last written when the recording ended
-        recorded_at = datetime.fromtimestamp(input_info["mtime"] - duration, timezone.utc)
-    summary["recorded_at"] = recorded_at.isoformat() if recorded_at else None
-    summary.update(summarize(detection.events, detection.activity, detection.fps))
-    summary["observed_fraction"] = summary["observed_s"] / duration if duration > 0 else 0.0
-    if elapsed_s is not None:
-        summary["processing"] = {
-            "elapsed_s": elapsed_s,
-            "times_real_time": duration / elapsed_s if elapsed_s > 0 else None,
-        }
-    return summary
-
-
 def default_out_dir(video: str | os.PathLike) -> Path:
+    """``./<video stem>.spasm-cv``."""
     return Path.cwd() / f"{Path(video).stem}.spasm-cv"
 
 
@@ -201,7 +176,7 @@ def analyze_video(
     if not signals.face.any() and not signals.meta.get("interrupted"):
         raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
     detection = detect(signals, params)
-    summary = build_summary(
+    summary = Summary.of_analysis(
         signals,
         detection,
         input_record(video, info, mirrored),
@@ -211,7 +186,9 @@ def analyze_video(
     target = None
     if write:
         target = Path(out_dir) if out_dir is not None else default_out_dir(video)
-        if not summary["complete"]:
+        if not summary.complete:
             target = target.with_name(target.name + ".partial")
-        write_result(target, signals, detection.activity, detection.events, summary)
-    return Analysis(signals, detection, summary, target)
+    recording = Recording.from_analysis(signals, detection, summary, target)
+    if target is not None:
+        write_folder(target, recording)
+    return Analysis(signals, detection, recording, target)

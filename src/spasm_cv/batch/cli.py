@@ -43,8 +43,8 @@ exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 inte
 
 
 def add_parser(subparsers) -> None:
+    from spasm_cv._processes import available_cores
     from spasm_cv.cliargs import positive_int
-    from spasm_cv.parallel import available_cores
 
     p = subparsers.add_parser(
         "batch",
@@ -132,7 +132,7 @@ def run(args) -> int:
     failed = [by_name[i.name] for i in items if by_name[i.name].status == "error"]
     n_int = sum(o.status == "interrupted" for o in outcomes)
     if not args.quiet:
-        hours = sum(o.summary["duration_s"] for o in outcomes if o.summary) / 3600.0
+        hours = sum(o.summary.duration_s for o in outcomes if o.summary) / 3600.0
         rate = f", {hours * 3600.0 / elapsed:.1f} video-h/h" if elapsed > 0 and hours else ""
         analysed = sum(o.status == "ok" for o in outcomes)
         print(

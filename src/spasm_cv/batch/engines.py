@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.summary import Summary
 
 ENGINES = ("local", "ray")
 
@@ -47,7 +48,7 @@ class VideoOutcome:
     out_dir: str
     status: str
     error: str | None = None
-    summary: dict | None = None
+    summary: Summary | None = None
     elapsed_s: float = 0.0
 
 
@@ -66,14 +67,15 @@ def run_task(task: VideoTask) -> VideoOutcome:
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
         return _failed(task, f"internal error: {type(exc).__name__}: {exc}{where}", start)
-    status = "ok" if result.summary["complete"] else "interrupted"
+    summary = result.recording.summary
+    status = "ok" if summary.complete else "interrupted"
     return VideoOutcome(
         task.name,
         task.video,
         str(result.out_dir),
         status,
         None if status == "ok" else "interrupted: partial result in " + str(result.out_dir),
-        result.summary,
+        summary,
         time.perf_counter() - start,
     )
 
@@ -86,7 +88,7 @@ def _failed(task: VideoTask, message: str, start: float | None = None) -> VideoO
 
 def _init_local_worker(parent: int) -> None:
     from spasm_cv._native import silence_native_stderr
-    from spasm_cv.parallel import exit_with_parent
+    from spasm_cv._processes import exit_with_parent
 
     silence_native_stderr()
     exit_with_parent(parent)  # the batch was killed: its unfinished videos are redone on resume

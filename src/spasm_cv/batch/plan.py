@@ -3,7 +3,7 @@
 A result folder is done when its ``summary.json`` says the analysis was complete and
 describes the same input: same size in bytes, same modification time, same ``mirrored``.
 Result folders are written under a temporary name and renamed into place
-(:func:`spasm_cv.results.files.write_result`), so a half-written one has no
+(:func:`spasm_cv.results.files.write_folder`), so a half-written one has no
 ``summary.json`` under the final name and is never taken as done.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.files import SUMMARY_FILE
+from spasm_cv.results.summary import Summary
 
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp", ".mts"}
 )
-LIST_SUFFIXES = frozenset({".txt", ".lst", ".list", ".tsv", ".csv"})
 MTIME_TOLERANCE_S = 1e-3
 
 
@@ -110,19 +110,19 @@ def plan_batch(source: str | os.PathLike, out: str | os.PathLike) -> list[BatchI
     ]
 
 
-def read_done(item: BatchItem, mirrored: bool = False) -> dict | None:
+def read_done(item: BatchItem, mirrored: bool = False) -> Summary | None:
     """The summary of a complete result for this very input, or None (to be analysed)."""
     summary_path = item.out_dir / SUMMARY_FILE
     try:
-        summary = json.loads(summary_path.read_text())
+        raw = json.loads(summary_path.read_text())
         st = item.video.stat()
-        record = summary["input"]
+        record = raw["input"]
         same = (
-            summary.get("complete") is True
+            raw.get("complete") is True
             and record["size_bytes"] == st.st_size
             and abs(float(record["mtime"]) - st.st_mtime) <= MTIME_TOLERANCE_S
             and bool(record.get("mirrored", False)) == mirrored
         )
-    except (OSError, ValueError, KeyError, TypeError):
+        return Summary.from_dict(raw) if same else None
+    except (OSError, ValueError, KeyError, TypeError, SpasmCvError):
         return None
-    return summary if same else None

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from spasm_cv.batch.engines import VideoOutcome
+from spasm_cv.results.atomic import atomic_file
 
 TABLE_FILE = "batch.tsv"
 TIMING_COLUMNS = ("elapsed_s",)
@@ -54,20 +55,20 @@ def outcome_row(outcome: VideoOutcome) -> dict:
     )
     s = outcome.summary
     if s is not None:
-        ep = s["episodes"]
+        ep = s.episodes
         row.update(
-            duration_s=s["duration_s"],
-            observed_s=s["observed_s"],
-            episodes=ep["total"]["count"],
-            per_hour=ep["total"]["per_hour"],
-            ci95_low=ep["total"]["ci95"][0],
-            ci95_high=ep["total"]["ci95"][1],
-            right=ep["by_side"]["right"]["count"],
-            right_per_hour=ep["by_side"]["right"]["per_hour"],
-            left=ep["by_side"]["left"]["count"],
-            left_per_hour=ep["by_side"]["left"]["per_hour"],
-            blinks_per_min=s["blinks"]["per_minute"],
-            affected_side=s["affected_side"],
+            duration_s=s.duration_s,
+            observed_s=s.observed_s,
+            episodes=ep.total.count,
+            per_hour=ep.total.per_hour,
+            ci95_low=ep.total.ci95[0],
+            ci95_high=ep.total.ci95[1],
+            right=ep.by_side["right"].count,
+            right_per_hour=ep.by_side["right"].per_hour,
+            left=ep.by_side["left"].count,
+            left_per_hour=ep.by_side["left"].per_hour,
+            blinks_per_min=s.blinks.per_minute,
+            affected_side=s.affected_side,
         )
     return row
 
@@ -83,14 +84,12 @@ def _cell(value) -> str:
 def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Path:
     """Write the combined table atomically (temporary file, then rename)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as f:
+    with atomic_file(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(COLUMNS)
         for outcome in outcomes:
             row = outcome_row(outcome)
             w.writerow([_cell(row[c]) for c in COLUMNS])
-    tmp.replace(path)
     return path
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.evaluation.match import Episodes, RegionScope, spasm_mask
+from spasm_cv.evaluation.match import EPISODE_SIDES, Episodes, RegionScope, spasm_mask
 
 TRUTH_SUFFIX = ".truth.tsv"
 TRUTH_REQUIRED = ("onset", "duration", "side")
@@ -94,7 +94,7 @@ def _sides(p: Path, values: list[str], rows: np.ndarray | None = None) -> np.nda
     sides = np.array([v.lower() for v in values], dtype=object)
     check = np.arange(sides.size) if rows is None else np.nonzero(rows)[0]
     for i in check:
-        if sides[i] not in ("left", "right", "both"):
+        if sides[i] not in EPISODE_SIDES:
             raise SpasmCvError(
                 f"{p}, row {i + 1}: side must be left, right or both, got {values[i]!r}"
             )
@@ -143,7 +143,7 @@ class EventTable:
         return Episodes(self.onset[m], self.duration[m], self.side[m], self.kind[m])
 
 
-def read_events(path: str | Path) -> EventTable:
+def read_event_table(path: str | Path) -> EventTable:
     """Read a predicted ``events.tsv``. Sides are checked on spasm rows only."""
     p = Path(path)
     cols = read_tsv(p, EVENTS_REQUIRED)

@@ -11,11 +11,8 @@ from scipy.signal import find_peaks
 
 from spasm_cv.events.activity import Activity
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.events.segments import dilate, hysteresis, merge_close, regions, seeded_runs
-from spasm_cv.events.table import Event
-from spasm_cv.signals.geometry import SIDES
-
-OTHER = {"right": "left", "left": "right"}
+from spasm_cv.events.runs import dilate, hysteresis, merge_close, regions, seeded_runs
+from spasm_cv.events.table import OTHER, SIDES, Event
 
 
 def _frames(seconds: float, fps: float) -> int:

@@ -10,6 +10,8 @@ longer than ``max_buffer_s`` without a quiet moment (then it cuts anyway).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 
@@ -18,6 +20,24 @@ from spasm_cv.events.episodes import find_events, mouth_pull
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.table import Event
 from spasm_cv.signals.geometry import SIDES
+
+
+@dataclass(frozen=True)
+class StreamUpdate:
+    """What one :meth:`StreamingDetector.push` gives back.
+
+    Attributes
+    ----------
+    events : list of Event
+        The events that became final with these frames, in onset order (often none).
+    activity : Activity
+        The activity of the pushed frames themselves (closure, movement and measurability
+        per side, one entry per frame): what a live display or per-minute aggregate needs,
+        without running the causal stage a second time.
+    """
+
+    events: list[Event]
+    activity: Activity
 
 
 class StreamingDetector:
@@ -52,33 +72,43 @@ class StreamingDetector:
         self._max_buffer = int(max_buffer_s * self.fps)
         self._step = max(int(round(step_s * self.fps)), 1)
         self._pending = 0  # frames since the event stage last ran
-        self.activity_frames = 0  # frames processed so far
 
     @property
     def latency_s(self) -> float:
         """How long after an event's end it is reported, at most (seconds of stream time)."""
         return self._horizon_s + self._step / self.fps
 
-    def push(self, time: np.ndarray, columns: dict[str, np.ndarray]) -> list[Event]:
-        """Add frames (times in s; columns as in :class:`~spasm_cv.signals.table.Signals`).
+    def push(self, time: np.ndarray, columns: dict[str, np.ndarray]) -> StreamUpdate:
+        """Add frames and return the events that became final, with the frames' activity.
 
-        Returns the events that became final, in onset order.
+        Parameters
+        ----------
+        time : array of float, shape (n,)
+            Frame times, seconds, increasing.
+        columns : dict of str to array, each shape (n,)
+            Raw signals as in :class:`~spasm_cv.signals.table.Signals` (at least
+            ``CORE_COLUMNS``), NaN where no face.
+
+        Returns
+        -------
+        StreamUpdate
+            ``events``: the events that became final, in onset order; ``activity``: the
+            pushed frames' activity.
         """
         time = np.atleast_1d(np.asarray(time, dtype=np.float64))
         columns = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in columns.items()}
         chunk = self._stage.update(time, columns)
-        self.activity_frames += len(time)
         self._buffer = (
             chunk if self._buffer is None else Activity.concatenate([self._buffer, chunk])
         )
         self._pending += len(time)
         if self._pending < self._step:
-            return []
+            return StreamUpdate([], chunk)
         self._pending = 0
         t_last = float(self._buffer.time[-1])
         new = self._collect(lambda e: e.end + self._horizon_s <= t_last)
         self._cut()
-        return new
+        return StreamUpdate(new, chunk)
 
     def flush(self) -> list[Event]:
         """The end of the stream: every remaining event is final."""

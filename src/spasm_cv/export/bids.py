@@ -16,10 +16,12 @@ import shutil
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES
 from spasm_cv.results.files import EVENTS_FILE, EVENTS_SIDECAR
 
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
-TEXT_COLUMNS = ("trial_type", "side", "kind", "regions", "brow_raised", "mouth_cocontraction")
+# columns holding words (levels), not numbers: the Event fields of type str or bool
+TEXT_COLUMNS = tuple(c for c in EVENT_FIELDS if FIELD_TYPES[c] in ("str", "bool"))
 
 
 def validate_events(header: list[str], rows: list[dict[str, str]], sidecar: dict) -> list[str]:

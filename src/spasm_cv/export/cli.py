@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.report.cli import load_result
+from spasm_cv.results.recording import Recording
 
 FORMATS = ("bids", "elan", "csv", "json")
 
@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from spasm_cv.export import bids, elan, tables  # pandas: only when exporting
 
-    recordings = [load_result(r) for r in args.results]
+    recordings = [Recording.from_folder(r) for r in args.results]
     out = Path(args.out)
     if args.format == "csv":
         written = tables.write_csv(recordings, out)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise SpasmCvError("--video links one video: give one RESULT with it")
         written = []
         for rec in recordings:
-            media = args.video or rec.summary.get("input", {}).get("path")
+            media = args.video or rec.summary.input.get("path")
             if media and not Path(media).exists():
                 print(
                     f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr

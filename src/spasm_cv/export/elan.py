@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import Event
+from spasm_cv.events.table import EVENT_FIELDS, Event
+from spasm_cv.results.atomic import atomic_file
 from spasm_cv.results.files import format_cell, parse_cell
 
 TIERS = {
@@ -35,13 +36,11 @@ TIERS = {
 }
 QUALITY_TIER = "not_measurable"
 LINGUISTIC_TYPE = "spasm-cv-event"
-_DETAIL = (
-    "n_contractions",
-    "peak_closure",
-    "closure_duration",
-    "brow_raised",
-    "mouth_cocontraction",
-    "confidence",
+# every events.tsv field after those the tier and the head of the value already say
+_DETAIL = tuple(
+    c
+    for c in EVENT_FIELDS
+    if c not in ("onset", "duration", "trial_type", "side", "kind", "regions")
 )
 # EAF 3.0 constraint stereotypes (ELAN writes these four in every file).
 _CONSTRAINTS = {
@@ -188,9 +187,8 @@ def write_eaf(
     for stereotype, description in _CONSTRAINTS.items():
         ET.SubElement(root, "CONSTRAINT", {"STEREOTYPE": stereotype, "DESCRIPTION": description})
     ET.indent(root, space="    ")
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
     return out
 
 

@@ -19,7 +19,6 @@ from spasm_cv._native import native_stderr_silenced
 from spasm_cv.landmarks.model import verified_model_path
 from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams, segment_index
 
-N_LANDMARKS = 478
 # Which face is followed, as result summaries state it.
 FOLLOWED_FACE = (
     "the largest face in view whenever one is found anew (start, tracker restart, face lost), "

@@ -1,7 +1,8 @@
 """``spasm-cv monitor``: watch a webcam (or stream, or file at real time) and keep a record.
 
-Also the ``--db PATH [--from DATE --to DATE]`` options of ``spasm-cv report``
-(:func:`add_report_arguments`, :func:`report_recordings`).
+Also a source of recordings for ``spasm-cv report``: the ``--db PATH [--from DATE --to
+DATE]`` options (:func:`add_report_arguments`, :func:`report_recordings`; this module is the
+:class:`~spasm_cv.report.cli.RecordingSource` the command line hands to ``report``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import threading
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spasm_cv.cliargs import nonnegative_int, positive_float
 from spasm_cv.errors import SpasmCvError
+
+if TYPE_CHECKING:
+    from spasm_cv.results.recording import Recording
 
 DESCRIPTION = """\
 Watch a face through a webcam, an RTSP/HTTP stream or a video file played at its real-time
@@ -123,9 +128,9 @@ def _printer(tty: bool):
 
 def run(args) -> int:
     from spasm_cv.live.clips import ClipRecorder, ClipSettings
+    from spasm_cv.live.devices import open_source
     from spasm_cv.live.monitor import MonitorSettings, run_monitor
-    from spasm_cv.live.sources import open_source
-    from spasm_cv.live.store import default_db_path
+    from spasm_cv.live.schema import default_db_path
 
     tty = sys.stdout.isatty()
     settings = MonitorSettings(
@@ -218,7 +223,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def report_recordings(args: argparse.Namespace) -> list:
+def report_recordings(args: argparse.Namespace) -> list[Recording]:
     """The monitor sessions ``report`` asked for (none without ``--db``)."""
     db, lo, hi = getattr(args, "db", None), args.date_from, args.date_to
     if db is None:
@@ -227,7 +232,7 @@ def report_recordings(args: argparse.Namespace) -> list:
         return []
     if lo and hi and lo > hi:
         raise SpasmCvError(f"--from {lo} is after --to {hi}")
-    from spasm_cv.live.store import load_recordings
+    from spasm_cv.live.sessions import load_recordings
 
     recordings = load_recordings(db, lo, hi)
     if not recordings:

@@ -10,6 +10,7 @@ clips (never for measurement).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -24,6 +25,7 @@ import numpy as np
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import Event
 from spasm_cv.live.store import Batch
+from spasm_cv.results.atomic import atomic_file
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,6 @@ class ClipRecorder:
         if not os.access(settings.directory, os.W_OK):
             raise SpasmCvError(f"cannot write clips to {settings.directory}")
         self.saved: list[Path] = []
-        self.skipped_frames = 0
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue(maxsize=120)
         self._thread: threading.Thread | None = None
@@ -67,10 +68,8 @@ class ClipRecorder:
 
     def add(self, t: float, rgb: np.ndarray) -> None:
         """A new frame (never blocks; skipped for clips if the encoder is behind)."""
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put_nowait((t, rgb))
-        except queue.Full:
-            self.skipped_frames += 1
 
     def request(self, event: Event) -> None:
         """Write a clip around ``event`` once its post-roll has been recorded."""
@@ -119,26 +118,26 @@ class ClipRecorder:
         if not frames:
             return
         target = Path(s.directory) / self._name(e)
-        tmp = target.with_name(f".{target.stem}.tmp.mp4")
         try:
-            first = cv2.imdecode(np.frombuffer(frames[0][1], np.uint8), cv2.IMREAD_COLOR)
-            h, w = first.shape[:2]
-            out = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
-            if not out.isOpened():
-                raise OSError(f"cannot write {tmp}")
-            for t, jpeg in frames:
-                img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-                inside = e.onset <= t <= e.end
-                label = f"{e.side} {e.kind or e.regions}  t={t:.2f} s" + ("  EPISODE" if inside
-                                                                            else "")
-                cv2.putText(img, label, (8, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            (0, 0, 255) if inside else (255, 255, 255), 1, cv2.LINE_AA)
-                out.write(img)
-            out.release()
-            os.replace(tmp, target)
+            with atomic_file(target) as tmp:  # the writer picks MP4 by the suffix it keeps
+                first = cv2.imdecode(np.frombuffer(frames[0][1], np.uint8), cv2.IMREAD_COLOR)
+                h, w = first.shape[:2]
+                fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                out = cv2.VideoWriter(str(tmp), fourcc, self.fps, (w, h))
+                if not out.isOpened():
+                    raise OSError(f"cannot write {tmp}")
+                for t, jpeg in frames:
+                    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+                    inside = e.onset <= t <= e.end
+                    label = f"{e.side} {e.kind or e.regions}  t={t:.2f} s" + (
+                        "  EPISODE" if inside else ""
+                    )
+                    cv2.putText(img, label, (8, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                                (0, 0, 255) if inside else (255, 255, 255), 1, cv2.LINE_AA)
+                    out.write(img)
+                out.release()
         except (OSError, cv2.error) as exc:
             self.errors.append(f"clip for the episode at {e.onset:.1f} s: {exc}")
-            tmp.unlink(missing_ok=True)
             return
         self.saved.append(target)
         if self.writer is not None:

@@ -1,11 +1,12 @@
-"""The live loop: source -> FaceTracker -> ``signals_row`` -> StreamingDetector -> store.
+"""The live loop: source -> observe (FaceTracker, per-frame signals) -> StreamingDetector -> store.
 
 The detector is the detection core's own :class:`~spasm_cv.events.stream.StreamingDetector`
 (the offline analysis runs the same stages), fed one frame at a time with the source's frame
 times and nominal frame rate; a file played at real time with no frame dropped therefore gives
-exactly the events of ``spasm-cv analyze``. A second :class:`ActivityStage` (the detector's
-first stage, same class) gives per-frame closure for the per-minute aggregates and the
-preview traces (0.3 ms a frame).
+exactly the events of ``spasm-cv analyze``. Frames go through the same observation generator
+as offline analysis (:func:`~spasm_cv.landmarks.observe.observe`); the detector's
+:meth:`~spasm_cv.events.stream.StreamingDetector.push` also returns each frame's activity,
+which feeds the per-minute aggregates (:mod:`spasm_cv.live.minutes`) and the preview traces.
 
 Frames the source had to drop (processing fell more than ``max_lag_s`` behind) are counted per
 minute; time without frames (unplugged camera, dropped stream) is recorded as a gap and as
@@ -14,28 +15,28 @@ unavailable seconds, and is never counted as observed.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from spasm_cv import __version__
+from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.activity import ActivityStage
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.stream import StreamingDetector
-from spasm_cv.events.table import Event
+from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
+from spasm_cv.landmarks.observe import Observed, observe
 from spasm_cv.landmarks.tracker import FaceTracker
-from spasm_cv.live.sources import Gap, LiveSource, SessionClock
-from spasm_cv.live.store import Batch, MinuteRow, SessionInfo, Store, StoreError, StoreWriter
-from spasm_cv.report.summary import CLOSED
-from spasm_cv.signals.geometry import SIDES
-from spasm_cv.signals.table import SIGNAL_COLUMNS, signals_row
+from spasm_cv.live.frames import Gap, LiveFrame, SessionClock
+from spasm_cv.live.minutes import MinuteAggregator
+from spasm_cv.live.sources import LiveSource
+from spasm_cv.live.store import Batch, SessionInfo, Store
+from spasm_cv.live.writer import StoreError, StoreWriter
+from spasm_cv.signals.table import SIGNAL_COLUMNS
 from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams
 
 
@@ -63,116 +64,6 @@ class MonitorSettings:
         d = asdict(self)
         d["params"] = self.params.to_dict()
         return d
-
-
-# ------------------------------------------------------------------------- aggregates
-
-
-class MinuteAggregator:
-    """Per-minute aggregates of one session, fed frame by frame (pure bookkeeping).
-
-    Each frame stands for the time to the next frame, at most two frame periods (as
-    :func:`~spasm_cv.report.summary.frame_durations`), so observed seconds equal those of the
-    offline summary; a frame's time is booked in the minute it started in. Minutes are
-    wall-clock minutes (``t0_wall`` is the Unix time of session time 0).
-    """
-
-    def __init__(self, t0_wall: float, fps: float, keep_s: float = 3720.0):
-        self.t0_wall, self.fps, self.keep_s = t0_wall, float(fps), keep_s
-        self.rows: dict[float, MinuteRow] = {}
-        self._dirty: set[float] = set()
-        self._prev: tuple | None = None  # (t, measurable_r, measurable_l, closed_r, closed_l)
-        self.totals = MinuteRow(minute_start=0.0)
-
-    def _key(self, t: float) -> float:
-        return math.floor((self.t0_wall + t) / 60.0) * 60.0
-
-    def _row(self, t: float) -> MinuteRow:
-        key = self._key(t)
-        row = self.rows.get(key)
-        if row is None:
-            row = self.rows[key] = MinuteRow(minute_start=key)
-        self._dirty.add(key)
-        return row
-
-    def _book(self, dt: float) -> None:
-        t, m_r, m_l, c_r, c_l = self._prev
-        row = self._row(t)
-        for target in (row, self.totals):
-            if m_r and m_l:
-                target.observed_s += dt
-            if m_r:
-                target.measured_s_right += dt
-                target.closed_s_right += dt if c_r else 0.0
-            if m_l:
-                target.measured_s_left += dt
-                target.closed_s_left += dt if c_l else 0.0
-
-    def frame(
-        self, t: float, face: bool, n_faces: int, measurable: dict, closure: dict
-    ) -> None:
-        """Add a frame: ``measurable``/``closure`` map each side to this frame's value."""
-        if self._prev is not None:
-            self._book(min(max(t - self._prev[0], 0.0), 2.0 / self.fps))
-        row = self._row(t)
-        for target in (row, self.totals):
-            target.frames += 1
-            target.face_frames += int(face)
-            target.multi_face_frames += int(n_faces > 1)
-        closed = {s: bool(measurable[s]) and np.nan_to_num(closure[s]) >= CLOSED for s in SIDES}
-        self._prev = (t, bool(measurable["right"]), bool(measurable["left"]), *closed.values())
-
-    def finish(self) -> None:
-        """The last frame stands for one frame period."""
-        if self._prev is not None:
-            self._book(1.0 / self.fps)
-            self._prev = None
-
-    def dropped(self, t: float, n: int) -> None:
-        if n > 0:
-            self._row(t).dropped_frames += n
-            self.totals.dropped_frames += n
-
-    def unavailable(self, start_s: float, end_s: float) -> None:
-        """Book a gap's seconds in the minutes it spans."""
-        t = start_s
-        while t < end_s:
-            nxt = min(end_s, self._key(t) + 60.0 - self.t0_wall)
-            nxt = nxt if nxt > t else end_s  # guard against rounding at minute edges
-            self._row(t).unavailable_s += nxt - t
-            self.totals.unavailable_s += nxt - t
-            t = nxt
-
-    def event(self, e: Event) -> None:
-        """Count an event in the minute of its onset."""
-        if e.trial_type == "blink":
-            fields_ = ("blinks",)
-        elif e.trial_type == "spasm" and e.involves_eye:
-            fields_ = ("episodes", f"episodes_{e.side}")
-        elif e.trial_type == "spasm":
-            fields_ = ("mouth_only",)
-        else:
-            return
-        row = self._row(e.onset)
-        for target in (row, self.totals):
-            for name in fields_:
-                setattr(target, name, getattr(target, name) + 1)
-
-    def take_dirty(self) -> list[MinuteRow]:
-        """Copies of the minutes changed since the last call; forgets minutes long past."""
-        out = [self.rows[k].copy() for k in sorted(self._dirty)]
-        self._dirty.clear()
-        if self.rows:
-            horizon = max(self.rows) - self.keep_s
-            for k in [k for k in self.rows if k < horizon]:
-                del self.rows[k]
-        return out
-
-    def rolling(self, t: float, window_s: float) -> tuple[int, float]:
-        """Eye episodes and observed seconds in the minutes of the last ``window_s``."""
-        since = self._key(t) - window_s + 60.0
-        rows = [r for k, r in self.rows.items() if k >= since]
-        return sum(r.episodes for r in rows), sum(r.observed_s for r in rows)
 
 
 # ---------------------------------------------------------------------------- session
@@ -224,7 +115,8 @@ class SessionResult:
 
     @property
     def episodes(self) -> list[Event]:
-        return [e for e in self.events if e.trial_type == "spasm" and e.involves_eye]
+        """The one-sided eye episodes of the session."""
+        return [e for e in self.events if e.is_episode]
 
 
 @dataclass(frozen=True)
@@ -318,67 +210,78 @@ class _Session:
         self.source, self.tracker, self.writer, self.clock = source, tracker, writer, clock
         self.settings, self.preview, self.clips = settings, preview, clips
         self.detector = StreamingDetector(source.fps, settings.params)
-        self.stage = ActivityStage(source.fps, settings.params)
         self.agg = MinuteAggregator(clock.t0_wall, source.fps)
         self.status = MonitorStatus(source=source.description)
         self.events: list[Event] = []
         self.gaps: dict[float, Gap] = {}
         self._last_t = 0.0
         self._closed = False
+        self._frame_clock: list[float] = []  # monotonic times of the last frames processed
+        self._reason = ""
 
     def loop(self, stop: threading.Event, on_status) -> str:
+        """Process frames until the session ends; returns why it ended."""
+        for o in observe(self._frames(stop, on_status), self.tracker):
+            view = self._frame(o)
+            self._frame_clock.append(time.monotonic())
+            del self._frame_clock[:-30]
+            if self.preview is not None and not self.preview.show(view, self._status()):
+                return "window closed"
+        return self._reason
+
+    def _frames(self, stop: threading.Event, on_status) -> Iterator[LiveFrame]:
+        """The source's frames as they come; in between, gaps, drops, commits and status.
+
+        Ends (setting ``_reason``) when stopped, after ``duration_s``, or with the source.
+        """
         s = self.settings
         next_commit = next_status = time.monotonic()
-        frame_clock: list[float] = []
         while True:
             if stop.is_set():
-                return "stopped"
+                self._reason = "stopped"
+                return
             now = self.clock.now()
             if s.duration_s is not None and now >= s.duration_s:
-                return "duration"
+                self._reason = "duration"
+                return
             d = self.source.read(timeout_s=0.1)
             self._gaps(d.gaps)
             self.agg.dropped(self._last_t, d.dropped)
             self.status.dropped += d.dropped
             if d.frame is not None:
-                view = self._frame(d.frame.time_s, d.frame.rgb)
-                frame_clock.append(time.monotonic())
-                del frame_clock[:-30]
-                shown = self.preview is None or self.preview.show(view, self._status(frame_clock))
-                if not shown:
-                    return "window closed"
+                yield d.frame
             elif d.finished:
-                return f"source failed: {d.error}" if d.error else "source ended"
+                self._reason = f"source failed: {d.error}" if d.error else "source ended"
+                return
             mono = time.monotonic()
             if mono >= next_commit:
                 self._commit()
                 next_commit = mono + s.commit_every_s
             if on_status is not None and mono >= next_status:
-                on_status(self._status(frame_clock))
+                on_status(self._status())
                 next_status = mono + s.status_every_s
 
-    def _frame(self, t: float, rgb: np.ndarray) -> FrameView:
-        obs = self.tracker.detect(rgb, t)
-        row = signals_row(obs, rgb.shape[1], rgb.shape[0])
-        cols, times = _columns(row), np.array([t])
-        new = self.detector.push(times, cols)
-        act = self.stage.update(times, cols)
-        measurable = {side: bool(act.measurable[side][0]) for side in SIDES}
+    def _frame(self, o: Observed) -> FrameView:
+        t, face = o.time_s, o.face
+        update = self.detector.push(np.array([t]), _columns(o.signals()))
+        act = update.activity
         closure = {side: float(act.closure[side][0]) for side in SIDES}
-        self.agg.frame(t, obs is not None, 0 if obs is None else obs.n_faces, measurable, closure)
+        measurable = {side: bool(act.measurable[side][0]) for side in SIDES}
+        n_faces = 0 if face is None else face.n_faces
+        self.agg.frame(t, face is not None, n_faces, measurable, closure)
         if self.clips is not None:
-            self.clips.add(t, rgb)
+            self.clips.add(t, o.rgb)
         self._last_t = t
         self.status.frames += 1
-        self.status.face = obs is not None
-        if new:
-            self._events(new)
-        return FrameView(t, rgb, None if obs is None else obs.landmarks, closure)
+        self.status.face = face is not None
+        if update.events:
+            self._events(update.events)
+        return FrameView(t, o.rgb, None if face is None else face.landmarks, closure)
 
     def _events(self, new: list[Event]) -> None:
         for e in new:
             self.agg.event(e)
-            if e.trial_type == "spasm" and e.involves_eye:
+            if e.is_episode:
                 self.status.episodes[e.side] += 1
             if self.clips is not None and e.trial_type == "spasm":
                 self.clips.request(e)
@@ -399,8 +302,9 @@ class _Session:
     def _commit(self) -> None:
         self.writer.submit(Batch.of(minutes=self.agg.take_dirty(), progress=self._progress()))
 
-    def _status(self, frame_clock: list[float]) -> MonitorStatus:
+    def _status(self) -> MonitorStatus:
         st = self.status
+        frame_clock = self._frame_clock
         st.t = self.clock.now()
         if len(frame_clock) >= 2 and frame_clock[-1] > frame_clock[0]:
             st.fps = (len(frame_clock) - 1) / (frame_clock[-1] - frame_clock[0])
@@ -428,7 +332,7 @@ class _Session:
             final = self.detector.flush()
             for e in final:
                 self.agg.event(e)
-                if e.trial_type == "spasm" and e.involves_eye:
+                if e.is_episode:
                     self.status.episodes[e.side] += 1
             self.events.extend(final)
             if self.clips is not None:

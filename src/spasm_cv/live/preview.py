@@ -18,8 +18,9 @@ import cv2
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.table import SIDES
 from spasm_cv.live.monitor import FrameView, MonitorStatus, Preview
-from spasm_cv.signals.geometry import EYE_OUTER, SIDES
+from spasm_cv.signals.geometry import EYE_OUTER
 
 # Mesh contours (MediaPipe face mesh indices); sides are the patient's.
 EYE_CONTOUR = {

@@ -1,16 +1,14 @@
 """Live frame sources: a camera, an RTSP/HTTP stream, or a video file played at real time.
 
-Every source has one interface: :meth:`LiveSource.read` returns a :class:`Delivery` (the next
-frame with its session time, frames dropped since the last read, gaps opened or closed, end
-of source). A reader thread puts frames into a :class:`FrameQueue` that holds at most
-``max_lag_s`` of frames: when processing falls behind, the oldest frames are dropped and
-counted, so the monitor never lags further than that.
+Every source has one interface: :meth:`LiveSource.read` returns a
+:class:`~spasm_cv.live.frames.Delivery` (the next frame with its session time, frames dropped
+since the last read, gaps opened or closed, end of source). A reader thread feeds a bounded
+:class:`~spasm_cv.live.frames.FrameQueue`.
 
 A file source releases each frame at its own container time on the session clock, through the
 same queue and the same reader thread machinery, so a file exercises the live code path; its
-frame times are the container's (the offline analysis uses the same ones).
-
-Times are session seconds: seconds since :class:`SessionClock` started (a monotonic clock).
+frame times are the container's (the offline analysis uses the same ones). Opening a source
+by what the user typed (camera index, URL, file): :mod:`spasm_cv.live.devices`.
 """
 
 from __future__ import annotations
@@ -19,145 +17,39 @@ import contextlib
 import math
 import os
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from spasm_cv._native import native_stderr_silenced
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.live.frames import (
+    Delivery,
+    FrameQueue,
+    Gap,
+    LiveFrame,
+    ReconnectPolicy,
+    SessionClock,
+)
 from spasm_cv.video.reader import probe, read_frames
 
+__all__ = [
+    "DEFAULT_FPS",
+    "CaptureSource",
+    "Delivery",
+    "FileSource",
+    "FrameQueue",
+    "Gap",
+    "LiveFrame",
+    "LiveSource",
+    "ReconnectPolicy",
+    "SessionClock",
+]
+
 DEFAULT_FPS = 30.0
-
-
-class SessionClock:
-    """Session time: monotonic seconds since the clock started, and its wall-clock origin."""
-
-    def __init__(self) -> None:
-        self.t0_mono = time.monotonic()
-        self.t0_wall = time.time()  # Unix time of session time 0
-
-    def now(self) -> float:
-        return time.monotonic() - self.t0_mono
-
-    def wall(self, t: float) -> float:
-        """Unix time of session time ``t``."""
-        return self.t0_wall + t
-
-
-@dataclass(frozen=True)
-class LiveFrame:
-    """One frame: session time (s) and the unmirrored RGB image (H, W, 3) uint8."""
-
-    time_s: float
-    rgb: np.ndarray
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A stretch without frames from the source (unplugged camera, dropped stream, stall).
-
-    ``end_s`` is None while the gap lasts. Times are session seconds.
-    """
-
-    start_s: float
-    end_s: float | None
-    reason: str
-
-    @property
-    def duration_s(self) -> float | None:
-        return None if self.end_s is None else self.end_s - self.start_s
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one :meth:`LiveSource.read` returns.
-
-    ``frame`` is None when no frame came within the timeout. ``dropped`` counts frames the
-    queue discarded since the previous read. ``gaps`` lists gaps that opened (``end_s`` None)
-    or closed since the previous read. ``finished``: the source ended (end of file) or failed
-    for good (``error`` says why); no frame will follow.
-    """
-
-    frame: LiveFrame | None
-    dropped: int = 0
-    gaps: tuple[Gap, ...] = ()
-    finished: bool = False
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ReconnectPolicy:
-    """How a lost camera or stream is retried, and when missing frames make a gap.
-
-    Retries wait ``first_delay_s``, then ``factor`` times longer each time, at most
-    ``max_delay_s``. A gap starts when the reader reports a failure, or when no frame came for
-    ``stall_s`` seconds.
-    """
-
-    first_delay_s: float = 0.5
-    factor: float = 2.0
-    max_delay_s: float = 10.0
-    stall_s: float = 2.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (0-based)."""
-        return min(self.first_delay_s * self.factor**attempt, self.max_delay_s)
-
-
-class FrameQueue:
-    """Frames from a reader thread to the monitor: bounded, dropping (and counting) the oldest.
-
-    The reader calls :meth:`put`, :meth:`lost` (it lost the device and is retrying) and
-    :meth:`finish`; the monitor calls :meth:`get`.
-    """
-
-    def __init__(self, max_frames: int):
-        self.max_frames = max(int(max_frames), 1)
-        self._frames: deque[LiveFrame] = deque()
-        self._cond = threading.Condition()
-        self._dropped = 0
-        self._lost: str | None = None
-        self._finished = False
-        self._error: str | None = None
-
-    def put(self, frame: LiveFrame) -> None:
-        with self._cond:
-            if len(self._frames) >= self.max_frames:
-                self._frames.popleft()
-                self._dropped += 1
-            self._frames.append(frame)
-            self._lost = None
-            self._cond.notify()
-
-    def lost(self, reason: str) -> None:
-        with self._cond:
-            self._lost = reason
-            self._cond.notify()
-
-    def finish(self, error: str | None = None) -> None:
-        with self._cond:
-            self._finished, self._error = True, error
-            self._cond.notify()
-
-    def get(self, timeout_s: float) -> tuple[LiveFrame | None, int, str | None, bool, str | None]:
-        """``(frame or None, dropped since last get, loss reason, finished, error)``.
-
-        ``finished`` is only reported once every queued frame has been taken.
-        """
-        with self._cond:
-            if not self._frames and not self._finished:
-                self._cond.wait(timeout_s)
-            frame = self._frames.popleft() if self._frames else None
-            dropped, self._dropped = self._dropped, 0
-            done = self._finished and not self._frames and frame is None
-            return frame, dropped, self._lost, done, self._error if done else None
 
 
 class LiveSource:
@@ -307,7 +199,6 @@ class CaptureSource(LiveSource):
         self._fixed_fps = fps
         self._unavailable = unavailable or (lambda: f"cannot open {description}")
         self._cap: Capture | None = None
-        self.reconnects = 0
 
     def _try_open(self) -> Capture | None:
         try:
@@ -340,8 +231,6 @@ class CaptureSource(LiveSource):
                     if self._stop.wait(delay):
                         break
                     cap = self._try_open()
-                    if cap is not None:
-                        self.reconnects += 1
                     continue
                 ok, bgr = cap.read()
                 t = self.clock.now()
@@ -400,110 +289,3 @@ class FileSource(LiveSource):
         with contextlib.closing(read_frames(self.path, mirrored=self.mirrored)) as frames:
             for f in frames:
                 yield f.time_s + offset, f.rgb
-
-
-# ------------------------------------------------------------------------ opening by name
-
-
-def _quiet_opencv() -> None:
-    with contextlib.suppress(Exception):
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-
-
-def _camera_device(index: int) -> str:
-    return f"/dev/video{index}"
-
-
-def open_camera(index: int) -> cv2.VideoCapture | None:
-    """An opened camera that delivered a first frame, or None."""
-    _quiet_opencv()
-    backend = cv2.CAP_V4L2 if os.name == "posix" and Path("/dev").is_dir() else cv2.CAP_ANY
-    cap = cv2.VideoCapture(index, backend)
-    if not cap.isOpened():
-        cap.release()
-        return None
-    return cap
-
-
-def open_stream(url: str, timeout_s: float = 5.0) -> cv2.VideoCapture | None:
-    """An opened RTSP/HTTP stream (FFmpeg, with open and read timeouts), or None."""
-    _quiet_opencv()
-    ms = int(timeout_s * 1000)
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-    if not cap.isOpened():
-        cap.release()
-        return None
-    return cap
-
-
-def _camera_tried(indices: list[int]) -> str:
-    parts = []
-    for i in indices:
-        dev = _camera_device(i)
-        if os.name == "posix" and Path("/dev").is_dir() and not Path(dev).exists():
-            parts.append(f"camera {i} ({dev} does not exist)")
-        else:
-            parts.append(f"camera {i} (could not be opened: in use by another program?)")
-    found = sorted(str(p) for p in Path("/dev").glob("video*")) if Path("/dev").is_dir() else []
-    devices = f"video devices present: {', '.join(found)}" if found else "no /dev/video* device"
-    return (
-        f"no camera could be opened; tried {', '.join(parts)}; {devices}. Connect a webcam, "
-        "choose one with --camera INDEX, or read a stream or video file with --source."
-    )
-
-
-def is_url(text: str) -> bool:
-    return "://" in text and not text.startswith("file://")
-
-
-def open_source(
-    camera: int | None = None,
-    source: str | None = None,
-    *,
-    mirrored: bool = False,
-    max_lag_s: float = 0.5,
-    policy: ReconnectPolicy | None = None,
-) -> LiveSource:
-    """The source a user asked for, opened (SpasmCvError saying what was tried if not).
-
-    ``source``: an ``rtsp://``/``http(s)://`` URL or a video file; otherwise camera ``camera``
-    (default: the first of cameras 0-2 that opens).
-    """
-    # FFmpeg's own log lines (reconnection attempts...) would break the status line; OpenCV
-    # reads this when it first uses FFmpeg. Our messages say what failed.
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    _quiet_opencv()
-    common = {"mirrored": mirrored, "max_lag_s": max_lag_s, "policy": policy}
-    if source is not None and camera is not None:
-        raise SpasmCvError("give either --camera or --source, not both")
-    if source is not None:
-        if is_url(source):
-            stream = CaptureSource(
-                lambda: open_stream(source),
-                f"stream {source}",
-                "stream",
-                unavailable=lambda: f"cannot open stream {source} (tried FFmpeg with a 5 s "
-                "timeout): check the address and that the camera is on",
-                **common,
-            )
-            with native_stderr_silenced():  # FFmpeg's own complaint; ours is clearer
-                return stream.open()
-        path = Path(source.removeprefix("file://"))
-        if not path.exists():
-            raise SpasmCvError(f"--source: no such file, and not a URL: {source}")
-        return FileSource(path, **common).open()
-    indices = [camera] if camera is not None else [0, 1, 2]
-    for i in indices:
-        with native_stderr_silenced():
-            cap = open_camera(i)
-        if cap is not None:
-            cap.release()  # reopened by the source (same code path as a reconnection)
-            return CaptureSource(
-                lambda i=i: open_camera(i),
-                f"camera {i}",
-                "camera",
-                unavailable=lambda: _camera_tried(indices),
-                **common,
-            ).open()
-    raise SpasmCvError(_camera_tried(indices))

@@ -9,11 +9,12 @@ patient's.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.phantom.landmarks import KEY_POINTS
 from spasm_cv.signals.geometry import SIDES, head_pose, side_measures
@@ -42,7 +43,8 @@ class FaceTrack:
 
 def track_frames(frames: Iterable[Frame], width: int, height: int,
                  keep: list[np.ndarray] | None = None) -> FaceTrack:
-    """Run a fresh :class:`FaceTracker` over ``frames`` (each kept in ``keep`` if given)."""
+    """Run a fresh :class:`FaceTracker` over ``frames`` (each kept in ``keep`` if given),
+    through the shared observation loop (:func:`~spasm_cv.landmarks.observe.observe`)."""
     times: list[float] = []
     face: list[bool] = []
     pts: list[np.ndarray] = []
@@ -50,12 +52,17 @@ def track_frames(frames: Iterable[Frame], width: int, height: int,
     pose: list[tuple[float, float, float]] = []
     nan_pts = np.full((len(KEY_POINTS), 2), np.nan, dtype=np.float32)
     scale = np.array([width, height], dtype=np.float64)
-    with FaceTracker() as tracker:
+
+    def kept(frames: Iterable[Frame]) -> Iterator[Frame]:
         for frame in frames:
             if keep is not None:
                 keep.append(frame.rgb)
-            obs = tracker.detect(frame.rgb, frame.time_s)
-            times.append(frame.time_s)
+            yield frame
+
+    with FaceTracker() as tracker:
+        for o in observe(kept(frames), tracker):
+            obs = o.face
+            times.append(o.time_s)
             face.append(obs is not None)
             if obs is None:
                 pts.append(nan_pts)

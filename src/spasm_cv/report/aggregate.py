@@ -1,13 +1,13 @@
-"""Numbers over one or many recordings: pooled rates, wall-clock bins, periods (no plotting).
+"""The report's numbers beyond the pooled summary: episode details, wall-clock bins, periods.
 
-Everything here works on :class:`~spasm_cv.report.recordings.Recording` objects whether or not
-they carry per-frame ``signals`` (result folders) or per-minute ``minutes`` (monitor sessions).
-Times of day are in the time zone ``tz`` (default: this computer's local zone).
+Everything here works on :class:`~spasm_cv.results.recording.Recording` objects whether or
+not they carry per-frame ``signals`` (result folders) or per-minute ``minutes`` (monitor
+sessions); pooled rates come from :func:`spasm_cv.results.pooled.pool`. Times of day are in
+the time zone ``tz`` (default: this computer's local zone). No plotting here.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,24 +15,15 @@ from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
 
-from spasm_cv.events.table import KINDS, Event
-from spasm_cv.report.recordings import Recording
-from spasm_cv.report.summary import frame_durations, rate
-from spasm_cv.signals.geometry import SIDES
+from spasm_cv.events.table import SIDES
+from spasm_cv.results.rates import Rate
+from spasm_cv.results.recording import Recording
+from spasm_cv.results.summary import frame_durations
 
 
 def local_tz() -> tzinfo:
     """This computer's local time zone (what times of day in a report are shown in)."""
     return datetime.now().astimezone().tzinfo
-
-
-def eye_episodes(events: Iterable[Event]) -> list[Event]:
-    """Headline episodes: one-sided ``spasm`` events involving the eye."""
-    return [e for e in events if e.trial_type == "spasm" and e.involves_eye]
-
-
-def mouth_only_events(events: Iterable[Event]) -> list[Event]:
-    return [e for e in events if e.trial_type == "spasm" and not e.involves_eye]
 
 
 def union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
@@ -50,131 +41,37 @@ def union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
     return total
 
 
-# ---------------------------------------------------------------------------- pooling
-
-POOLED_KEYS = (
-    "observed_s",
-    "duration_s",
-    "episodes",
-    "mouth_only",
-    "blinks",
-    "affected_side",
-    "closed_fraction",
-    "longest_tonic_s",
-)
+# ---------------------------------------------------------------------------- episodes
 
 
-def pool(recordings: Sequence[Recording]) -> dict:
-    """Headline numbers over recordings, with the keys (and meaning) of summary.json.
+@dataclass(frozen=True)
+class EpisodeDetails:
+    """What the report needs of the episodes themselves, per side, over all recordings.
 
-    One recording: its summary's own values. Several: counts and observed seconds are summed
-    and rates recomputed (exact Poisson intervals); closed fractions are weighted by each
-    side's observed time; the longest tonic contraction is the maximum. Extra keys computed
-    from the events: per side, ``regions`` (eye-episode counts by region, and
-    with the brow raised), ``episode_time_s`` (union of episode intervals) and
-    ``shut_in_episodes_s`` (summed ``closure_duration``).
+    ``regions``: eye-episode counts by region (``eye``, ``eye+mouth``) and with the brow
+    raised (``brow_raised``); ``episode_time_s``: time within episodes (union of their
+    intervals); ``shut_in_episodes_s``: summed ``closure_duration``.
     """
-    if not recordings:
-        raise ValueError("no recordings to pool")
-    sums = [r.summary for r in recordings]
-    if len(sums) == 1:
-        s = sums[0]
-        out = {k: s.get(k) for k in POOLED_KEYS}
-    else:
-        out = _pool_summaries(sums)
-    out["n_recordings"] = len(recordings)
-    out.update(_event_numbers(recordings))
-    return out
+
+    regions: dict[str, dict[str, int]]
+    episode_time_s: dict[str, float]
+    shut_in_episodes_s: dict[str, float]
 
 
-def _pool_summaries(sums: list[dict]) -> dict:
-    obs = float(sum(s["observed_s"] for s in sums))
-
-    def pooled(get) -> dict:
-        return rate(int(sum(get(s)["count"] for s in sums)), obs)
-
-    ep = {
-        "total": pooled(lambda s: s["episodes"]["total"]),
-        "by_side": {side: pooled(lambda s, a=side: s["episodes"]["by_side"][a]) for side in SIDES},
-        "by_kind": {k: pooled(lambda s, k=k: s["episodes"]["by_kind"][k]) for k in KINDS},
-        "by_side_and_kind": {
-            side: {
-                k: pooled(lambda s, a=side, k=k: s["episodes"]["by_side_and_kind"][a][k])
-                for k in KINDS
-            }
-            for side in SIDES
-        },
-        "with_mouth": int(sum(s["episodes"].get("with_mouth", 0) for s in sums)),
-        "with_brow_raised": int(sum(s["episodes"].get("with_brow_raised", 0) for s in sums)),
-    }
-    counts = {side: ep["by_side"][side]["count"] for side in SIDES}
-    affected = None if counts["right"] == counts["left"] else max(counts, key=counts.get)
-    blinks = int(sum(s["blinks"]["count"] for s in sums))
-    closed = {}
-    for side in SIDES:
-        num = den = 0.0
-        for s in sums:
-            cf = s.get("closed_fraction", {}).get(side)
-            if cf is None:
-                continue
-            w = s.get("observed_s_by_side", {}).get(side, s["observed_s"])
-            num, den = num + cf * w, den + w
-        closed[side] = num / den if den > 0 else None
-    tonic = [s["longest_tonic_s"] for s in sums if s.get("longest_tonic_s") is not None]
-    return {
-        "observed_s": obs,
-        "duration_s": float(sum(s.get("duration_s", 0.0) for s in sums)),
-        "episodes": ep,
-        "mouth_only": {side: pooled(lambda s, a=side: s["mouth_only"][a]) for side in SIDES},
-        "blinks": {"count": blinks, "per_minute": blinks * 60.0 / obs if obs > 0 else None},
-        "affected_side": affected,
-        "closed_fraction": closed,
-        "longest_tonic_s": max(tonic) if tonic else None,
-    }
-
-
-def _event_numbers(recordings: Sequence[Recording]) -> dict:
+def episode_details(recordings: Sequence[Recording]) -> EpisodeDetails:
+    """:class:`EpisodeDetails` of the eye episodes of ``recordings``."""
     regions = {side: {"eye": 0, "eye+mouth": 0, "brow_raised": 0} for side in SIDES}
     episode_time = dict.fromkeys(SIDES, 0.0)
     shut = dict.fromkeys(SIDES, 0.0)
     for r in recordings:
-        eye = eye_episodes(r.events)
+        eye = r.episodes
         for e in eye:
             regions[e.side][e.regions] += 1
             regions[e.side]["brow_raised"] += bool(e.brow_raised)
             shut[e.side] += e.closure_duration
         for side in SIDES:
             episode_time[side] += union_seconds((e.onset, e.end) for e in eye if e.side == side)
-    return {"regions": regions, "episode_time_s": episode_time, "shut_in_episodes_s": shut}
-
-
-# ---------------------------------------------------------------------------- rate ratio
-
-
-def rate_ratio(
-    count: int, seconds: float, ref_count: int, ref_seconds: float, level: float = 0.95
-) -> tuple[float, float, float] | None:
-    """Ratio of two Poisson rates (``count/seconds`` over ``ref_count/ref_seconds``).
-
-    Exact conditional interval: given the total, ``count`` is binomial with
-    ``p = r t / (r t + r0 t0)``; a Clopper-Pearson interval on ``p`` maps to the ratio.
-    None when there is no observed time or no episode in either period; the upper bound is
-    ``inf`` when the reference has no episode.
-    """
-    if seconds <= 0 or ref_seconds <= 0 or count + ref_count == 0:
-        return None
-    from scipy.stats import beta  # imported on use: scipy.stats takes 0.8 s
-
-    n, a = count + ref_count, 1.0 - level
-    p_lo = 0.0 if count == 0 else beta.ppf(a / 2, count, n - count + 1)
-    p_hi = 1.0 if count == n else beta.ppf(1 - a / 2, count + 1, n - count)
-    scale = ref_seconds / seconds
-
-    def to_ratio(p: float) -> float:
-        return math.inf if p >= 1.0 else p / (1.0 - p) * scale
-
-    est = math.inf if ref_count == 0 else count / ref_count * scale
-    return est, to_ratio(float(p_lo)), to_ratio(float(p_hi))
+    return EpisodeDetails(regions, episode_time, shut)
 
 
 # ---------------------------------------------------------------------------- wall clock
@@ -206,7 +103,7 @@ def observed_by_hour(rec: Recording, tz: tzinfo | None = None) -> dict[datetime,
     start = rec.start
     if rec.signals is not None and len(rec.signals.get("time", ())):
         t = np.asarray(rec.signals["time"], float)
-        fps = float(rec.summary.get("fps") or 30.0)
+        fps = float(rec.summary.fps or 30.0)
         dt = frame_durations(t, fps)
         both = np.ones(len(t), bool)
         for side in SIDES:
@@ -218,8 +115,8 @@ def observed_by_hour(rec: Recording, tz: tzinfo | None = None) -> dict[datetime,
             sel = (offsets == k) & both
             out[_hour(start, tz) + timedelta(hours=int(k))] += float(dt[sel].sum())
         return dict(out)
-    duration = float(rec.summary.get("duration_s") or 0.0)
-    observed = float(rec.summary.get("observed_s") or 0.0)
+    duration = float(rec.summary.duration_s or 0.0)
+    observed = float(rec.summary.observed_s or 0.0)
     if duration <= 0:
         return {}
     t0, t1 = 0.0, duration
@@ -240,7 +137,7 @@ def hour_bins(recordings: Sequence[Recording], tz: tzinfo | None = None) -> list
             bins.setdefault(hour, HourBin(hour)).observed_s += obs
         if rec.start is None:
             continue
-        for e in eye_episodes(rec.events):
+        for e in rec.episodes:
             hour = _hour(rec.start + timedelta(seconds=e.onset), tz)
             bins.setdefault(hour, HourBin(hour)).episodes[e.side] += 1
     return [bins[h] for h in sorted(bins)]
@@ -254,10 +151,10 @@ class RateRow:
     observed_s: float
     counts: dict[str, int]
 
-    def rate(self, side: str) -> dict:
-        """``{count, per_hour, ci95}`` of ``side`` (``total`` for both sides)."""
+    def rate(self, side: str) -> Rate:
+        """The episode rate of ``side`` (``total`` for both sides)."""
         count = sum(self.counts.values()) if side == "total" else self.counts[side]
-        return rate(count, self.observed_s)
+        return Rate.of(count, self.observed_s)
 
 
 def _rows(bins: Iterable[HourBin], key) -> list[RateRow]:

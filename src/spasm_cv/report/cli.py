@@ -1,33 +1,32 @@
 """``spasm-cv report``: one self-contained HTML page over analysed recordings.
 
-Recordings come from result folders (positional ``RESULT`` arguments) and from any module
-listed in :data:`RECORDING_SOURCES`. Such a module (e.g. the monitor's SQLite store, for
-``--db PATH --from DATE --to DATE``) provides::
-
-    add_report_arguments(parser: argparse.ArgumentParser) -> None
-    report_recordings(args: argparse.Namespace) -> list[Recording]
-
-and is added to the tuple with a one-line edit; nothing else here needs to change.
+Recordings come from result folders (positional ``RESULT`` arguments) and from any other
+:class:`RecordingSource` the command line hands to :func:`add_parser` (the monitor's SQLite
+store, for ``--db PATH --from DATE --to DATE``). The report knows nothing of where such
+recordings are kept: a source adds its own arguments and turns them into recordings.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import importlib
-import os
 import re
-import zlib
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from typing import Protocol
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
-from spasm_cv.report.recordings import Recording, load_recording
+from spasm_cv.results.recording import Recording
 
-# Modules providing add_report_arguments(parser) and report_recordings(args) (see above).
-RECORDING_SOURCES: tuple[str, ...] = ("spasm_cv.live.cli",)
+
+class RecordingSource(Protocol):
+    """Somewhere other than result folders that recordings for a report come from."""
+
+    def add_report_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the options that select its recordings to the ``report`` parser."""
+
+    def report_recordings(self, args: argparse.Namespace) -> list[Recording]:
+        """The recordings ``args`` ask for (none when its options are not given)."""
 
 DESCRIPTION = """\
 Write one self-contained HTML report (A4, prints to PDF) over one or more analysed
@@ -63,8 +62,13 @@ def parse_treatment(text: str) -> Treatment:
     return Treatment(when.astimezone(), label, day_only=len(m["when"]) == 10)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``report`` subcommand on ``subparsers``; returns its parser."""
+def add_parser(
+    subparsers: argparse._SubParsersAction, sources: Sequence[RecordingSource] = ()
+) -> argparse.ArgumentParser:
+    """Register the ``report`` subcommand on ``subparsers``; returns its parser.
+
+    ``sources``: where recordings come from besides result folders (each adds its options).
+    """
     p = subparsers.add_parser(
         "report",
         help="one-page HTML report for clinicians over analysed recordings",
@@ -72,12 +76,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    configure_parser(p)
-    p.set_defaults(func=run)
-    return p
-
-
-def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument(
         "results",
         nargs="*",
@@ -101,43 +99,17 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="treatments (injection, surgery) to mark and compare before/after, e.g. "
         "2026-03-02:BoNT-A or 2026-03-02T10:30:MVD (local time); several allowed",
     )
-    for name in RECORDING_SOURCES:  # e.g. --db PATH --from DATE --to DATE
-        importlib.import_module(name).add_report_arguments(p)
+    for source in sources:  # e.g. --db PATH --from DATE --to DATE
+        source.add_report_arguments(p)
+    p.set_defaults(func=run, sources=tuple(sources))
     return p
 
 
-def load_result(path: str | os.PathLike, with_signals: bool = True) -> Recording:
-    """A result folder as a Recording; any damage becomes a one-line SpasmCvError."""
-    p = Path(path)
-    if not p.exists():
-        raise SpasmCvError(f"result folder not found: {p}")
-    if not p.is_dir():
-        raise SpasmCvError(
-            f"not a result folder (expected the folder `spasm-cv analyze` wrote): {p}"
-        )
-    try:
-        return load_recording(p, with_signals=with_signals)
-    except SpasmCvError as exc:
-        raise SpasmCvError(f"cannot use {p}: {exc}") from None
-    except (
-        OSError,
-        EOFError,
-        ValueError,
-        KeyError,
-        IndexError,
-        TypeError,
-        csv.Error,
-        zlib.error,
-        gzip.BadGzipFile,
-    ) as exc:
-        raise SpasmCvError(f"corrupt result folder {p}: {type(exc).__name__}: {exc}") from None
-
-
 def gather_recordings(args: argparse.Namespace) -> list[Recording]:
-    """Recordings from RESULT folders and from every module in RECORDING_SOURCES."""
-    recordings = [load_result(p) for p in args.results]
-    for name in RECORDING_SOURCES:
-        recordings.extend(importlib.import_module(name).report_recordings(args))
+    """Recordings from RESULT folders and from every other source of the parser."""
+    recordings = [Recording.from_folder(p) for p in args.results]
+    for source in getattr(args, "sources", ()):
+        recordings.extend(source.report_recordings(args))
     if not recordings:
         raise SpasmCvError("no recordings: give one or more result folders")
     return recordings
@@ -154,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_summaries(recordings: list[Recording]) -> None:
-    """Fail early, with the recording's name, on a summary missing what the report uses."""
-    needed = ("observed_s", "episodes", "mouth_only", "blinks", "closed_fraction")
+    """Fail early, with the recording's name, on a summary missing what the report uses.
+
+    (A summary lacking observed time, episodes, mouth-only events or blinks cannot be read at
+    all: :meth:`Recording.from_folder` says so.)
+    """
     for r in recordings:
-        missing = [k for k in needed if k not in r.summary]
-        if missing:
+        if r.summary.closed_fraction is None:
             where = r.path or r.name
-            raise SpasmCvError(f"summary of {where} lacks {', '.join(missing)}: not usable")
+            raise SpasmCvError(f"summary of {where} lacks closed_fraction: not usable")

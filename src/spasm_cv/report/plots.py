@@ -27,9 +27,9 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from spasm_cv.events.table import Event  # noqa: E402
+from spasm_cv.events.table import SIDES, Event  # noqa: E402
 from spasm_cv.report.aggregate import RateRow, Treatment  # noqa: E402
-from spasm_cv.signals.geometry import SIDES  # noqa: E402
+from spasm_cv.results.rates import Rate  # noqa: E402
 
 SIDE_COLOURS = {"right": "#D55E00", "left": "#0072B2"}
 SIDE_LABELS = {"right": "right (patient's)", "left": "left (patient's)"}
@@ -130,10 +130,10 @@ def shade(ax, intervals: Sequence[tuple[float, float]], color: str, alpha: float
 def _shade_events(ax, events: Sequence[Event], scale: float, mouth_axis: bool) -> None:
     for side in SIDES:
         spasms = [e for e in events if e.trial_type == "spasm" and e.side == side]
-        eye = [(e.onset / scale, e.end / scale) for e in spasms if e.involves_eye]
+        eye = [(e.onset / scale, e.end / scale) for e in spasms if e.is_episode]
         shade(ax, eye, SIDE_COLOURS[side], 0.22)
         if mouth_axis:
-            mouth = [(e.onset / scale, e.end / scale) for e in spasms if not e.involves_eye]
+            mouth = [(e.onset / scale, e.end / scale) for e in spasms if e.is_mouth_only]
             shade(ax, mouth, SIDE_COLOURS[side], 0.10)
 
 
@@ -271,10 +271,10 @@ def plot_episode_zooms(zooms: Sequence[Zoom], height_in: float = 2.5) -> Figure:
 # ---------------------------------------------------------------------------- rates
 
 
-def _ci_errors(rates: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
-    y = np.array([r["per_hour"] for r in rates], float)
-    lo = np.array([r["ci95"][0] for r in rates], float)
-    hi = np.array([r["ci95"][1] for r in rates], float)
+def _ci_errors(rates: Sequence[Rate]) -> tuple[np.ndarray, np.ndarray]:
+    y = np.array([r.per_hour for r in rates], float)
+    lo = np.array([r.ci95[0] for r in rates], float)
+    hi = np.array([r.ci95[1] for r in rates], float)
     return y, np.vstack([y - lo, hi - y])
 
 

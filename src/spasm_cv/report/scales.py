@@ -15,8 +15,13 @@ Scales (see docs/CLINICAL.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from spasm_cv.signals.geometry import SIDES
+from spasm_cv.events.table import SIDES
+
+if TYPE_CHECKING:
+    from spasm_cv.report.aggregate import EpisodeDetails
+    from spasm_cv.results.pooled import Pooled
 
 JANKOVIC_FREQUENCY = {
     "0": "none",
@@ -181,36 +186,37 @@ def smc_grade(
     return Suggestion(scale, grade, SMC_GRADES[grade], rule, evidence, caveat)
 
 
-def suggest(pooled: dict) -> list[Suggestion]:
-    """Both suggestions from pooled numbers (:func:`spasm_cv.report.aggregate.pool`).
+def suggest(pooled: Pooled, details: EpisodeDetails) -> list[Suggestion]:
+    """Both suggestions from pooled numbers (:func:`spasm_cv.results.pooled.pool`) and the
+    episodes' details (:func:`spasm_cv.report.aggregate.episode_details`).
 
     Uses the affected side when one side has more episodes, else both sides together.
     """
-    side = pooled.get("affected_side")
+    side = pooled.affected_side
     sides = (side,) if side in SIDES else SIDES
-    ep = pooled["episodes"]
+    ep = pooled.episodes
     if side in SIDES:
         where = f" on the {side} side"
-    elif ep["total"]["count"]:
+    elif ep.total.count:
         where = " (both sides together: neither predominates)"
     else:
         where = " on either side"
-    obs = pooled["observed_s"]
-    r = ep["by_side"][side] if side in SIDES else ep["total"]
+    obs = pooled.observed_s
+    r = ep.by_side[side] if side in SIDES else ep.total
     jankovic = jankovic_frequency(
-        r["count"],
+        r.count,
         obs,
-        sum(pooled["episode_time_s"][s] for s in sides),
-        tuple(r["ci95"]),
+        sum(details.episode_time_s[s] for s in sides),
+        tuple(r.ci95),
         where,
     )
     smc = smc_grade(
-        n_episodes=sum(ep["by_side"][s]["count"] for s in sides),
-        n_with_mouth=sum(pooled["regions"][s]["eye+mouth"] for s in sides),
-        n_mouth_only=sum(pooled["mouth_only"][s]["count"] for s in sides),
-        n_tonic=sum(ep["by_side_and_kind"][s]["tonic"]["count"] for s in sides),
+        n_episodes=sum(ep.by_side[s].count for s in sides),
+        n_with_mouth=sum(details.regions[s]["eye+mouth"] for s in sides),
+        n_mouth_only=sum(pooled.mouth_only[s].count for s in sides),
+        n_tonic=sum(ep.by_side_and_kind[s]["tonic"].count for s in sides),
         observed_s=obs,
-        shut_s=sum(pooled["shut_in_episodes_s"][s] for s in sides),
+        shut_s=sum(details.shut_in_episodes_s[s] for s in sides),
         where=where,
     )
     return [jankovic, smc]

@@ -2,7 +2,9 @@
 
 A result folder holds ``events.tsv`` + ``events.json`` (BIDS-style events and their
 sidecar), ``signals.csv.gz`` (one row per frame) and ``summary.json``. Folders are written
-under a temporary name and renamed into place, so a folder under the final name is complete.
+under a temporary name and renamed into place (:func:`write_folder`), so a folder under the
+final name is complete. Reading a whole folder: :meth:`Recording.from_folder
+<spasm_cv.results.recording.Recording.from_folder>`.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import gzip
 import json
 import math
 import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.activity import Activity
-from spasm_cv.events.table import Event
-from spasm_cv.signals.geometry import SIDES
+from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event
+from spasm_cv.results.atomic import atomic_folder
 from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
+
+if TYPE_CHECKING:
+    from spasm_cv.events.activity import Activity
+    from spasm_cv.results.recording import Recording
 
 EVENTS_FILE, EVENTS_SIDECAR = "events.tsv", "events.json"
 SIGNALS_FILE, SUMMARY_FILE = "signals.csv.gz", "summary.json"
@@ -87,22 +92,27 @@ def format_cell(value) -> str:
 
 
 def write_events(path: Path, events: Iterable[Event]) -> None:
+    """Write ``events`` as events.tsv (the columns of :data:`EVENT_FIELDS`)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(EVENT_COLUMNS)
+        w.writerow(EVENT_FIELDS)
         for e in events:
-            w.writerow([format_cell(getattr(e, c)) for c in EVENT_COLUMNS])
+            w.writerow([format_cell(getattr(e, c)) for c in EVENT_FIELDS])
 
 
 def parse_cell(column: str, text: str):
-    """The value of an events.tsv cell of ``column`` (inverse of :func:`format_cell`)."""
+    """The value of an events.tsv cell of ``column`` (inverse of :func:`format_cell`).
+
+    The type follows the :class:`~spasm_cv.events.table.Event` field (``FIELD_TYPES``).
+    """
     if text == "n/a":
         return None
-    if column in ("brow_raised", "mouth_cocontraction"):
+    kind = FIELD_TYPES[column]
+    if kind == "bool":
         return text == "yes"
-    if column == "n_contractions":
+    if kind == "int":
         return int(text)
-    if column in ("trial_type", "side", "kind", "regions"):
+    if kind == "str":
         return text
     return float(text)
 
@@ -117,12 +127,13 @@ def read_events(path: str | os.PathLike) -> list[Event]:
     with open(p, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     try:
-        return [Event(**{c: parse_cell(c, r[c]) for c in EVENT_COLUMNS}) for r in rows]
+        return [Event(**{c: parse_cell(c, r[c]) for c in EVENT_FIELDS}) for r in rows]
     except (KeyError, ValueError, TypeError) as exc:
         raise SpasmCvError(f"malformed events file {p}: {exc}") from None
 
 
-def _signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
+def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
+    """The columns of signals.csv.gz: time, quality flags, activity per side, raw signals."""
     quality = []
     for i in range(len(signals)):
         flags = []
@@ -149,14 +160,15 @@ def _signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]
     return table
 
 
-def write_signals(path: Path, signals: Signals, activity: Activity) -> None:
-    table = _signal_table(signals, activity)
+def write_signals(path: Path, table: dict[str, np.ndarray]) -> None:
+    """Write a :func:`signal_table` as signals.csv.gz (6 significant digits, empty for NaN)."""
     names = list(table)
+    n = len(table["time"])
     with gzip.open(path, "wt", newline="", compresslevel=6) as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(names)
-        cols = [table[n] for n in names]
-        for i in range(len(signals)):
+        cols = [table[c] for c in names]
+        for i in range(n):
             w.writerow([_cell(col[i]) for col in cols])
 
 
@@ -201,6 +213,7 @@ def read_signals(path: str | os.PathLike) -> Signals:
 
 
 def read_summary(path: str | os.PathLike) -> dict:
+    """The content of summary.json (a path, or the result folder holding it)."""
     p = Path(path)
     if p.is_dir():
         p = p / SUMMARY_FILE
@@ -212,33 +225,15 @@ def read_summary(path: str | os.PathLike) -> dict:
         raise SpasmCvError(f"corrupt summary {p}: {exc}") from None
 
 
-def write_result(
-    out_dir: str | os.PathLike,
-    signals: Signals,
-    activity: Activity,
-    events: list[Event],
-    summary: dict,
-) -> Path:
-    """Write a complete result folder atomically (temporary folder, then rename)."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        write_events(tmp / EVENTS_FILE, events)
+def write_folder(out_dir: str | os.PathLike, recording: Recording) -> Path:
+    """Write a recording's complete result folder atomically (temporary folder, then rename).
+
+    signals.csv.gz is written when the recording has per-frame signals.
+    """
+    with atomic_folder(out_dir) as tmp:
+        write_events(tmp / EVENTS_FILE, recording.events)
         (tmp / EVENTS_SIDECAR).write_text(json.dumps(EVENT_COLUMNS, indent=2) + "\n")
-        write_signals(tmp / SIGNALS_FILE, signals, activity)
-        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        if recording.signals is not None:
+            write_signals(tmp / SIGNALS_FILE, recording.signals)
+        (tmp / SUMMARY_FILE).write_text(json.dumps(recording.summary.to_dict(), indent=2) + "\n")
+    return Path(out_dir)

@@ -119,9 +119,10 @@ def blendshape_sides(scores: dict[str, float]) -> dict[str, float]:
 def head_pose(matrix: np.ndarray) -> tuple[float, float, float]:
     """Yaw, pitch, roll in degrees from MediaPipe's 4x4 facial transformation matrix.
 
-    Signs: yaw > 0 when the patient turns towards their own left (their left eye moves away
-    from the camera); pitch > 0 when the face tilts up; roll > 0 when the head tilts towards
-    the patient's left shoulder... as measured on the image plane (see tests).
+    Signs (pinned by tests/test_head_pose.py): yaw > 0 when the patient turns towards their
+    own left (their left eye moves away from the camera); pitch > 0 when the face tilts down;
+    roll > 0 when the head tilts towards the patient's right shoulder (in an unmirrored
+    image, the left eye rises).
     """
     r = np.asarray(matrix, dtype=np.float64)[:3, :3]
     r = r / np.cbrt(np.linalg.det(r))  # drop any uniform scale

@@ -6,7 +6,8 @@ thread so that decoding overlaps with inference. The main process only collects 
 segments' signals and draws the progress bar; detection runs once on the stitched signals.
 
 The tracker restarts at every segment boundary in a serial run too (see
-:mod:`spasm_cv.video.segments`), and seeking is frame-accurate (see
+:mod:`spasm_cv.video.segments`), each segment runs the same observation loop
+(:func:`spasm_cv.landmarks.observe.observe`), and seeking is frame-accurate (see
 :func:`spasm_cv.video.reader.read_frames`), so the stitched signals, and therefore the
 events, are identical to a serial run's.
 """
@@ -17,44 +18,24 @@ import multiprocessing
 import os
 import queue
 import signal
-import threading
-import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spasm_cv._native import silence_native_stderr
+from spasm_cv._processes import exit_with_parent
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.segments import Segment
+
+if TYPE_CHECKING:
+    from spasm_cv.video.reader import Frame
 
 PROGRESS_EVERY = 15  # frames between a worker's progress messages
 
 # set in each worker process by _init_worker
 _progress: multiprocessing.Queue | None = None
 _stop = None
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
-    """End this worker process as soon as process ``parent`` is no longer its parent.
-
-    A worker whose main process was killed would otherwise finish its task for nobody and
-    then wait forever for the next. ``parent`` is the main process's pid, passed along (it
-    may have died before the worker asks). Checked in a daemon thread every ``every_s``.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="spasm-cv-parent-watch").start()
 
 
 def _init_worker(progress, stop, parent: int) -> None:
@@ -79,25 +60,30 @@ def segment_signals(
     sets the stop event. ``meta["ended_early"]``: the video ended (or could no longer be
     decoded) before the segment's end, as a serial decode would have stopped there too.
     """
+    from spasm_cv.landmarks.observe import observe
     from spasm_cv.landmarks.tracker import FaceTracker
     from spasm_cv.video.reader import prefetch, read_frames
 
     builder = SignalsBuilder(meta["width"], meta["height"], meta)
     builder.meta["ended_early"] = not segment.last
+
+    def kept(frames: Iterable[Frame]) -> Iterator[Frame]:
+        """The segment's own frames; stops at its end or when the main process says so."""
+        for frame in frames:
+            if _stop is not None and _stop.is_set():
+                builder.meta["interrupted"] = True
+                return
+            if segment.after(frame.time_s):
+                builder.meta["ended_early"] = False
+                return
+            if segment.keeps(frame.time_s):
+                yield frame
+
     pending = 0
     frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s)
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
-        for frame in prefetch(frames):
-            if _stop is not None and _stop.is_set():
-                builder.meta["interrupted"] = True
-                break
-            if segment.after(frame.time_s):
-                builder.meta["ended_early"] = False
-                break
-            if not segment.keeps(frame.time_s):
-                continue
-            size = (frame.rgb.shape[1], frame.rgb.shape[0])
-            builder.add(frame.time_s, tracker.detect(frame.rgb, frame.time_s), size)
+        for o in observe(kept(prefetch(frames)), tracker):
+            builder.add(o.time_s, o.face, o.size)
             pending += 1
             if pending >= PROGRESS_EVERY and _progress is not None:
                 _progress.put(pending)

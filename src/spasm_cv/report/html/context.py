@@ -1,0 +1,81 @@
+"""What every section of the report page needs: the recordings in time order, pooled numbers,
+episode details, time zone; and the sheet header."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from html import escape
+
+from spasm_cv.report import aggregate
+from spasm_cv.report.aggregate import Treatment
+from spasm_cv.results.pooled import pool
+from spasm_cv.results.recording import Recording
+
+MAX_OVERVIEWS = 3  # per-frame signal overviews shown (most recent recordings)
+MAX_ZOOMS = 3
+MAX_EPISODE_ROWS = 15
+MAX_RECORDING_ROWS = 8
+MAX_COMPARISON_ROWS = 5  # rows of the page-1 comparison table (the latest)
+
+
+class Context:
+    """What every section needs: recordings sorted by time, pooled numbers, time zone.
+
+    ``pooled``: the recordings' numbers together (:func:`~spasm_cv.results.pooled.pool`);
+    ``details``: their eye episodes' regions and times
+    (:func:`~spasm_cv.report.aggregate.episode_details`); ``episodes``/``mouth_only``:
+    ``(recording, event)`` pairs.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        title: str,
+        treatments: Sequence[Treatment],
+        tz: tzinfo | None,
+        generated: datetime | None,
+    ):
+        self.tz = tz or aggregate.local_tz()
+        self.recordings = sorted(recordings, key=time_order)
+        self.title = title
+        self.treatments = sorted(
+            (Treatment(t.when.astimezone(self.tz), t.label, t.day_only) for t in treatments),
+            key=lambda t: t.effective,
+        )
+        self.generated = (generated or datetime.now(self.tz)).astimezone(self.tz)
+        self.pooled = pool([r.summary for r in self.recordings])
+        self.details = aggregate.episode_details(self.recordings)
+        self.episodes = [(r, e) for r in self.recordings for e in r.episodes]
+        self.mouth_only = [(r, e) for r in self.recordings for e in r.mouth_only]
+        self.multi = len(self.recordings) > 1
+
+    def clock(self, rec: Recording, seconds: float = 0.0, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if rec.start is None:
+            return "time unknown"
+        return (rec.start + timedelta(seconds=seconds)).astimezone(self.tz).strftime(fmt)
+
+
+def time_order(rec: Recording) -> tuple:
+    """Sort key: dated recordings by start, then undated ones by name."""
+    return (rec.start is None, rec.start.timestamp() if rec.start else 0.0, rec.name)
+
+
+def param(ctx: Context, name: str) -> str:
+    """A detection parameter of the first recording, as text (``?`` if unknown)."""
+    value = ctx.recordings[0].summary.params.get(name)
+    return "?" if value is None else f"{value:g}"
+
+
+def tz_name(ctx: Context) -> str:
+    """The name of the time zone clock times are shown in."""
+    return ctx.generated.tzname() or str(ctx.tz)
+
+
+def sheet_head(ctx: Context, name: str, i: int, total: int) -> str:
+    meta = f'<span class="meta">{escape(name)} · page {i} of {total}</span>'
+    if i == 1:  # the page title is big on the first page
+        return f'<header class="sheet-head first"><h1>{escape(ctx.title)}</h1>{meta}</header>'
+    return (
+        f'<header class="sheet-head"><span class="title">{escape(ctx.title)}</span>{meta}</header>'
+    )

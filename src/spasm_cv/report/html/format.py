@@ -1,0 +1,94 @@
+"""Formatting for the report page: numbers tagged with their summary key, durations, rates.
+
+Every headline number is a ``<span class="num" data-key="a.b.c" data-scale="x">`` whose text
+is ``value * x`` of that key in the pooled summary (:meth:`Pooled.to_dict
+<spasm_cv.results.pooled.Pooled.to_dict>`; the recording's summary.json for a single
+recording), so tests and tools can check the page against the files.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from spasm_cv.events.table import SIDES
+from spasm_cv.report import plots
+from spasm_cv.results.rates import Rate
+
+
+def decimals_for(x: float) -> int:
+    """Digits after the point for a rate or time: 3 significant digits, none for 0 or >= 100."""
+    x = abs(x)
+    return 0 if x >= 100 or x == 0 else 1 if x >= 10 else 2
+
+
+def num(value: float | None, key: str, scale: float = 1.0, decimals: int | None = None) -> str:
+    """A number tagged with the summary key it shows (``value * scale`` rounded)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return '<span class="num na">n/a</span>'
+    shown = value * scale
+    d = decimals_for(shown) if decimals is None else decimals
+    return f'<span class="num" data-key="{key}" data-scale="{scale:.10g}">{shown:.{d}f}</span>'
+
+
+def duration(seconds: float, key: str | None = None) -> str:
+    """Seconds as s / min / h with the unit; tagged with ``key`` when given."""
+    if seconds < 120:
+        scale, unit = 1.0, "s"
+    elif seconds < 7200:
+        scale, unit = 1 / 60, "min"
+    else:
+        scale, unit = 1 / 3600, "h"
+    if key is None:
+        v = seconds * scale
+        return f"{v:.{decimals_for(v) if unit != 's' else 1}f} {unit}"
+    return f"{num(seconds, key, scale, None if unit != 's' else 1)} {unit}"
+
+
+def rate_cell(r: Rate, key: str) -> str:
+    """A table cell: rate per hour, its 95 % interval and the count, each tagged (``key``)."""
+    if r.per_hour is None:
+        return "n/a"
+    lo, hi = r.ci95
+    return (
+        f"{num(r.per_hour, key + '.per_hour')}/h"
+        f'<span class="ci">({num(lo, key + ".ci95.0")}–{num(hi, key + ".ci95.1")}) · '
+        f"n={num(r.count, key + '.count', decimals=0)}</span>"
+    )
+
+
+def short_rate(r: Rate) -> str:
+    """``12.3 (8.1–17.9)``: a rate per hour and its 95 % interval on one line."""
+    if r.per_hour is None:
+        return "n/a"
+    x, (lo, hi) = r.per_hour, r.ci95
+    return f"{x:.{decimals_for(x)}f} ({lo:.{decimals_for(lo)}f}–{hi:.{decimals_for(hi)}f})"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def side_span(side: str | None) -> str:
+    if side not in SIDES:
+        return "—"
+    return f'<span class="side-{side}">{side}</span>'
+
+
+def mmss(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+def figure(name: str, fig, alt: str, caption: str = "") -> str:
+    uri = plots.to_data_uri(fig)
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (
+        f'<figure class="plot" data-plot="{name}"><img alt="{escape(alt)}" src="{uri}">'
+        f"{cap}</figure>"
+    )
+
+
+def note(text: str, cls: str = "note") -> str:
+    return f'<p class="{cls}">{text}</p>'

@@ -1,0 +1,64 @@
+"""Sheet 1, the methods paragraph: what was measured and how, with the parameters used."""
+
+from __future__ import annotations
+
+from html import escape
+
+from spasm_cv.events.params import DetectionParams
+from spasm_cv.report.html.context import Context, tz_name
+from spasm_cv.report.html.format import duration
+
+METHODS = (
+    "<b>Methods.</b> Face landmarks and blendshapes were tracked in every video frame with the "
+    "MediaPipe Face Landmarker ({models}; sha256 {sha}…) by spasm-cv {versions} ({sources}). "
+    "Each eye's closure was 1 − aperture / own open-eye baseline (the "
+    "{baseline_quantile} quantile of its aperture over the preceding {baseline_window_s} s). A "
+    "one-sided contraction needed closure ≥ {closure_on} (ending below {closure_off}) that "
+    "exceeded the other eye's by ≥ {min_asymmetry} while the other stayed below "
+    "{other_open_ratio} of it, for ≥ {min_unilateral_s} s; contractions less than {merge_gap_s} s "
+    "apart formed one episode (twitch: one contraction; clonic: a train; tonic: held ≥ "
+    "{tonic_min_s} s). Both eyes closing together for ≤ {blink_max_s} s were blinks. A "
+    "mouth-corner co-contraction was a same-side pull ≥ {mouth_on} inter-ocular distances more "
+    "than the other side's; the brow counted as raised at ≥ {brow_on}. Frames with head yaw > "
+    "{max_yaw_deg}° or pitch > {max_pitch_deg}°, or without a face, were not observed. Rates are "
+    "per hour of observed time (both sides measurable; {observed} in {n_recordings}) with exact "
+    "Poisson (Garwood) 95 % intervals; rate ratios use the exact conditional binomial interval. "
+    "Eye-closed time is closure ≥ 0.5. Clock times are local ({tz}); recording times come from "
+    "summary.json (given at analysis, else guessed from the file's time)."
+)
+SOURCES = {"analyze": "recorded videos", "monitor": "live monitoring sessions"}
+DISCLAIMER = (
+    "Grades above are suggestions computed from video measurements with the rules shown; they "
+    "are not a diagnosis. A detector cannot always tell a voluntary wink or one-sided smile from "
+    "a spasm: review the episodes (close-ups, ELAN export) before relying on them."
+)
+
+
+def methods(ctx: Context) -> str:
+    """The methods paragraph (parameters of the first recording; a note if they differed)."""
+    first = ctx.recordings[0].summary
+    params = first.params
+    values = {k: "?" if v is None else f"{v:g}" for k, v in params.items()}
+    for k in DetectionParams.__dataclass_fields__:
+        values.setdefault(k, "?")
+    n = len(ctx.recordings)
+    values.update(
+        models=", ".join(
+            sorted({r.summary.model.get("name", "?") for r in ctx.recordings})
+        ),
+        sha=str(first.model.get("sha256", "?"))[:12],
+        versions=", ".join(
+            sorted({r.summary.software.get("version", "?") for r in ctx.recordings})
+        ),
+        sources=", ".join(sorted({SOURCES.get(r.source, r.source) for r in ctx.recordings})),
+        observed=duration(ctx.pooled.observed_s),
+        n_recordings=f"{n} recording{'s' * (n != 1)}",
+        tz=tz_name(ctx),
+    )
+    text = METHODS.format(**{k: escape(v) for k, v in values.items()})
+    if any(r.summary.params != params for r in ctx.recordings):
+        text += (
+            " <b>Detection parameters differed between recordings;</b> the values above are "
+            "those of the first."
+        )
+    return f'<h2>Methods</h2><p class="methods">{text} {DISCLAIMER}</p>'

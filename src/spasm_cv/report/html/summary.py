@@ -1,0 +1,237 @@
+"""Sheet 1 of the report, the one-pager: header, headline cards, rate table, suggested grades,
+then the comparison across recordings (:mod:`~spasm_cv.report.html.comparison`) and the
+methods paragraph (:mod:`~spasm_cv.report.html.methods`)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from spasm_cv._version import __version__
+from spasm_cv.events.table import KINDS, SIDES
+from spasm_cv.report import scales
+from spasm_cv.report.html.comparison import comparison
+from spasm_cv.report.html.context import Context, param
+from spasm_cv.report.html.format import decimals_for, duration, note, num, pct, rate_cell
+from spasm_cv.report.html.methods import methods
+from spasm_cv.results.rates import Rate
+
+
+def summary_sheet(ctx: Context) -> tuple[str, str]:
+    """Sheet 1 (its name and HTML)."""
+    parts = [
+        _header(ctx),
+        _headline(ctx),
+        _rate_table(ctx),
+        _scales(ctx),
+    ]
+    if ctx.multi:
+        parts.append(comparison(ctx))
+    parts.append(methods(ctx))
+    return "Summary", "\n".join(parts)
+
+
+def _recording_span(ctx: Context) -> str:
+    recs = ctx.recordings
+    if not ctx.multi:
+        r = recs[0]
+        return f"Recording <b>{escape(r.name)}</b>, {ctx.clock(r)}"
+    dated = [r for r in recs if r.start is not None]
+    span = ""
+    if dated:
+        first, last = ctx.clock(dated[0], fmt="%Y-%m-%d"), ctx.clock(dated[-1], fmt="%Y-%m-%d")
+        span = f", {first}" + (f" to {last}" if last != first else "")
+    return f"<b>{len(recs)} recordings</b>{span}"
+
+
+def _header(ctx: Context) -> str:
+    p = ctx.pooled
+    frac = p.observed_s / p.duration_s if p.duration_s else None
+    return (
+        f'<p class="sub">{_recording_span(ctx)} · face observed {duration(p.observed_s)} of '
+        f"{duration(p.duration_s or 0.0)} recorded"
+        + (f" ({100 * frac:.0f} %)" if frac is not None else "")
+        + f" · generated {ctx.generated:%Y-%m-%d %H:%M} by spasm-cv {escape(__version__)}</p>"
+    )
+
+
+def _headline(ctx: Context) -> str:
+    p = ctx.pooled
+    ep = p.episodes
+    side = p.affected_side
+    counts = ep.counts()
+    if side in SIDES:
+        side_v = f'<span class="side-{side}" data-key="affected_side">{side.capitalize()}</span>'
+        side_d = f"{counts[side]} of {ep.total.count} one-sided eye episodes"
+        r = ep.by_side[side]
+        rate_key = f"episodes.by_side.{side}"
+    else:
+        side_v = (
+            f'<span data-key="affected_side">{"undetermined" if ep.total.count else "none"}'
+            "</span>"
+        )
+        side_d = (
+            f"equal counts: {counts['right']} right, {counts['left']} left"
+            if ep.total.count
+            else "no one-sided eye episode"
+        )
+        r = ep.total
+        rate_key = "episodes.total"
+    lo, hi = r.ci95
+    rate_v = (
+        f"{num(r.per_hour, rate_key + '.per_hour')} <small>/h</small>"
+        if r.per_hour is not None
+        else "n/a"
+    )
+    rate_d = (
+        f"95 % CI {num(lo, rate_key + '.ci95.0')}–{num(hi, rate_key + '.ci95.1')}; "
+        + (f"{side} side" if side in SIDES else "both sides")
+        if r.per_hour is not None
+        else ""
+    )
+    cf = p.closed_fraction
+    obs = p.observed_s
+    shut = ctx.details.shut_in_episodes_s
+    closed_v = " · ".join(
+        f'<span class="side-{s}">{s[0].upper()}</span> '
+        + (num(cf[s], f"closed_fraction.{s}", 100, 1) + " %" if cf.get(s) is not None else "n/a")
+        for s in SIDES
+    )
+    closed_d = (
+        "eye closed (closure ≥ 0.5, blinks included); shut in one-sided episodes: "
+        + ", ".join(f"{s[0].upper()} {pct(shut[s] / obs if obs > 0 else None)}" for s in SIDES)
+    )
+    tonic = p.longest_tonic_s
+    tonic_v = (
+        f"{num(tonic, 'longest_tonic_s', decimals=1)} <small>s</small>"
+        if tonic is not None
+        else "none"
+    )
+    n_tonic = sum(ep.by_side_and_kind[s]["tonic"].count for s in SIDES)
+    bpm = p.blinks.per_minute
+    blink_v = (
+        f"{num(bpm, 'blinks.per_minute', decimals=1)} <small>/min</small>"
+        if bpm is not None
+        else "n/a"
+    )
+    regions = _regions_text(ctx)
+    cards = [
+        ("Affected side", side_v, side_d, ""),
+        ("Episodes per hour", rate_v, rate_d, ""),
+        (
+            "Observed face time",
+            duration(obs, "observed_s"),
+            f"{p.n_recordings} recording{'s' * ctx.multi}; rates use this time",
+            "",
+        ),
+        (
+            "Blink rate",
+            blink_v,
+            f"{p.blinks.count} blinks (both eyes closing ≤ {param(ctx, 'blink_max_s')} s)",
+            "",
+        ),
+        ("Eye closed, fraction of observed time", closed_v, closed_d, "wide"),
+        (
+            "Longest tonic contraction",
+            tonic_v,
+            f"{n_tonic} tonic episode{'s' * (n_tonic != 1)}",
+            "",
+        ),
+        ("Regions involved", regions[0], regions[1], ""),
+    ]
+    html = ["<h2>Headline</h2>"]
+    if ep.total.count == 0:
+        html.append(
+            note(
+                f"<b>No one-sided eye episode was detected</b> in {duration(obs)} of observed "
+                f"face time (95 % upper bound {_plain_upper(ep.total)} per hour)."
+                + _mouth_only_text(ctx)
+            )
+        )
+    html.append('<div class="cards">')
+    for k, v, d, cls in cards:
+        html.append(
+            f'<div class="card {cls}"><div class="k">{k}</div><div class="v">{v}</div>'
+            f'<div class="d">{d}</div></div>'
+        )
+    html.append("</div>")
+    return "\n".join(html)
+
+
+def _plain_upper(r: Rate) -> str:
+    hi = r.ci95[1]
+    return "n/a" if hi is None else f"{hi:.{decimals_for(hi)}f}"
+
+
+def _mouth_only_text(ctx: Context) -> str:
+    n = len(ctx.mouth_only)
+    return (
+        f" {n} one-sided mouth-only event{'s' * (n != 1)} (not counted as episodes)." if n else ""
+    )
+
+
+def _regions_text(ctx: Context) -> tuple[str, str]:
+    p = ctx.pooled
+    side = p.affected_side
+    sides = (side,) if side in SIDES else SIDES
+    n = sum(p.episodes.by_side[s].count for s in sides)
+    regions = ctx.details.regions
+    reg = {k: sum(regions[s][k] for s in sides) for k in ("eye", "eye+mouth", "brow_raised")}
+    mouth_only = sum(p.mouth_only[s].count for s in sides)
+    if n == 0 and mouth_only == 0:
+        return "none", "no one-sided event"
+    parts = ["eye"] if n else []
+    if reg["eye+mouth"] or mouth_only:
+        parts.append("mouth")
+    if reg["brow_raised"]:
+        parts.append("brow")
+    detail = (
+        f"of {n} eye episode{'s' * (n != 1)}: {reg['eye+mouth']} with mouth corner, "
+        f"{reg['brow_raised']} with brow raised; {mouth_only} mouth-only"
+    )
+    return " + ".join(parts), detail
+
+
+def _rate_table(ctx: Context) -> str:
+    ep = ctx.pooled.episodes
+    head = "".join(f"<th>{k}</th>" for k in KINDS)
+    rows = []
+    for side in SIDES:
+        key = f"episodes.by_side_and_kind.{side}"
+        cells = [rate_cell(ep.by_side[side], f"episodes.by_side.{side}")]
+        cells += [rate_cell(ep.by_side_and_kind[side][k], f"{key}.{k}") for k in KINDS]
+        rows.append((f'<span class="side-{side}">{side.capitalize()}</span>', cells))
+    cells = [rate_cell(ep.total, "episodes.total")]
+    cells += [rate_cell(ep.by_kind[k], f"episodes.by_kind.{k}") for k in KINDS]
+    rows.append(("Both sides", cells))
+    body = "".join(
+        f"<tr><td>{label}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        for label, cells in rows
+    )
+    mo = ctx.pooled.mouth_only
+    mouth = ", ".join(f"{s} n={mo[s].count}" for s in SIDES)
+    return (
+        "<h2>One-sided eye episodes per hour of observed time (95 % CI)</h2>"
+        f'<table class="rates"><tr><th>Side</th><th>all episodes</th>{head}</tr>{body}</table>'
+        f'<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
+        f"≥ {param(ctx, 'tonic_min_s')} s. Mouth-only one-sided events (not counted): {mouth}.</p>"
+    )
+
+
+def _scales(ctx: Context) -> str:
+    html = [
+        "<h2>Suggested clinical grades (measurement-based, to be confirmed by the clinician)</h2>"
+    ]
+    html.append('<div class="scales">')
+    for s in scales.suggest(ctx.pooled, ctx.details):
+        grade = "—" if s.grade is None else s.grade
+        html.append(
+            f'<div class="scale" data-scale-name="{escape(s.scale)}"><div>{escape(s.scale)}</div>'
+            f'<div class="grade" data-grade="{escape(grade)}">{escape(grade)} '
+            f"<small>({escape(s.meaning)})</small></div>"
+            f"<div>{escape(s.evidence)}</div>"
+            f'<div class="rule"><b>Rule:</b> {escape(s.rule)}</div>'
+            + (f'<div class="caveat"><b>Caveat:</b> {escape(s.caveat)}</div>' if s.caveat else "")
+            + "</div>"
+        )
+    html.append("</div>")
+    return "\n".join(html)

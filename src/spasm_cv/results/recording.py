@@ -1,0 +1,230 @@
+"""``Recording``: one recording's result, whoever made it and whoever reads it.
+
+A recording holds its events, its per-frame signals (recorded videos) or per-minute
+aggregates (monitoring sessions), its :class:`~spasm_cv.results.summary.Summary` and where it
+came from. It is made
+
+- from an analysis in memory (:meth:`Recording.from_analysis`, what ``analyze_video`` returns),
+- from a result folder on disk (:meth:`Recording.from_folder`, what reports, exports and
+  ``spasm_cv.load`` read),
+- from a stored monitoring session (:meth:`Recording.from_session`, built by the monitor's
+  session reader from its database rows).
+
+Reports, exports and the Python API read recordings only through this type.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.table import KINDS, SIDES, Event
+from spasm_cv.results.files import (
+    SUMMARY_FILE,
+    read_events,
+    read_signals_table,
+    read_summary,
+    signal_table,
+)
+from spasm_cv.results.summary import Summary
+
+if TYPE_CHECKING:
+    from spasm_cv.events.detect import Detection
+    from spasm_cv.signals.table import Signals
+
+SOURCES = ("analyze", "monitor")  # what made a recording: a recorded video, a monitor session
+
+
+@dataclass
+class Recording:
+    """An analysed recording.
+
+    Attributes
+    ----------
+    name : str
+        The video's file name, or ``monitor session N (source)``.
+    summary : Summary
+        Its numbers and provenance (summary.json).
+    events : list of Event
+        Every event, times in seconds from the start of the recording.
+    start : datetime or None
+        Wall-clock start (UTC) when known: given at analysis or guessed from the file's
+        modification time (result folders), the session clock (monitor sessions).
+    signals : dict of str to array, or None
+        The columns of signals.csv.gz (one value per frame), for recorded videos.
+    minutes : dict of str to array, or None
+        Per-minute aggregates of monitor sessions: ``start`` (aware datetimes), ``observed_s``,
+        ``episodes``, ``blinks``, ``closed_fraction_right``/``_left`` and the other columns
+        of the monitor's ``minutes`` table.
+    source : str
+        ``analyze`` (a recorded video) or ``monitor`` (a monitoring session).
+    path : str or None
+        Its result folder, or the monitor's database.
+    meta : dict
+        Source-specific details (monitor sessions: ``session_id``, ``gaps``).
+    """
+
+    name: str
+    summary: Summary
+    events: list[Event]
+    start: datetime | None = None
+    signals: dict[str, np.ndarray] | None = None
+    minutes: dict[str, np.ndarray] | None = None
+    source: str = "analyze"
+    path: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def episodes(self) -> list[Event]:
+        """The one-sided eye episodes (what the headline numbers count)."""
+        return [e for e in self.events if e.is_episode]
+
+    @property
+    def mouth_only(self) -> list[Event]:
+        """One-sided mouth-only events (counted apart)."""
+        return [e for e in self.events if e.is_mouth_only]
+
+    # -- constructors --------------------------------------------------------------
+
+    @classmethod
+    def from_analysis(
+        cls,
+        signals: Signals,
+        detection: Detection,
+        summary: Summary,
+        out_dir: str | os.PathLike | None = None,
+    ) -> Recording:
+        """A recording analysed in memory (``signals`` at full precision, not yet rounded
+        as signals.csv.gz writes them)."""
+        return cls(
+            name=summary.name or (Path(out_dir).name if out_dir else "recording"),
+            summary=summary,
+            events=list(detection.events),
+            start=_parse_start(summary.recorded_at),
+            signals=signal_table(signals, detection.activity),
+            source="analyze",
+            path=str(out_dir) if out_dir is not None else None,
+        )
+
+    @classmethod
+    def from_folder(cls, path: str | os.PathLike, with_signals: bool = True) -> Recording:
+        """Read a result folder of ``spasm-cv analyze``; any damage is a one-line SpasmCvError.
+
+        ``with_signals=False`` leaves signals.csv.gz unread (``signals`` None).
+        """
+        p = Path(path)
+        if not p.exists():
+            raise SpasmCvError(f"result folder not found: {p}")
+        if not p.is_dir():
+            raise SpasmCvError(
+                f"not a result folder (expected the folder `spasm-cv analyze` wrote): {p}"
+            )
+        try:
+            raw = read_summary(p)
+            if not isinstance(raw, dict) or "schema_version" not in raw or "episodes" not in raw:
+                raise SpasmCvError(f"{p / SUMMARY_FILE} is not a spasm-cv summary")
+            summary = Summary.from_dict(raw)
+            return cls(
+                name=summary.name or p.name,
+                summary=summary,
+                events=read_events(p),
+                start=_parse_start(summary.recorded_at),
+                signals=read_signals_table(p) if with_signals else None,
+                source="analyze",
+                path=str(p),
+            )
+        except SpasmCvError as exc:
+            raise SpasmCvError(f"cannot use {p}: {exc}") from None
+        except (
+            OSError,
+            EOFError,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            csv.Error,
+            zlib.error,
+            gzip.BadGzipFile,
+        ) as exc:
+            raise SpasmCvError(f"corrupt result folder {p}: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def from_session(
+        cls,
+        *,
+        session_id: int,
+        source: str,
+        start: datetime,
+        summary: Summary,
+        events: list[Event],
+        minutes: dict[str, np.ndarray],
+        db_path: str | os.PathLike,
+        gaps: list[dict],
+    ) -> Recording:
+        """A stored monitoring session (see :func:`spasm_cv.live.sessions.load_recordings`)."""
+        return cls(
+            name=f"monitor session {session_id} ({source})",
+            summary=summary,
+            events=events,
+            start=start,
+            signals=None,
+            minutes=minutes,
+            source="monitor",
+            path=str(Path(db_path)),
+            meta={"session_id": session_id, "gaps": gaps},
+        )
+
+    # -- views ---------------------------------------------------------------------
+
+    def headline(self) -> dict:
+        """The headline numbers as one flat dict (a row of ``export --format csv``)."""
+        s = self.summary
+        ep = s.episodes
+        row = {
+            "recording": self.name,
+            "path": self.path,
+            "source": self.source,
+            "start": self.start.isoformat() if self.start else None,
+            "duration_s": s.duration_s,
+            "observed_s": s.observed_s,
+            "affected_side": s.affected_side,
+        }
+
+        def put(prefix: str, r) -> None:
+            row[f"{prefix}_count"] = r.count
+            row[f"{prefix}_per_hour"] = r.per_hour
+            row[f"{prefix}_ci95_low"], row[f"{prefix}_ci95_high"] = r.ci95
+
+        put("episodes", ep.total)
+        for side in SIDES:
+            put(f"episodes_{side}", ep.by_side[side])
+        for k in KINDS:
+            put(f"episodes_{k}", ep.by_kind[k])
+        for side in SIDES:
+            for k in KINDS:
+                put(f"episodes_{side}_{k}", ep.by_side_and_kind[side][k])
+        for side in SIDES:
+            put(f"mouth_only_{side}", s.mouth_only[side])
+        row["episodes_with_mouth"] = ep.with_mouth
+        row["episodes_with_brow_raised"] = ep.with_brow_raised
+        row["blinks_count"] = s.blinks.count
+        row["blinks_per_minute"] = s.blinks.per_minute
+        for side in SIDES:
+            row[f"closed_fraction_{side}"] = (s.closed_fraction or {}).get(side)
+        row["longest_tonic_s"] = s.longest_tonic_s
+        row["software_version"] = s.software.get("version")
+        row["model"] = s.model.get("name")
+        return row
+
+
+def _parse_start(recorded_at: str | None) -> datetime | None:
+    return datetime.fromisoformat(recorded_at).astimezone(timezone.utc) if recorded_at else None

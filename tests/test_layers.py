@@ -1,0 +1,86 @@
+"""The layer picture of ARCHITECTURE.md holds: no module imports one above it or beside it.
+
+Every ``import``/``from ... import`` of ``spasm_cv`` in every module is checked (including
+imports inside functions and under ``TYPE_CHECKING``), and no module loads another by name
+with importlib.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import spasm_cv
+
+PACKAGE = Path(spasm_cv.__file__).resolve().parent
+
+BASE = {"errors", "_version", "_resources", "_native", "_processes", "cliargs"}
+CORE = {"signals", "events", "video", "landmarks"}
+PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom"}
+
+# what each top-level part of spasm_cv may import (besides itself and the base modules)
+ALLOWED: dict[str, set[str]] = {
+    **{name: set() for name in BASE},
+    "signals": set(),
+    "events": {"signals"},
+    "video": set(),
+    "landmarks": {"video", "signals"},
+    "results": {"events", "signals", "landmarks"},
+    **{name: CORE | {"results"} for name in PEERS},
+    "batch": CORE | {"results", "pipeline"},
+    "api": {"results"},
+    "cli": CORE | PEERS | {"results", "batch", "api"},
+    "__init__": CORE | PEERS | {"results", "batch", "api"},
+    "__main__": {"cli"},
+}
+
+
+def _part(module: str) -> str:
+    """``spasm_cv.results.summary`` -> ``results``."""
+    return module.split(".")[1] if module.count(".") else "__init__"
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "spasm_cv":  # from spasm_cv import x: x is a part
+                out += [(node.lineno, f"spasm_cv.{a.name}") for a in node.names]
+            elif node.module.startswith("spasm_cv."):
+                out.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.startswith("spasm_cv.")]
+    return out
+
+
+def test_no_module_imports_one_above_or_beside_it():
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        here = rel.parts[0].removesuffix(".py") if len(rel.parts) == 1 else rel.parts[0]
+        allowed = ALLOWED[here] | BASE | {here}
+        for line, module in _imports(path):
+            there = _part(module)
+            if there not in allowed:
+                wrong.append(f"{rel}:{line} imports {module}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_module_is_loaded_by_name():
+    users = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "import_module(" in p.read_text() and p != PACKAGE / "__init__.py"
+    ]
+    assert users == []
+
+
+def test_long_modules_say_why():
+    """No module over ~400 lines without a reason written at its top."""
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        lines = path.read_text().splitlines()
+        if len(lines) > 420 and "Long module:" not in "\n".join(lines[:40]):
+            long.append(f"{path.relative_to(PACKAGE)} ({len(lines)} lines)")
+    assert not long, long
