@@ -14,7 +14,8 @@ import spasm_cv
 
 PACKAGE = Path(spasm_cv.__file__).resolve().parent
 
-BASE = {"errors", "_version", "_resources", "_native", "_processes", "cliargs"}
+BASE = {"errors", "_version", "_resources", "_native", "_processes", "_private", "_secrets",
+        "cliargs"}
 CORE = {"signals", "events", "video", "landmarks"}
 PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom"}
 

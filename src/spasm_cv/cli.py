@@ -1,19 +1,24 @@
 """Command line: ``spasm-cv analyze | phantom | evaluate | monitor | report | export | batch``.
 
 Errors the user can act on print one line (``spasm-cv: error: ...``) and exit 2; an
-unexpected failure prints one line too, with ``--debug`` for the traceback.
+unexpected failure prints one line too, with ``--debug`` for the traceback. Neither ever shows
+a stream password (:func:`~spasm_cv._secrets.scrub`). ``--private`` (on the subcommands that
+write) makes everything the command writes owner-only.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spasm_cv._private import use_owner_only_umask
 from spasm_cv._resources import data_path
+from spasm_cv._secrets import scrub
 from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
 
@@ -90,7 +95,7 @@ def _add_analyze(sub) -> None:
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     from spasm_cv._processes import available_cores
-    from spasm_cv.cliargs import positive_int
+    from spasm_cv.cliargs import add_deidentify_options, add_private_option, positive_int
 
     p.add_argument(
         "--jobs",
@@ -101,6 +106,8 @@ def _add_analyze(sub) -> None:
         "all cores, here %(default)s; 1: serial; the results are the same for every N)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_private_option(p, "the result folder")
+    add_deidentify_options(p, "the result folder (needs --out)")
     p.set_defaults(func=_run_analyze)
 
 
@@ -114,7 +121,12 @@ def _iso_datetime(text: str) -> datetime:
 
 def _run_analyze(args) -> int:
     from spasm_cv.pipeline import analyze_video
+    from spasm_cv.results.deidentify import from_args
 
+    deidentify = from_args(args)
+    if deidentify is not None and args.out is None:
+        raise SpasmCvError("--deidentify needs --out DIR: the default folder is named after "
+                           "the video")
     video = args.video or str(data_path(*SAMPLE_VIDEO))
     if args.video is None and not Path(video).exists():
         raise SpasmCvError(f"bundled sample video missing: {video}")
@@ -126,6 +138,7 @@ def _run_analyze(args) -> int:
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
         jobs=args.jobs,
+        deidentify=deidentify,
     )
     if not args.quiet:
         print_summary(result.recording.summary, result.out_dir)
@@ -168,19 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "private", False):
+        use_owner_only_umask()  # everything this command writes: owner-only
     try:
         return int(args.func(args) or 0)
     except SpasmCvError as exc:
-        print(f"spasm-cv: error: {exc}", file=sys.stderr)
+        print(f"spasm-cv: error: {scrub(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spasm-cv: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
-        if args.debug:
-            raise
+        if args.debug:  # the traceback, without any stream password it may quote
+            print(scrub(traceback.format_exc()), end="", file=sys.stderr)
+            return 1
         print(
-            f"spasm-cv: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            f"spasm-cv: internal error: {type(exc).__name__}: {scrub(str(exc))} "
+            "(rerun with --debug)",
             file=sys.stderr,
         )
         return 1

@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spasm_cv._private import mode_text, readable_by_others
+from spasm_cv._secrets import SecretUrl, read_secret_env, read_secret_file
 from spasm_cv.cliargs import nonnegative_int, positive_float
 from spasm_cv.errors import SpasmCvError
 
@@ -35,6 +37,10 @@ source (one of):
   --camera INDEX     a webcam (default: the first of cameras 0, 1, 2 that opens)
   --source URL       rtsp://, http(s):// stream (FFmpeg)
   --source FILE      a video file, played at its own frame rate as if live (for testing)
+  --source-env NAME  the URL (or file) from an environment variable, or
+  --source-file PATH from a file only you may read: a password in the URL then stays out of
+                     the process list. Everything spasm-cv shows or stores gives the URL
+                     without user name and password (rtsp://***@host/path).
   A camera or stream that is unplugged or drops mid-session is retried with growing delays
   (0.5 s up to 10 s); the time without frames is stored as a gap, not as observed time.
 
@@ -44,6 +50,10 @@ view 'episodes' = the spasm rows), minutes (per-minute observed seconds, episode
 closed fraction per eye, frames, dropped frames, unavailable seconds) and gaps. Written while
 the session runs (events at once, aggregates every 0.5 s, each commit synced to disk).
 Clinician report from it: spasm-cv report --db PATH [--from DATE --to DATE].
+
+privacy: the database (with its -wal and -shm files) and the clips are created readable by
+you alone (files 0600, new folders 0700). An existing database or clip folder that others
+can read is not changed: a warning says so (--private: refused).
 
 If processing falls behind by more than --max-lag (0.5 s), the oldest frames are dropped and
 counted (per minute, in the database).
@@ -65,7 +75,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     src.add_argument(
         "--camera", metavar="INDEX", type=nonnegative_int, help="webcam index (0, 1, ...)"
     )
-    src.add_argument("--source", metavar="URL_OR_FILE", help="stream URL or video file")
+    src.add_argument(
+        "--source", metavar="URL_OR_FILE", type=_source_arg, help="stream URL or video file"
+    )
+    src.add_argument(
+        "--source-env",
+        metavar="NAME",
+        help="read the stream URL (or file) from environment variable NAME: a password in it "
+        "stays out of the process list",
+    )
+    src.add_argument(
+        "--source-file",
+        metavar="PATH",
+        help="read the stream URL (or file) from the one line of PATH, a file only you may read "
+        "(chmod 600; other files are refused)",
+    )
     p.add_argument("--headless", action="store_true", help="no window; print a status line")
     p.add_argument("--db", metavar="PATH", help="SQLite database (default: see below)")
     p.add_argument(
@@ -85,8 +109,56 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="how far processing may fall behind before frames are dropped (default 0.5 s)",
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
+    p.add_argument(
+        "--private",
+        action="store_true",
+        help="refuse an existing database or clip folder that other users can read (new ones "
+        "are always owner-only)",
+    )
     p.set_defaults(func=run)
     return p
+
+
+def _source_arg(text: str) -> str | SecretUrl:
+    """A stream URL is kept as a SecretUrl from the moment it is parsed; a file stays text."""
+    return SecretUrl(text) if "://" in text and not text.startswith("file://") else text
+
+
+def _source(args) -> str | SecretUrl | None:
+    """The source the user gave: --source, or read from --source-env / --source-file."""
+    if args.source_env is not None:
+        return _source_arg(read_secret_env(args.source_env))
+    if args.source_file is not None:
+        return _source_arg(read_secret_file(args.source_file))
+    if isinstance(args.source, SecretUrl) and args.source.has_credentials:
+        print(
+            "spasm-cv: warning: a password given with --source is visible to other users of "
+            "this computer (process list, shell history); give the address with --source-env "
+            "NAME or --source-file PATH instead",
+            file=sys.stderr,
+        )
+    return args.source
+
+
+def _check_private(db: Path, clips: Path | None, strict: bool) -> None:
+    """Say so (or refuse, with --private) when an existing database or clip folder is open
+    to other users. New ones are created owner-only; existing ones are never changed."""
+    problems = []
+    if readable_by_others(db):
+        problems.append(
+            f"other users can read the database {db} (mode {mode_text(db)}): run `chmod 600 "
+            f"{db} {db}-wal {db}-shm` to keep it private"
+        )
+    if clips is not None and readable_by_others(clips):
+        problems.append(
+            f"other users can list the clip folder {clips} (mode {mode_text(clips)}): the clips "
+            f"are owner-only but their names (date, side, kind) show; run `chmod 700 {clips}` "
+            "or choose a new folder"
+        )
+    for problem in problems:
+        if strict:
+            raise SpasmCvError(f"--private: {problem}")
+        print(f"spasm-cv: warning: {problem}", file=sys.stderr)
 
 
 @contextmanager
@@ -140,14 +212,14 @@ def run(args) -> int:
         max_lag_s=args.max_lag,
     )
     db = Path(args.db) if args.db else default_db_path()
+    _check_private(db, Path(args.save_clips) if args.save_clips else None, args.private)
+    wanted = _source(args)
     preview = None
     if not args.headless:
         from spasm_cv.live.preview import check_display
 
         check_display()  # before opening anything: a clear message instead of a Qt abort
-    source = open_source(
-        args.camera, args.source, mirrored=args.mirrored, max_lag_s=settings.max_lag_s
-    )
+    source = open_source(args.camera, wanted, mirrored=args.mirrored, max_lag_s=settings.max_lag_s)
     clips = ClipRecorder(ClipSettings(Path(args.save_clips))) if args.save_clips else None
     if not args.headless:
         from spasm_cv.live.preview import PreviewWindow

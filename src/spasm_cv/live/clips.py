@@ -3,7 +3,8 @@
 Frames are kept only in memory: JPEG-compressed in a ring buffer of the last ``ring_s``
 seconds (about 1-2 MB a second at 640x480). When the monitor reports a spasm episode, the clip
 ``[onset - pre_s, end + post_s]`` is written once its last frame has arrived, to a temporary
-name then renamed, and its path is stored with the episode. Nothing else is written to disk.
+name then renamed, and its path is stored with the episode. Clips are owner-only (files
+``0600``; a clip folder it creates ``0700``). Nothing else is written to disk.
 All encoding runs on the recorder's own thread; if it falls behind, frames are skipped for
 clips (never for measurement).
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from spasm_cv._private import make_private_dirs
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import Event
 from spasm_cv.live.store import Batch
@@ -48,7 +50,7 @@ class ClipRecorder:
     def __init__(self, settings: ClipSettings):
         self.settings = settings
         try:
-            Path(settings.directory).mkdir(parents=True, exist_ok=True)
+            make_private_dirs(settings.directory)
         except OSError as exc:
             raise SpasmCvError(
                 f"cannot create the clip folder {settings.directory}: {exc}"
@@ -119,7 +121,7 @@ class ClipRecorder:
             return
         target = Path(s.directory) / self._name(e)
         try:
-            with atomic_file(target) as tmp:  # the writer picks MP4 by the suffix it keeps
+            with atomic_file(target, private=True) as tmp:  # MP4 by the suffix it keeps
                 first = cv2.imdecode(np.frombuffer(frames[0][1], np.uint8), cv2.IMREAD_COLOR)
                 h, w = first.shape[:2]
                 fourcc = cv2.VideoWriter_fourcc(*"mp4v")

@@ -1,6 +1,7 @@
 """Opening a live source by what the user asked for: a camera index, a stream URL, a file.
 
-Errors say what was tried (which cameras, which devices exist), in one line.
+Errors say what was tried (which cameras, which devices exist), in one line; a stream's
+address appears in them without its credentials.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 
 from spasm_cv._native import native_stderr_silenced
+from spasm_cv._secrets import SecretUrl
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.live.frames import ReconnectPolicy
 from spasm_cv.live.sources import CaptureSource, FileSource, LiveSource
@@ -37,12 +39,15 @@ def open_camera(index: int) -> cv2.VideoCapture | None:
     return cap
 
 
-def open_stream(url: str, timeout_s: float = 5.0) -> cv2.VideoCapture | None:
-    """An opened RTSP/HTTP stream (FFmpeg, with open and read timeouts), or None."""
+def open_stream(url: SecretUrl, timeout_s: float = 5.0) -> cv2.VideoCapture | None:
+    """An opened RTSP/HTTP stream (FFmpeg, with open and read timeouts), or None.
+
+    The one place the address is revealed (with its password) is the call to OpenCV.
+    """
     _quiet_opencv()
     ms = int(timeout_s * 1000)
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    cap = cv2.VideoCapture(url.reveal(), cv2.CAP_FFMPEG, params)
     if not cap.isOpened():
         cap.release()
         return None
@@ -65,13 +70,15 @@ def _camera_tried(indices: list[int]) -> str:
     )
 
 
-def is_url(text: str) -> bool:
+def is_url(text: str | SecretUrl) -> bool:
+    if isinstance(text, SecretUrl):
+        return True
     return "://" in text and not text.startswith("file://")
 
 
 def open_source(
     camera: int | None = None,
-    source: str | None = None,
+    source: str | SecretUrl | None = None,
     *,
     mirrored: bool = False,
     max_lag_s: float = 0.5,
@@ -80,7 +87,9 @@ def open_source(
     """The source a user asked for, opened (SpasmCvError saying what was tried if not).
 
     ``source``: an ``rtsp://``/``http(s)://`` URL or a video file; otherwise camera ``camera``
-    (default: the first of cameras 0-2 that opens).
+    (default: the first of cameras 0-2 that opens). A URL is kept as a
+    :class:`~spasm_cv._secrets.SecretUrl`: the source's description, its messages and what the
+    monitor stores show it without user name and password (``rtsp://***@host/path``).
     """
     # FFmpeg's own log lines (reconnection attempts...) would break the status line; OpenCV
     # reads this when it first uses FFmpeg. Our messages say what failed.
@@ -91,11 +100,12 @@ def open_source(
         raise SpasmCvError("give either --camera or --source, not both")
     if source is not None:
         if is_url(source):
+            url = source if isinstance(source, SecretUrl) else SecretUrl(source)
             stream = CaptureSource(
-                lambda: open_stream(source),
-                f"stream {source}",
+                lambda: open_stream(url),
+                f"stream {url}",
                 "stream",
-                unavailable=lambda: f"cannot open stream {source} (tried FFmpeg with a 5 s "
+                unavailable=lambda: f"cannot open stream {url} (tried FFmpeg with a 5 s "
                 "timeout): check the address and that the camera is on",
                 **common,
             )

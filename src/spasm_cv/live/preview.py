@@ -17,6 +17,7 @@ from collections import deque
 import cv2
 import numpy as np
 
+from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES
 from spasm_cv.live.monitor import FrameView, MonitorStatus, Preview
@@ -62,7 +63,7 @@ def status_line(st: MonitorStatus) -> str:
         parts.append(f"NO FRAMES since {hms(st.gap.start_s)}: {st.gap.reason}")
     if st.store_error:
         parts.append(f"DATABASE ERROR (data kept in memory, retrying): {st.store_error}")
-    return "  ".join(parts)
+    return scrub("  ".join(parts))
 
 
 class Traces:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
 import numpy as np
 
+from spasm_cv._secrets import scrub
 from spasm_cv.events.table import SIDES, Event
 from spasm_cv.live.frames import Gap
 from spasm_cv.live.minutes import MINUTE_FIELDS, MinuteRow
@@ -104,8 +105,12 @@ def load_recordings(
     with Store(db, create=False) as store:
         out = []
         for s in store.sessions(lo, hi):
+            # a database of an older version may hold a stream address with its password
+            s = {**s, "source": scrub(s["source"]), "end_reason": s["end_reason"]
+                 and scrub(s["end_reason"])}
             sid = s["id"]
-            events, minutes, gaps = store.events(sid), store.minutes(sid), store.gaps(sid)
+            events, minutes = store.events(sid), store.minutes(sid)
+            gaps = [replace(g, reason=scrub(g.reason)) for g in store.gaps(sid)]
             start = from_iso(s["started_at"]).astimezone(timezone.utc)
             out.append(
                 Recording.from_session(

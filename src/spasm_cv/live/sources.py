@@ -25,6 +25,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.live.frames import (
     Delivery,
@@ -60,6 +61,8 @@ class LiveSource:
     it as a context manager after ``open``).
 
     Subclasses set ``kind``, ``description``, ``fps`` and implement ``_open`` and ``_run``.
+    ``description`` is shown and stored (messages, gaps, the session's ``source``): it never
+    holds a password (a stream is described by its redacted address).
     """
 
     kind = "source"
@@ -155,7 +158,7 @@ class LiveSource:
         try:
             self._run(self._queue)
         except Exception as exc:  # noqa: BLE001 - reported to the monitor, never lost
-            self._queue.finish(f"{self.description}: {type(exc).__name__}: {exc}")
+            self._queue.finish(scrub(f"{self.description}: {type(exc).__name__}: {exc}"))
 
 
 def _to_rgb(bgr: np.ndarray, mirrored: bool) -> np.ndarray:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spasm_cv._private import create_private_file, make_private_dirs
+from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event
 from spasm_cv.live.frames import Gap
@@ -98,8 +100,11 @@ class Batch:
 class Store:
     """One connection to the SQLite store (use from one thread at a time).
 
-    Opening creates the file (and its folder) if needed and migrates older schemas; a file
-    that is not a spasm-cv store, or is from a newer version, raises SpasmCvError.
+    Opening creates the file (and its folder) if needed, readable by its owner only (file
+    ``0600``, new folders ``0700``; an existing file keeps its mode), and migrates older
+    schemas; a file that is not a spasm-cv store, or is from a newer version, raises
+    SpasmCvError. Text that may quote a stream address (source, gap reasons, end reason) is
+    stored without its credentials (:func:`~spasm_cv._secrets.scrub`).
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
@@ -107,7 +112,11 @@ class Store:
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                # owner-only: new folders 0700, a new file 0600 (SQLite creates the WAL and
+                # SHM files with the database file's mode)
+                make_private_dirs(self.path.parent)
+                create_private_file(self.path, exist_ok=True)
             self.conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -151,7 +160,7 @@ class Store:
                 (
                     iso(info.started_at),
                     iso(time.time()),
-                    info.source,
+                    scrub(info.source),
                     info.source_kind,
                     info.fps,
                     info.width,
@@ -200,7 +209,7 @@ class Store:
                         g.end_s,
                         iso(t0_wall + g.start_s),
                         None if g.end_s is None else iso(t0_wall + g.end_s),
-                        g.reason,
+                        scrub(g.reason),
                     ),
                 )
             for (onset, trial_type, side), path in batch.clips.items():
@@ -220,7 +229,7 @@ class Store:
         with transaction(self.conn):
             self.conn.execute(
                 "UPDATE sessions SET ended_at=?, last_write_at=?, end_reason=? WHERE id=?",
-                (iso(ended_at), iso(time.time()), reason, session_id),
+                (iso(ended_at), iso(time.time()), scrub(reason), session_id),
             )
 
     # -- reading -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The monitor hands it batches (events at once, aggregates every ~0.5 s); it commits them, so a
 crash or power cut loses at most the last ~0.5 s. When the database cannot be written (locked,
 disk full) it keeps everything in memory and retries; whatever is still unwritten when the
-session closes goes to a JSON file beside the database.
+session closes goes to a new JSON file beside the database (else in the temporary folder),
+readable by its owner only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spasm_cv._private import write_private_text
+from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.live.schema import iso
 from spasm_cv.live.store import Batch, SessionInfo, Store
@@ -153,13 +156,15 @@ class StoreWriter:
             "session": asdict(info) if info else None,
             "unsaved": self._pending.to_json(),
         }
-        name = f"{self.store.path.name}.unsaved-session{self.session_id}-{int(ended_at)}.json"
-        text = json.dumps(data, indent=1, default=_jsonable) + "\n"
+        name = f"{self.store.path.name}.unsaved-session{self.session_id}-{int(ended_at)}"
+        text = scrub(json.dumps(data, indent=1, default=_jsonable)) + "\n"
         for folder in (self.store.path.parent, Path(tempfile.gettempdir())):
-            try:
-                target = folder / name
-                target.write_text(text)
-                return target
-            except OSError:
-                continue
+            for n in range(10):  # a new file (owner-only), never over an existing one
+                target = folder / (name + (f"-{n}" if n else "") + ".json")
+                try:
+                    return write_private_text(target, text)
+                except FileExistsError:
+                    continue
+                except OSError:
+                    break
         return None

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from spasm_cv._private import create_private_file
+
 
 def _temporary(path: Path, what: str) -> Path:
     """A hidden name beside ``path``, unique to this process, with the same suffix."""
@@ -20,11 +22,13 @@ def _temporary(path: Path, what: str) -> Path:
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_file(path: str | os.PathLike, private: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``path`` in one rename.
 
     On an exception the temporary file is removed and ``path`` is left as it was. The
     temporary name keeps ``path``'s suffix, for writers that choose a format by it.
+    ``private``: the temporary file is created empty and owner-only (``0600``) before it is
+    yielded, whatever the umask; writers that open it for writing keep that mode.
 
     Examples
     --------
@@ -34,6 +38,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     out = Path(path)
     tmp = _temporary(out, "tmp")
     try:
+        if private:
+            tmp.unlink(missing_ok=True)  # this process's own leftover
+            create_private_file(tmp)
         yield tmp
         os.replace(tmp, out)
     except BaseException:
