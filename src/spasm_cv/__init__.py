@@ -29,6 +29,7 @@ _EXPORTS = {
     "rate_ratio": "spasm_cv.results.rates",
     "poisson_ci": "spasm_cv.results.rates",
     "Recording": "spasm_cv.results.recording",
+    "Deidentify": "spasm_cv.results.deidentify",
     "Summary": "spasm_cv.results.summary",
     "read_signals": "spasm_cv.results.files",
     "Signals": "spasm_cv.signals.table",
@@ -36,6 +37,7 @@ _EXPORTS = {
 
 __all__ = [
     "Analysis",
+    "Deidentify",
     "Detection",
     "DetectionParams",
     "Event",

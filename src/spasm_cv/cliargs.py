@@ -56,3 +56,38 @@ def probability(text: str) -> float:
     if value > 1:
         raise argparse.ArgumentTypeError(f"must be within 0-1, got {text!r}")
     return value
+
+
+def whole_number(text: str) -> int:
+    """A whole number, negative allowed (e.g. ``--date-shift -1000``)."""
+    return _whole(text)
+
+
+def add_private_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--private``: what the command writes is readable by its owner only."""
+    parser.add_argument(
+        "--private",
+        action="store_true",
+        help=f"make {what} readable by you alone (files 0600, folders 0700), whatever the "
+        "umask (default: the umask decides)",
+    )
+
+
+def add_deidentify_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--deidentify [--date-shift DAYS]``: no names, paths or dates in what is written."""
+    g = parser.add_argument_group("de-identification (to share data)")
+    g.add_argument(
+        "--deidentify",
+        action="store_true",
+        help=f"write {what} without file names, paths or dates: recordings get neutral labels "
+        "(rec01, ...) and no wall-clock time",
+    )
+    g.add_argument(
+        "--date-shift",
+        type=whole_number,
+        metavar="DAYS",
+        help="with --deidentify: keep dates and times of day, all moved by DAYS days (e.g. "
+        "-1000; the same number for every recording of a person keeps the intervals; it is "
+        "written nowhere). Default: no dates at all",
+    )
+

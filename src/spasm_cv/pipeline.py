@@ -15,6 +15,8 @@ from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
+from spasm_cv.results.deidentify import Deidentify, folder_label, label
+from spasm_cv.results.deidentify import deidentify as deidentify_recording
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
@@ -152,6 +154,7 @@ def analyze_video(
     write: bool = True,
     recorded_at: datetime | None = None,
     jobs: int = 1,
+    deidentify: Deidentify | None = None,
 ) -> Analysis:
     """Analyse a recorded video end to end and (by default) write its result folder.
 
@@ -165,7 +168,14 @@ def analyze_video(
         modification time); reports use it to place recordings in time.
     jobs : worker processes landmarking time segments in parallel (1: serial); see
         :func:`extract_signals`.
+    deidentify : write (and return) the recording without the video's path, file name,
+        size and dates (:mod:`spasm_cv.results.deidentify`); its label is the result folder's
+        name, so ``out_dir`` must be given.
     """
+    if deidentify is not None and write and out_dir is None:
+        raise SpasmCvError(
+            "de-identified results need --out DIR: the default folder is named after the video"
+        )
     start = _time.perf_counter()
     info = probe(video)
     signals = extract_signals(
@@ -189,6 +199,9 @@ def analyze_video(
         if not summary.complete:
             target = target.with_name(target.name + ".partial")
     recording = Recording.from_analysis(signals, detection, summary, target)
+    if deidentify is not None:
+        name = folder_label(out_dir) if out_dir is not None else label(1)
+        recording = deidentify_recording(recording, name, deidentify)
     if target is not None:
         write_folder(target, recording)
     return Analysis(signals, detection, recording, target)

@@ -6,12 +6,16 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from spasm_cv.batch import key as key_file
 from spasm_cv.batch.engines import ENGINES, VideoOutcome, VideoTask, run_batch
-from spasm_cv.batch.plan import plan_batch, read_done
+from spasm_cv.batch.plan import BatchItem, plan_batch, read_done
 from spasm_cv.batch.table import TABLE_FILE, write_table
+from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.deidentify import from_args
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -38,6 +42,12 @@ batch.tsv columns: name status error duration_s observed_s episodes per_hour ci9
   ci95_high right right_per_hour left left_per_hour blinks_per_min affected_side video
   result_dir elapsed_s (episodes: one-sided episodes involving the eye; rates per hour of
   observed face time with exact 95 % Poisson intervals; status ok | error | interrupted)
+
+de-identified (--deidentify --key FILE): result folders are OUT/rec001, OUT/rec002, ...
+  and hold no file name, path or date of the videos (--date-shift DAYS keeps dates, moved);
+  batch.tsv gives labels only (video n/a). FILE, written owner-only and outside OUT, is
+  the one table linking each label to its video: keep it, do not share it; a rerun with the
+  same FILE keeps the labels and resumes.
 
 exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 interrupted."""
 
@@ -67,21 +77,59 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mirrored", action="store_true", help="all videos are mirrored selfies")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_private_option(p, "OUT, its result folders and batch.tsv")
+    add_deidentify_options(p, "result folders rec001, rec002, ... (needs --key)")
+    p.add_argument(
+        "--key",
+        metavar="FILE",
+        help="with --deidentify: the table linking each label to its video (written "
+        "owner-only, outside OUT; read again to resume)",
+    )
     p.set_defaults(func=run)
+
+
+def _deidentified(outcome: VideoOutcome, item: BatchItem) -> VideoOutcome:
+    """A row of batch.tsv that names neither the video nor where anything is: the label, the
+    numbers, and an error message with paths and file names replaced by the label."""
+    error = outcome.error
+    if error:
+        names = {str(item.video), str(item.video.resolve()), str(item.out_dir),
+                 str(item.out_dir.resolve()), item.video.name, item.video.stem}
+        for text in sorted(names, key=len, reverse=True):
+            error = error.replace(text, item.name)
+    return replace(outcome, video="n/a", out_dir=item.name, error=error)
 
 
 def run(args) -> int:
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")
     out = Path(args.out)
+    how = from_args(args)
+    if (how is None) != (args.key is None):
+        raise SpasmCvError("--deidentify and --key go together: the key links each label to "
+                           "its video")
     items = plan_batch(args.input, out)
+    key: dict[str, key_file.KeyRow] = {}  # --deidentify: the key by video, its rows by label
+    rows: dict[str, key_file.KeyRow] = {}
+    key_path = None
+    if how is not None:
+        key_path = key_file.check_key_path(args.key, out)
+        key = key_file.read_key(key_path)
+        items = key_file.relabel(items, key, out)
+        rows = {r.label: r for r in key.values()}  # unchanged rows keep their old file times
+        for item in items:
+            rows.setdefault(item.name, key_file.KeyRow.of(item.name, item.video, args.mirrored))
+        key_file.write_key(key_path, list(rows.values()))  # before any result is written
     out.mkdir(parents=True, exist_ok=True)
     model = str(Path(args.model).resolve()) if args.model else None
     done: dict[str, VideoOutcome] = {}  # skipped (already done) or failed at once
     tasks: list[VideoTask] = []
     weights: dict[str, float] = {}  # container durations, to weigh the progress bar
     for item in items:
-        summary = read_done(item, args.mirrored)
+        if how is None:
+            summary = read_done(item, args.mirrored)
+        else:
+            summary = key_file.done(item, key.get(str(item.video.resolve())), args.mirrored)
         if summary is not None:
             done[item.name] = VideoOutcome(
                 item.name, str(item.video), str(item.out_dir), "ok", summary=summary
@@ -102,6 +150,8 @@ def run(args) -> int:
                 str(item.out_dir.resolve()),
                 args.mirrored,
                 model,
+                how,
+                args.private,
             )
         )
     show = not args.quiet and sys.stderr.isatty()
@@ -127,6 +177,13 @@ def run(args) -> int:
         outcomes = run_batch(tasks, args.engine, args.jobs, args.ray_address, advance)
     elapsed = time.perf_counter() - start
     by_name = {o.name: o for o in outcomes} | done
+    if key_path is not None:
+        by_name = {i.name: _deidentified(by_name[i.name], i) for i in items}
+        rows.update(
+            (o.name, key_file.KeyRow.of(o.name, Path(o.video), args.mirrored))
+            for o in outcomes if o.status == "ok"  # analysed from the file as it is now
+        )
+        key_file.write_key(key_path, list(rows.values()))
     table = write_table(out / TABLE_FILE, [by_name[i.name] for i in items])
     skipped = sum(o.status == "ok" for o in done.values())
     failed = [by_name[i.name] for i in items if by_name[i.name].status == "error"]

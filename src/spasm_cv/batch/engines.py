@@ -22,7 +22,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from spasm_cv._private import use_owner_only_umask
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.deidentify import Deidentify
 from spasm_cv.results.summary import Summary
 
 ENGINES = ("local", "ray")
@@ -37,6 +39,8 @@ class VideoTask:
     out_dir: str
     mirrored: bool = False
     model_path: str | None = None
+    deidentify: Deidentify | None = None  # write the result folder de-identified
+    private: bool = False  # owner-only files (also on Ray nodes, which have their own umask)
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,16 @@ def run_task(task: VideoTask) -> VideoOutcome:
     """Analyse one video and write its result folder; never raises an Exception."""
     from spasm_cv.pipeline import analyze_video
 
+    if task.private:
+        use_owner_only_umask()
     start = time.perf_counter()
     try:
         result = analyze_video(
-            task.video, task.out_dir, mirrored=task.mirrored, model_path=task.model_path
+            task.video,
+            task.out_dir,
+            mirrored=task.mirrored,
+            model_path=task.model_path,
+            deidentify=task.deidentify,
         )
     except SpasmCvError as exc:
         return _failed(task, str(exc), start)
@@ -186,6 +196,7 @@ def run_ray(
         raise SpasmCvError("the ray engine needs Ray: pip install 'spasm-cv[ray]'") from None
     started = False
     if not ray.is_initialized():
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
         try:
             quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
             if address:

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.deidentify import deidentify, from_args, label
 from spasm_cv.results.recording import Recording
 
 FORMATS = ("bids", "elan", "csv", "json")
@@ -21,7 +23,11 @@ Export analysed recordings (result folders of `spasm-cv analyze`) for research t
          <out>/recordings.csv (headline numbers, one row per RESULT)
   json   <out>/<video>.json: summary and all events of each RESULT
 
-In Python, spasm_cv.load(RESULT) gives the same data as pandas DataFrames."""
+In Python, spasm_cv.load(RESULT) gives the same data as pandas DataFrames.
+
+--deidentify: recordings are named rec01, rec02, ... (in the order given), and no file
+name, path or date of the videos is written (--date-shift DAYS keeps dates, moved); ELAN
+files link no video. Subject labels (--subject) are never taken from file names."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,6 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="PATH",
         help="the video to link (default: the analysed path in summary.json); one RESULT only",
     )
+    add_deidentify_options(p, "the export (ELAN files then link no video)")
+    add_private_option(p, "the exported files")
     p.set_defaults(func=run)
     return p
 
@@ -52,7 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from spasm_cv.export import bids, elan, tables  # pandas: only when exporting
 
-    recordings = [Recording.from_folder(r) for r in args.results]
+    originals = [Recording.from_folder(r) for r in args.results]
+    how = from_args(args)
+    if how is not None and args.video:
+        raise SpasmCvError("--video links a video by its name: not with --deidentify")
+    recordings = originals if how is None else [
+        deidentify(r, label(i, max(2, len(str(len(originals))))), how)
+        for i, r in enumerate(originals, 1)
+    ]
     out = Path(args.out)
     if args.format == "csv":
         written = tables.write_csv(recordings, out)
@@ -61,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "bids":
         many = len(recordings) > 1
         written = []
-        for i, rec in enumerate(recordings, 1):
+        # copies events.tsv/json (times and levels only) from the result folder, which a
+        # de-identified recording no longer names
+        for i, rec in enumerate(originals, 1):
             name = bids.bids_name(args.subject, args.task, args.session, i if many else None)
             written += bids.write_bids(rec.path, out, name)
     else:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
+from spasm_cv.results.deidentify import deidentify, from_args, label
 from spasm_cv.results.recording import Recording
 
 
@@ -101,6 +104,8 @@ def add_parser(
     )
     for source in sources:  # e.g. --db PATH --from DATE --to DATE
         source.add_report_arguments(p)
+    add_private_option(p, "the report")
+    add_deidentify_options(p, "the report")
     p.set_defaults(func=run, sources=tuple(sources))
     return p
 
@@ -120,7 +125,17 @@ def run(args: argparse.Namespace) -> int:
 
     recordings = gather_recordings(args)
     _check_summaries(recordings)
-    out = render_report(recordings, args.out, title=args.title, treatments=args.treatment)
+    treatments = args.treatment
+    how = from_args(args)
+    if how is not None:  # labels in the order given; treatments moved with the dates
+        if treatments and how.date_shift_days is None:
+            raise SpasmCvError("--treatment with --deidentify needs --date-shift DAYS (the "
+                               "dates are removed otherwise)")
+        shift = timedelta(days=how.date_shift_days or 0)
+        treatments = [replace(t, when=t.when + shift) for t in treatments]
+        width = max(2, len(str(len(recordings))))
+        recordings = [deidentify(r, label(i, width), how) for i, r in enumerate(recordings, 1)]
+    out = render_report(recordings, args.out, title=args.title, treatments=treatments)
     print(f"report: {out} ({len(recordings)} recording{'s' * (len(recordings) != 1)})")
     return 0
 

@@ -9,6 +9,7 @@ from html import escape
 
 from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Treatment
+from spasm_cv.results.deidentify import is_deidentified
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.recording import Recording
 
@@ -25,7 +26,7 @@ class Context:
     ``pooled``: the recordings' numbers together (:func:`~spasm_cv.results.pooled.pool`);
     ``details``: their eye episodes' regions and times
     (:func:`~spasm_cv.report.aggregate.episode_details`); ``episodes``/``mouth_only``:
-    ``(recording, event)`` pairs.
+    ``(recording, event)`` pairs; ``deidentified``: the recordings that were de-identified.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class Context:
         self.episodes = [(r, e) for r in self.recordings for e in r.episodes]
         self.mouth_only = [(r, e) for r in self.recordings for e in r.mouth_only]
         self.multi = len(self.recordings) > 1
+        self.deidentified = [r for r in self.recordings if is_deidentified(r)]
 
     def clock(self, rec: Recording, seconds: float = 0.0, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if rec.start is None:

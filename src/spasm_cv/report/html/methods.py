@@ -34,6 +34,26 @@ DISCLAIMER = (
 )
 
 
+def deidentified(ctx: Context) -> str:
+    """Whether the recordings were de-identified, and what became of their dates ('' if not).
+    """
+    recs = ctx.deidentified
+    if not recs:
+        return ""
+    dates = {r.summary.input["deidentified"].get("dates") for r in recs}
+    which = "The recordings were" if len(recs) == len(ctx.recordings) else (
+        f"{len(recs)} of the {len(ctx.recordings)} recordings were"
+    )
+    said = {
+        "removed": "their dates and times removed",
+        "shifted": "their dates shifted by a number of days not stated here (times of day kept)",
+    }
+    when = " and ".join(said[d] for d in sorted(dates) if d in said) or "their dates removed"
+    return (
+        f" <b>{which} de-identified</b>: labelled without file names or paths, {when}."
+    )
+
+
 def methods(ctx: Context) -> str:
     """The methods paragraph (parameters of the first recording; a note if they differed)."""
     first = ctx.recordings[0].summary
@@ -56,6 +76,7 @@ def methods(ctx: Context) -> str:
         tz=tz_name(ctx),
     )
     text = METHODS.format(**{k: escape(v) for k, v in values.items()})
+    text += deidentified(ctx)
     if any(r.summary.params != params for r in ctx.recordings):
         text += (
             " <b>Detection parameters differed between recordings;</b> the values above are "

@@ -50,7 +50,10 @@ def _header(ctx: Context) -> str:
         f'<p class="sub">{_recording_span(ctx)} · face observed {duration(p.observed_s)} of '
         f"{duration(p.duration_s or 0.0)} recorded"
         + (f" ({100 * frac:.0f} %)" if frac is not None else "")
-        + f" · generated {ctx.generated:%Y-%m-%d %H:%M} by spasm-cv {escape(__version__)}</p>"
+        + (" · de-identified" if ctx.deidentified else "")
+        + " · generated"
+        + ("" if ctx.deidentified else f" {ctx.generated:%Y-%m-%d %H:%M}")  # bounds the dates
+        + f" by spasm-cv {escape(__version__)}</p>"
     )
 
 
