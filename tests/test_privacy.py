@@ -73,6 +73,29 @@ def umask022():
     os.umask(old)
 
 
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt of Python code in this process to reach the network fails the test."""
+    import socket
+
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(real):
+        def attempt(self, address):
+            if self.family == getattr(socket, "AF_UNIX", None):
+                return real(self, address)
+            raise AssertionError(f"network connection attempted: {address}")
+
+        return attempt
+
+    def lookup(*args, **kwargs):
+        raise AssertionError(f"name lookup attempted: {args[:2]}")
+
+    monkeypatch.setattr(socket.socket, "connect", guard(connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard(connect_ex))
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+
 # ====================================================================== 1. stream passwords
 
 
@@ -348,7 +371,7 @@ def _assert_clean(folder: Path, forbidden: list[str]) -> None:
     assert not leaks, leaks[:5]
 
 
-def test_deidentified_export_names_no_path_file_or_date(tmp_path, capsys):
+def test_deidentified_export_names_no_path_file_or_date(tmp_path, capsys, no_network):
     """Defect 3 of the issue: summary.json and every export carried the video's path and name.
     Each export format of a result folder of ``jane_doe_visit2.mp4`` is searched."""
     recorded = datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc)
@@ -401,7 +424,7 @@ def test_date_shift_keeps_times_of_day_and_intervals(tmp_path, capsys):
     assert "--date-shift goes with --deidentify" in capsys.readouterr().err
 
 
-def test_report_says_whether_it_was_deidentified(tmp_path, capsys):
+def test_report_says_whether_it_was_deidentified(tmp_path, capsys, no_network):
     from spasm_cv.results.deidentify import Deidentify, deidentify, is_deidentified
 
     recorded = datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc)
@@ -440,8 +463,11 @@ def test_deidentify_refuses_a_label_made_of_a_path(tmp_path):
 
 
 @pytest.mark.slow  # MediaPipe
-def test_analyze_deidentify_writes_a_shareable_result_folder(tmp_path, umask022, capsys):
-    """``analyze --deidentify --private`` of the sample saved under a patient's name."""
+def test_analyze_deidentify_writes_a_shareable_result_folder(
+    tmp_path, umask022, capsys, no_network
+):
+    """``analyze --deidentify --private`` of the sample saved under a patient's name (and no
+    network connection on the way)."""
     video = tmp_path / "Patients" / "Jane Doe" / "jane_doe_visit2.mp4"
     video.parent.mkdir(parents=True)
     video.write_bytes(SAMPLE_VIDEO.read_bytes())

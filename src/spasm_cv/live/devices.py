@@ -101,6 +101,8 @@ def open_source(
     if source is not None:
         if is_url(source):
             url = source if isinstance(source, SecretUrl) else SecretUrl(source)
+            if url.has_credentials:  # FFmpeg's own log lines may quote the address
+                os.environ["OPENCV_FFMPEG_LOGLEVEL"] = "-8"
             stream = CaptureSource(
                 lambda: open_stream(url),
                 f"stream {url}",
