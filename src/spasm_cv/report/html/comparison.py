@@ -11,7 +11,7 @@ from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Period, RateRow
 from spasm_cv.report.html.context import MAX_COMPARISON_ROWS, Context
 from spasm_cv.report.html.format import duration, note, short_rate
-from spasm_cv.results.observation import INSUFFICIENT, ObservationThresholds, time_words
+from spasm_cv.results.observation import INSUFFICIENT, ObservationThresholds
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.rates import rate_ratio
 from spasm_cv.results.recording import Recording
@@ -47,12 +47,8 @@ def comparison(ctx: Context) -> str:
         f"<th>Rate ratio vs previous, {ref_name} (95 % CI)</th></tr>",
         *rows,
         "</table>",
-        note(
-            f"Periods or days with less than {time_words(t.rate_min_observed_s)} observed show "
-            f"“{INSUFFICIENT}” instead of a rate, and no rate ratio.",
-            "sub",
-        ),
     ]
+
     undated = [r for r in ctx.recordings if r.start is None]
     if undated:
         html.append(

@@ -58,7 +58,7 @@ def rate_cell(r: Rate, key: str, short: bool = False) -> str:
     ``short``: too little observed time for a rate; the count only.
     """
     if short:
-        return f'n={num(r.count, key + ".count", decimals=0)}<span class="ci">no rate</span>'
+        return f'n={num(r.count, key + ".count", decimals=0)}'
     if r.per_hour is None:
         return "n/a"
     lo, hi = r.ci95
