@@ -1,10 +1,10 @@
 """How much the data can say: the observed time a rate or a grade needs before it is shown.
 
 A rate per hour from seconds of video is an extrapolation: one episode in 1.3 s is
-"2727 per hour (95 % CI 69-15195)", a number nobody should act on. Every consumer
-(the terminal summary, summary.json, the report's cards, tables, grades and plots, the
-review overlay) asks :class:`ObservationThresholds` whether a figure has enough observed time
-behind it, and below the threshold says **insufficient observation** instead of a number.
+"2727 per hour (95 % CI 69-15195)", a number nobody should act on. Every consumer (the
+terminal summary, summary.json, the report's cards, tables, grades and plots) asks
+:class:`ObservationThresholds` whether a figure has enough observed time behind it, and
+below the threshold says **insufficient observation** instead of a number.
 
 The thresholds (seconds, observed time: both sides of the face measurable) are:
 

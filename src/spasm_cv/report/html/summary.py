@@ -43,7 +43,9 @@ def _recording_span(ctx: Context) -> str:
     recs = ctx.recordings
     if not ctx.multi:
         r = recs[0]
-        return f"Recording <b>{escape(r.name)}</b>, {ctx.start_cell(r)}"
+        dated_guess = r.start is not None and r.summary.recorded_at_guessed
+        guessed = " (guessed from the file's time)" if dated_guess else ""
+        return f"Recording <b>{escape(r.name)}</b>, {ctx.start_cell(r)}{guessed}"
     dated = [r for r in recs if r.start is not None]
     span = ""
     if dated:
