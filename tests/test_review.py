@@ -19,7 +19,7 @@ from test_report import CHROMIUM_FLAGS, page_requests
 
 from spasm_cv.cli import main
 from spasm_cv.results.files import read_events
-from spasm_cv.review.overlay import BAND_RGB, SIDE_RGB, layout
+from spasm_cv.review.overlay import BAND_RGB, SIDE_RGB, display_scale, layout
 from spasm_cv.review.writer import H264_PYAV
 
 
@@ -62,7 +62,9 @@ def test_review_video_has_every_frame_and_shows_the_episodes(sample_result, revi
     frames, fps, count = read_all(out)
     src, src_fps, src_count = read_all(SAMPLE_VIDEO)
     assert fps == src_fps and count == src_count == len(frames) == len(src)
-    h, w = src[0].shape[:2]
+    k = display_scale(src[0].shape[1])
+    assert k == 2  # the 360-pixel sample is shown enlarged
+    h, w = src[0].shape[0] * k, src[0].shape[1] * k
     lay = layout(w, h)
     assert frames[0].shape[1::-1] == lay.size
     episodes = [e for e in read_events(sample_result) if e.is_episode]
@@ -83,7 +85,7 @@ def test_review_video_has_every_frame_and_shows_the_episodes(sample_result, revi
     # both eyes' contours drawn on the face, in their sides' colours
     for side in ("right", "left"):
         drawn = near(frames[i][:h, :w], SIDE_RGB[side], 70).sum()
-        before = near(src[i], SIDE_RGB[side], 70).sum()
+        before = near(cv2.resize(src[i], (w, h)), SIDE_RGB[side], 70).sum()
         assert drawn > before + 30, (side, drawn, before)
     # the right eye's closure bar is fuller during the tonic episode than at rest
     bar = lay.bars["right"]
@@ -172,8 +174,9 @@ def test_episode_clips_and_their_index_page(sample_result, tmp_path, capsys):
     ).stdout  # fmt: skip
     seen = json.loads(re.search(r"<title>(.*?)</title>", dom, re.S)[1].replace("&quot;", '"'))
     cap = cv2.VideoCapture(str(SAMPLE_VIDEO))
-    width = layout(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     cap.release()
+    width = layout(w * display_scale(w), h * display_scale(w))
     assert all(ready >= 1 and w == width.size[0] and dur > 1.0 and err is None
                for ready, w, dur, err in seen["videos"]), seen  # fmt: skip
     assert len(seen["videos"]) == len(spasms) and all(w > 300 for w in seen["images"])

@@ -62,8 +62,15 @@ class Layout:
         return max(int(round(15 * self.k)), 10)
 
 
+def display_scale(width: int) -> int:
+    """Whole-number enlargement for small videos (a 360-pixel-wide face is too small to see
+    the lids under their contours): frames under 600 pixels wide are shown 2x (or more)."""
+    return max(1, -(-600 // max(width, 1)))
+
+
 def layout(width: int, height: int) -> Layout:
-    """The :class:`Layout` of review frames for a ``width`` x ``height`` video."""
+    """The :class:`Layout` of review frames for a ``width`` x ``height`` frame (as shown,
+    i.e. after :func:`display_scale`)."""
     k = float(np.clip(width / 640, 0.85, 2.5))
     pad = int(round(6 * k))
     line = max(int(round(15 * k)), 10)

@@ -13,12 +13,21 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import Event
 from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.results.atomic import atomic_folder
-from spasm_cv.review.overlay import FrameState, Layout, Timeline, draw_frame, layout
+from spasm_cv.review.overlay import (
+    FrameState,
+    Layout,
+    Timeline,
+    display_scale,
+    draw_frame,
+    layout,
+)
 from spasm_cv.review.source import ReviewSource, contours, open_review
 from spasm_cv.review.writer import VideoWriter
 from spasm_cv.video.reader import prefetch, read_frames
@@ -77,6 +86,9 @@ def _frames(src: ReviewSource, lay: Layout, timeline: Timeline, frames, tracker,
     spasm_count = len(src.spasms)
     for o in observe(prefetch(frames), tracker):
         row = src.row(o.time_s)
+        rgb = o.rgb
+        if rgb.shape[1] != w:  # a small video, shown enlarged
+            rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
         state = FrameState(
             time_s=o.time_s,
             index=int(round(o.time_s * src.fps)),
@@ -90,7 +102,7 @@ def _frames(src: ReviewSource, lay: Layout, timeline: Timeline, frames, tracker,
             n_episodes=spasm_count,
             note=note,
         )
-        yield draw_frame(o.rgb, lay, state, timeline)
+        yield draw_frame(rgb, lay, state, timeline)
 
 
 def review_video(
@@ -130,7 +142,7 @@ def review_video(
     src = open_review(result, video)
     if src.video.resolve() == out.resolve():
         raise SpasmCvError("--out names the analysed video itself: choose another file")
-    lay = layout(src.info.width, src.info.height)
+    lay = review_layout(src)
     timeline = Timeline(lay, 0.0, src.duration_s, src.recording.events, src.unobserved())
     note = "mirrored recording, shown unmirrored" if src.mirrored else ""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +156,12 @@ def review_video(
             writer.write(img)
             bar.update(1)
     return ReviewOutput(out, writer.frames, src.fps, writer.codec)
+
+
+def review_layout(src: ReviewSource) -> Layout:
+    """The layout of review frames of ``src``: small videos are shown enlarged."""
+    k = display_scale(src.info.width)
+    return layout(src.info.width * k, src.info.height * k)
 
 
 def clip_name(number: int, e: Event) -> str:
@@ -184,7 +202,7 @@ def review_episodes(
     out_dir = Path(out_dir)
     _refuse_existing(out_dir)
     src = open_review(result, video)
-    lay = layout(src.info.width, src.info.height)
+    lay = review_layout(src)
     end = src.duration_s
     windows = [
         (n, e, max(0.0, e.onset - context_s), min(end, e.end + context_s))
