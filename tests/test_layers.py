@@ -17,7 +17,7 @@ PACKAGE = Path(spasm_cv.__file__).resolve().parent
 BASE = {"errors", "_version", "_resources", "_native", "_processes", "_private", "_secrets",
         "cliargs"}
 CORE = {"signals", "events", "video", "landmarks"}
-PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom"}
+PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom", "review"}
 
 # what each top-level part of spasm_cv may import (besides itself and the base modules)
 ALLOWED: dict[str, set[str]] = {

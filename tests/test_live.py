@@ -41,6 +41,7 @@ from spasm_cv.live.sessions import load_recordings
 from spasm_cv.live.sources import CaptureSource
 from spasm_cv.live.store import Batch, SessionInfo, Store
 from spasm_cv.live.writer import StoreError, StoreWriter
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 from spasm_cv.results.summary import Summary, coverage
 from spasm_cv.signals.table import Signals
 
@@ -250,12 +251,13 @@ def _close(a, b) -> bool:
     return a == b
 
 
-def _plain(value):
-    """Typed summary numbers as summary.json holds them."""
+def _plain(value, short: bool | None = None):
+    """Typed summary numbers as summary.json holds them (rates flagged ``short``: too little
+    observed time for a rate, see spasm_cv.results.observation)."""
     if hasattr(value, "to_dict"):
-        return value.to_dict()
+        return value.to_dict(short)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, short) for k, v in value.items()}
     return value
 
 
@@ -272,9 +274,9 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
     signals = Signals(signals.time[keep], signals.face[keep], signals.n_faces[keep],
                       {k: v[keep] for k, v in signals.columns.items()}, signals.meta)
     det = detect(signals)
-    expected = {
-        k: _plain(v) for k, v in Summary.numbers(det.events, coverage(det.activity, fps)).items()
-    }
+    numbers = Summary.numbers(det.events, coverage(det.activity, fps))
+    short = DEFAULT_THRESHOLDS.rates_insufficient(numbers["observed_s"])
+    expected = {k: _plain(v, short) for k, v in numbers.items()}
     t0 = 1_700_000_030.0  # half a minute past a minute boundary
     agg = MinuteAggregator(t0, fps)
     a = det.activity

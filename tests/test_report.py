@@ -32,6 +32,7 @@ from spasm_cv.report.aggregate import Treatment
 from spasm_cv.report.cli import parse_treatment
 from spasm_cv.report.html import build_html, render_report
 from spasm_cv.results.files import read_events, read_signals_table, write_events
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.rates import rate_ratio
 from spasm_cv.results.recording import Recording
@@ -203,12 +204,33 @@ HEADLINE_KEYS = {
 }
 
 
+# below the observed time a rate needs (the 60 s sample): counts, no rate
+COUNT_KEYS = {
+    "observed_s",
+    "closed_fraction.right",
+    "closed_fraction.left",
+    "episodes.total.count",
+    *(f"episodes.by_side.{s}.count" for s in ("right", "left")),
+    *(f"episodes.by_kind.{k}.count" for k in ("twitch", "clonic", "tonic")),
+    *(
+        f"episodes.by_side_and_kind.{s}.{k}.count"
+        for s in ("right", "left")
+        for k in ("twitch", "clonic", "tonic")
+    ),
+}
+
+
 def test_headline_numbers_equal_summary(sample_result, sample_report):
     text = sample_report.read_text()
     page = parse_page(text)
     summary = json.loads((sample_result / "summary.json").read_text())
     keys = assert_numbers_match(page, summary)
-    assert keys >= HEADLINE_KEYS
+    if summary["observation"]["insufficient_for_rates"]:
+        assert keys >= COUNT_KEYS
+        assert not [k for k in keys if "per_hour" in k or "per_minute" in k or "ci95" in k]
+        assert "insufficient observation" in text
+    else:
+        assert keys >= HEADLINE_KEYS
     if summary["longest_tonic_s"] is not None:
         assert "longest_tonic_s" in keys
     side = summary["affected_side"]
@@ -369,9 +391,11 @@ def test_three_visits_with_treatment_show_before_and_after(sample_result, tmp_pa
     n1 = len(after) if side == "total" else sum(e.side == side for e in after)
     obs = recs[0].summary.observed_s
     ratio = rate_ratio(n1, 2 * obs, n0, obs)
-    if ratio is not None:
+    if ratio is not None and obs >= DEFAULT_THRESHOLDS.rate_min_observed_s:
         est, lo, hi = ratio
         assert f"×{est:.2f} ({lo:.2f}–" in text  # the change after treatment, with its interval
+    elif ratio is not None:  # minute-long visits: no rate, so no ratio (test_observation.py)
+        assert "n/a (insufficient observation)" in text
     if n0:
         assert drawn_paths(svg_of(page.figures["daily"])) > 20
     # the headline numbers are the pooled ones
@@ -485,7 +509,8 @@ def test_recording_without_episodes_says_so(tmp_path_factory, tmp_path):
     assert "No one-sided eye episode was detected" in text
     assert "nothing is shaded" in text and "no close-up to show" in text
     assert set(page.figures) == {"overview-1"}  # no empty rate or duration plot
-    assert page.grades == ["0", "—"]  # Jankovic 0; SMC not applicable
+    # Jankovic: 0 from 30 min on, else insufficient observation; SMC not applicable
+    assert page.grades == ["0" if rec.summary.observed_s >= 1800 else "—", "—"]
     assert_numbers_match(page, rec.summary.to_dict())
 
 

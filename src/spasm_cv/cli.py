@@ -1,4 +1,5 @@
-"""Command line: ``spasm-cv analyze | phantom | evaluate | monitor | report | export | batch``.
+"""Command line: ``spasm-cv analyze | phantom | evaluate | monitor | report | export | batch |
+review``.
 
 Errors the user can act on print one line (``spasm-cv: error: ...``) and exit 2; an
 unexpected failure prints one line too, with ``--debug`` for the traceback. Neither ever shows
@@ -21,6 +22,7 @@ from spasm_cv._resources import data_path
 from spasm_cv._secrets import scrub
 from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, INSUFFICIENT
 
 if TYPE_CHECKING:
     from spasm_cv.results.rates import Rate
@@ -29,24 +31,51 @@ if TYPE_CHECKING:
 SAMPLE_VIDEO = ("sample_videos", "sample_phantom.mp4")
 
 
-def _fmt_rate(r: Rate) -> str:
+RECORDED_AT_WORDS = {
+    "given": "as given",
+    "container": "from the video's creation time",
+    "file_mtime": "GUESSED from the file's modification time; give --recorded-at",
+    "clock": "monitor clock",
+}
+
+
+def _fmt_rate(r: Rate, short: bool = False) -> str:
     if r.per_hour is None:
         return f"{r.count} (no observed time)"
+    if short:
+        return f"{r.count:d}  (rate: {INSUFFICIENT})"
     lo, hi = r.ci95
     return f"{r.count:d}  ->  {r.per_hour:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
 
 
 def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
-    """A short human summary of one analysis (on ``file``, default the current stdout)."""
+    """A short human summary of one analysis (on ``file``, default the current stdout).
+
+    Below the observed time a rate needs
+    (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`) counts are printed without
+    rates, with a note saying why.
+    """
     ep = summary.episodes
     dur, obs = summary.duration_s, summary.observed_s
+    short = DEFAULT_THRESHOLDS.rates_insufficient(obs)
     lines = [
         f"{summary.input['name']}: {dur:.1f} s, face observed {obs:.1f} s "
         f"({100 * summary.observed_fraction:.0f} %)"
         + ("" if summary.complete else "  [INTERRUPTED: partial result]"),
-        f"  one-sided episodes: {_fmt_rate(ep.total)}",
-        f"    right: {_fmt_rate(ep.by_side['right'])}",
-        f"    left:  {_fmt_rate(ep.by_side['left'])}",
+    ]
+    if summary.recorded_at:
+        source = RECORDED_AT_WORDS.get(summary.recorded_at_source or "", "source unknown")
+        when = datetime.fromisoformat(summary.recorded_at).isoformat(" ", "seconds")
+        lines.append(f"  recorded at {when} ({source})")
+    if short and obs > 0:
+        lines.append(
+            f"  note: {INSUFFICIENT} for rates and grades "
+            f"({DEFAULT_THRESHOLDS.rate_shortfall(obs)}): counts only"
+        )
+    lines += [
+        f"  one-sided episodes: {_fmt_rate(ep.total, short)}",
+        f"    right: {_fmt_rate(ep.by_side['right'], short)}",
+        f"    left:  {_fmt_rate(ep.by_side['left'], short)}",
         "    kinds: "
         + ", ".join(f"{k} {v.count}" for k, v in ep.by_kind.items())
         + f"; with mouth {ep.with_mouth}; contractions {summary.contractions}",
@@ -56,7 +85,8 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
         lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")
     bpm = summary.blinks.per_minute
     lines.append(
-        f"  blinks: {summary.blinks.count}" + (f" ({bpm:.1f}/min)" if bpm is not None else "")
+        f"  blinks: {summary.blinks.count}"
+        + (f" ({bpm:.1f}/min)" if bpm is not None and not short else "")
     )
     if summary.affected_side:
         lines.append(f"  side with most episodes: {summary.affected_side}")
@@ -90,8 +120,8 @@ def _add_analyze(sub) -> None:
         "--recorded-at",
         metavar="ISO",
         type=_iso_datetime,
-        help="when the recording started, e.g. 2026-11-27T09:30 (default: from the file's "
-        "modification time)",
+        help="when the recording started, e.g. 2026-11-27T09:30 (default: the video's "
+        "creation_time tag, else the file's modification time; summary.json says which)",
     )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     from spasm_cv._processes import available_cores
@@ -157,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     from spasm_cv.live import cli as live_cli
     from spasm_cv.phantom import cli as phantom_cli
     from spasm_cv.report import cli as report_cli
+    from spasm_cv.review import cli as review_cli
 
     parser = argparse.ArgumentParser(
         prog="spasm-cv",
@@ -172,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cli.add_parser(sub, sources=(live_cli,))  # report --db: monitor sessions
     export_cli.add_parser(sub)
     batch_cli.add_parser(sub)
+    review_cli.add_parser(sub)
     return parser
 
 

@@ -21,6 +21,7 @@ from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
+from spasm_cv.video.metadata import creation_time
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
 from spasm_cv.video.segments import SegmentParams, plan_segments
 
@@ -164,8 +165,10 @@ def analyze_video(
     out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
         what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``.
     mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
-    recorded_at : wall-clock start of the recording (default: guessed from the file's
-        modification time); reports use it to place recordings in time.
+    recorded_at : wall-clock start of the recording; reports use it to place recordings in
+        time. Default: the container's creation time (``recorded_at_source`` ``container``
+        in summary.json), else the file's modification time minus the duration
+        (``file_mtime``: a guess, a copy changes it); a value given here is ``given``.
     jobs : worker processes landmarking time segments in parallel (1: serial); see
         :func:`extract_signals`.
     deidentify : write (and return) the recording without the video's path, file name,
@@ -186,12 +189,16 @@ def analyze_video(
     if not signals.face.any() and not signals.meta.get("interrupted"):
         raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
     detection = detect(signals, params)
+    source = "given"
+    if recorded_at is None:
+        recorded_at, source = creation_time(video), "container"
     summary = Summary.of_analysis(
         signals,
         detection,
         input_record(video, info, mirrored),
         _time.perf_counter() - start,
         recorded_at,
+        source,
     )
     target = None
     if write:

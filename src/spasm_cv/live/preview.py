@@ -20,14 +20,11 @@ import numpy as np
 from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES
+from spasm_cv.landmarks.contours import EYE_CONTOUR
 from spasm_cv.live.monitor import FrameView, MonitorStatus, Preview
 from spasm_cv.signals.geometry import EYE_OUTER
 
-# Mesh contours (MediaPipe face mesh indices); sides are the patient's.
-EYE_CONTOUR = {
-    "right": (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
-    "left": (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
-}
+# Mesh contours (MediaPipe face mesh indices); sides are the patient's. Eyes: EYE_CONTOUR.
 BROW_LINE = {"right": (70, 63, 105, 66, 107), "left": (300, 293, 334, 296, 336)}
 LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39,
               40, 185)

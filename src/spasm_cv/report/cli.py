@@ -9,6 +9,7 @@ recordings are kept: a source adds its own arguments and turns them into recordi
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -65,6 +66,34 @@ def parse_treatment(text: str) -> Treatment:
     return Treatment(when.astimezone(), label, day_only=len(m["when"]) == 10)
 
 
+class TreatmentsAndResults(argparse.Action):
+    """``--treatment`` values; an argument after them that is not a treatment is a RESULT.
+
+    ``report --treatment 2026-03-02:BoNT-A visit1.spasm-cv`` must not take the folder for a
+    second treatment: folders and treatments may come in any order. An existing path is
+    always a folder (a folder named like a date beats a treatment of that date); an argument
+    that starts like a date (``2026-``) but is not a valid treatment is an error; anything
+    else is a result folder (whose absence ``report`` reports).
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        treatments = list(getattr(namespace, self.dest, None) or [])
+        results = list(getattr(namespace, "results_after_treatments", None) or [])
+        for i, text in enumerate(values):
+            if os.path.exists(text) or (i > 0 and not _DATE_START.match(text.strip())):
+                results.append(text)
+                continue
+            try:
+                treatments.append(parse_treatment(text))
+            except argparse.ArgumentTypeError as exc:
+                parser.error(f"argument {option_string}: {exc}")
+        setattr(namespace, self.dest, treatments)
+        namespace.results_after_treatments = results
+
+
+_DATE_START = re.compile(r"^\d{4}-")
+
+
 def add_parser(
     subparsers: argparse._SubParsersAction, sources: Sequence[RecordingSource] = ()
 ) -> argparse.ArgumentParser:
@@ -94,13 +123,13 @@ def add_parser(
     p.add_argument("--title", help="page title, e.g. a patient code and visit")
     p.add_argument(
         "--treatment",
-        action="extend",
+        action=TreatmentsAndResults,
         nargs="+",
         default=[],
-        type=parse_treatment,
         metavar="DATE[:LABEL]",
         help="treatments (injection, surgery) to mark and compare before/after, e.g. "
-        "2026-03-02:BoNT-A or 2026-03-02T10:30:MVD (local time); several allowed",
+        "2026-03-02:BoNT-A or 2026-03-02T10:30:MVD (local time); several allowed, before or "
+        "after the result folders",
     )
     for source in sources:  # e.g. --db PATH --from DATE --to DATE
         source.add_report_arguments(p)
@@ -112,7 +141,8 @@ def add_parser(
 
 def gather_recordings(args: argparse.Namespace) -> list[Recording]:
     """Recordings from RESULT folders and from every other source of the parser."""
-    recordings = [Recording.from_folder(p) for p in args.results]
+    folders = [*args.results, *getattr(args, "results_after_treatments", [])]
+    recordings = [Recording.from_folder(p) for p in folders]
     for source in getattr(args, "sources", ()):
         recordings.extend(source.report_recordings(args))
     if not recordings:

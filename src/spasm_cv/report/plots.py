@@ -5,6 +5,10 @@ into SVG text (glyphs as paths: no font is needed to show it) and :func:`to_data
 ``data:`` URI for an ``<img>``. Sides use the same colours everywhere (Okabe-Ito orange for
 the patient's right, blue for the left). Times on signal plots are seconds from the start of
 the recording.
+
+Long module: every report figure lives here so that all share one style (rc settings, side
+colours, SVG export); the rate plots scale their axes by the recordings with enough observed
+time (:func:`rate_axis_top`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from spasm_cv.events.table import SIDES, Event  # noqa: E402
 from spasm_cv.report.aggregate import RateRow, Treatment  # noqa: E402
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS  # noqa: E402
 from spasm_cv.results.rates import Rate  # noqa: E402
 
 SIDE_COLOURS = {"right": "#D55E00", "left": "#0072B2"}
@@ -163,9 +168,9 @@ def plot_signal_overview(
     scale, unit = _time_unit(duration)
     fig = _figure(height_in)
     ax_eye, ax_mouth = _axes(fig, 2, 1, sharex=True)
-    panels = (
-        (ax_eye, "closure", "eyelid closure\n(0 open, 1 shut)"),
-        (ax_mouth, "mouth_pull", "mouth-corner pull\n(IOD)"),
+    panels = (  # labelled above each panel: stacked rotated y-labels overlap in short panels
+        (ax_eye, "closure", "eyelid closure (0 open, 1 shut)"),
+        (ax_mouth, "mouth_pull", "mouth-corner pull (IOD: inter-ocular distances)"),
     )
     for ax, name, ylabel in panels:
         for side in SIDES:
@@ -173,7 +178,7 @@ def plot_signal_overview(
             tt, yy = envelope(t / scale, y, max_points)
             ax.plot(tt, yy, color=SIDE_COLOURS[side], lw=0.6, label=SIDE_LABELS[side])
         _shade_events(ax, events, scale, mouth_axis=ax is ax_mouth)
-        ax.set_ylabel(ylabel)
+        ax.set_title(ylabel, loc="left", fontsize=6.5, pad=1.5)
     mask = _unmeasured_mask(signals)
     if mask is not None and mask.any():
         tt, mm = envelope(t / scale, mask.astype(float), max_points)
@@ -208,7 +213,7 @@ def plot_signal_overview(
         borderaxespad=0.2,
     )
     if title:
-        ax_eye.set_title(title, loc="left")
+        fig.suptitle(title, x=0.0, ha="left", fontsize=8.5)
     return fig
 
 
@@ -272,33 +277,81 @@ def plot_episode_zooms(zooms: Sequence[Zoom], height_in: float = 2.5) -> Figure:
 
 
 def _ci_errors(rates: Sequence[Rate]) -> tuple[np.ndarray, np.ndarray]:
-    y = np.array([r.per_hour for r in rates], float)
-    lo = np.array([r.ci95[0] for r in rates], float)
-    hi = np.array([r.ci95[1] for r in rates], float)
+    y = np.array([np.nan if r.per_hour is None else r.per_hour for r in rates], float)
+    lo = np.array([np.nan if r.ci95[0] is None else r.ci95[0] for r in rates], float)
+    hi = np.array([np.nan if r.ci95[1] is None else r.ci95[1] for r in rates], float)
     return y, np.vstack([y - lo, hi - y])
+
+
+def rate_axis_top(y: np.ndarray, hi: np.ndarray, reliable: np.ndarray) -> float:
+    """Top of a rate axis, from the points with enough observed time (``reliable``).
+
+    One short recording's extrapolated rate (thousands per hour from a few seconds) must not
+    flatten every other point: the axis is scaled by the reliable points (all points when none
+    is) and shows up to 1.5x their largest rate, or their intervals up to 3x it. Points and
+    intervals above the top are clipped and marked (:func:`mark_clipped`).
+    """
+    use = reliable if reliable.any() else np.ones_like(reliable)
+    ys, his = y[use & np.isfinite(y)], hi[use & np.isfinite(hi)]
+    ymax = float(ys.max()) if ys.size else 0.0
+    cimax = float(his.max()) if his.size else 0.0
+    top = max(ymax * 1.5, min(cimax, ymax * 3)) if ymax > 0 else cimax
+    return top * 1.08 or 1.0
+
+
+def mark_clipped(ax, x, y: np.ndarray, top: float, color: str) -> int:
+    """Mark points above ``top``: an arrow at the top edge with the value beside it.
+
+    Returns the number of points marked. (Whiskers above ``top`` are clipped at the edge.)
+    """
+    n = 0
+    for xi, yi in zip(x, y, strict=True):
+        if np.isfinite(yi) and yi > top:
+            ax.plot([xi], [top], marker="^", ms=5, color=color, clip_on=False, zorder=5)
+            ax.annotate(f"{yi:.0f}/h", (xi, top), xytext=(4, -1), textcoords="offset points",
+                        fontsize=6, color=color, va="top", annotation_clip=False)
+            n += 1
+    return n
 
 
 @_styled
 def plot_rate_by_hour_of_day(
-    rows: Sequence[RateRow], height_in: float = 2.2, width_in: float = WIDTH_IN / 2
+    rows: Sequence[RateRow],
+    height_in: float = 2.2,
+    width_in: float = WIDTH_IN / 2,
+    min_observed_s: float = DEFAULT_THRESHOLDS.rate_min_observed_s,
 ) -> Figure:
     """Episodes per hour (95 % CI) by hour of day and side, with observed minutes below.
 
-    Hours never observed are grey. No legend: sides have the report's colours.
+    Hours never observed are grey. Hours observed less than ``min_observed_s`` are drawn
+    hatched and pale and do not scale the axis; values above it are clipped and marked
+    (:func:`rate_axis_top`). No legend: sides have the report's colours.
     """
     fig = _figure(height_in, width_in)
     ax, ax_obs = _axes(fig, 2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     hours = np.array([r.key for r in rows], int)
+    reliable = np.array([r.observed_s >= min_observed_s for r in rows], bool)
+    series = {side: _ci_errors([r.rate(side) for r in rows]) for side in SIDES}
+    top = rate_axis_top(
+        np.concatenate([y for y, _ in series.values()]),
+        np.concatenate([y + e[1] for y, e in series.values()]),
+        np.concatenate([reliable] * len(SIDES)),
+    )
     for k, side in enumerate(SIDES):
-        y, err = _ci_errors([r.rate(side) for r in rows])
+        y, err = series[side]
         x = hours + (k - 0.5) * 0.38
-        ax.bar(x, y, width=0.36, color=SIDE_COLOURS[side], label=SIDE_LABELS[side])
-        ax.errorbar(x, y, yerr=err, fmt="none", ecolor="#333333", elinewidth=0.6, capsize=1.5)
+        for sel, alpha, hatch in ((reliable, 1.0, None), (~reliable, 0.35, "////")):
+            if sel.any():
+                ax.bar(x[sel], np.minimum(y[sel], top), width=0.36, color=SIDE_COLOURS[side],
+                       alpha=alpha, hatch=hatch, lw=0)
+                ax.errorbar(x[sel], y[sel], yerr=err[:, sel], fmt="none", ecolor="#333333",
+                            elinewidth=0.6, capsize=1.5, alpha=alpha)
+        mark_clipped(ax, x, y, top, SIDE_COLOURS[side])
     observed = set(hours.tolist())
     for h in range(24):
         if h not in observed:
             ax.axvspan(h - 0.5, h + 0.5, color="#f0f0f0", lw=0)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, top)
     ax.set_ylabel("episodes per hour")
     ax.set_title("Episodes per hour by time of day (95 % CI)", loc="left")
     ax_obs.bar(hours, [r.observed_s / 60 for r in rows], width=0.8, color=GREY)
@@ -360,32 +413,54 @@ def plot_durations(
 
 @_styled
 def plot_daily_rates(
-    rows: Sequence[RateRow], treatments: Sequence[Treatment], height_in: float = 2.2
+    rows: Sequence[RateRow],
+    treatments: Sequence[Treatment],
+    height_in: float = 2.2,
+    min_observed_s: float = DEFAULT_THRESHOLDS.rate_min_observed_s,
 ) -> Figure:
-    """Episodes per hour (95 % CI) per day and side, treatments as labelled dashed lines."""
+    """Episodes per hour (95 % CI) per day and side, treatments as labelled dashed lines.
+
+    Days observed less than ``min_observed_s`` are hollow points with pale whiskers and do
+    not scale the axis; points and intervals above it are clipped and marked
+    (:func:`rate_axis_top`, :func:`mark_clipped`).
+    """
     fig = _figure(height_in)
     ax = _axes(fig)
     days = [datetime(r.key.year, r.key.month, r.key.day, 12) for r in rows]
-    tops = []
+    reliable = np.array([r.observed_s >= min_observed_s for r in rows], bool)
+    series = {side: _ci_errors([r.rate(side) for r in rows]) for side in SIDES}
+    top = rate_axis_top(
+        np.concatenate([y for y, _ in series.values()]),
+        np.concatenate([y + e[1] for y, e in series.values()]),
+        np.concatenate([reliable] * len(SIDES)),
+    )
+    clipped = 0
     for k, side in enumerate(SIDES):
-        y, err = _ci_errors([r.rate(side) for r in rows])
-        x = [d + timedelta(hours=(k - 0.5) * 4) for d in days]
-        ax.errorbar(
-            x,
-            y,
-            yerr=err,
-            fmt="o",
-            ms=3.5,
-            color=SIDE_COLOURS[side],
-            elinewidth=0.8,
-            capsize=2,
-            label=SIDE_LABELS[side],
-        )
-        tops.append((y, y + err[1]))
-    ymax = max(float(np.nanmax(y)) for y, _ in tops)
-    cimax = max(float(np.nanmax(h)) for _, h in tops)
-    top = max(ymax * 1.5, min(cimax, ymax * 3)) if ymax > 0 else cimax
-    ax.set_ylim(0, top * 1.08 or 1.0)
+        y, err = series[side]
+        x = np.array([d + timedelta(hours=(k - 0.5) * 4) for d in days], dtype=object)
+        for sel, hollow in ((reliable, False), (~reliable, True)):
+            if not sel.any():
+                continue
+            ax.errorbar(
+                list(x[sel]),
+                y[sel],
+                yerr=err[:, sel],
+                fmt="o",
+                ms=3.5,
+                color=SIDE_COLOURS[side],
+                mfc="white" if hollow else SIDE_COLOURS[side],
+                elinewidth=0.8,
+                capsize=2,
+                alpha=0.55 if hollow else 1.0,
+                label=None if hollow else SIDE_LABELS[side],
+            )
+        clipped += mark_clipped(ax, list(x), y, top, SIDE_COLOURS[side])
+    ax.set_ylim(0, top)
+    if (~reliable).any():
+        ax.plot([], [], "o", ms=3.5, mfc="white", color=GREY,
+                label=f"< {min_observed_s / 60:g} min observed")
+    if clipped:
+        ax.plot([], [], "^", ms=4, color=GREY, label="off scale (value shown)")
     first = min(days + [t.effective.replace(tzinfo=None) for t in treatments])
     last = max(days + [t.effective.replace(tzinfo=None) for t in treatments])
     pad = max(timedelta(days=1), (last - first) * 0.04)
@@ -406,6 +481,6 @@ def plot_daily_rates(
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("episodes per hour")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, borderaxespad=0.2)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, borderaxespad=0.2)
     ax.set_title("Episodes per hour per day (95 % CI); dashed: treatments", loc="left")
     return fig

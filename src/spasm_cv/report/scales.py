@@ -10,6 +10,11 @@ Scales (see docs/CLINICAL.md):
   2 more than once an hour but not continuous; 3 continuous with breaks; 4 continuous.
 * Samsung Medical Center (SMC) grade: I periocular only; II spread to other muscles on the
   same side; III frequent tonic spasms interfering with vision; IV disfiguring asymmetry.
+
+No grade is suggested from too little observation
+(:class:`~spasm_cv.results.observation.ObservationThresholds`: by default 30 min observed,
+and for the SMC grade, which describes a pattern of episodes, 5 one-sided events): the
+suggestion then says "insufficient observation" and why.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spasm_cv.events.table import SIDES
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, INSUFFICIENT, ObservationThresholds
 
 if TYPE_CHECKING:
     from spasm_cv.report.aggregate import EpisodeDetails
@@ -40,7 +46,6 @@ SMC_GRADES = {
 PER_HOUR = 1.0  # Jankovic 1 vs 2: once an hour
 CONTINUOUS_WITH_BREAKS = 0.5  # Jankovic 3: episodes fill at least this fraction of observed time
 CONTINUOUS = 0.9  # Jankovic 4: ... at least this fraction
-SHORT_OBSERVATION_S = 600.0  # below this, a rate per hour is an extrapolation worth flagging
 SPREAD_SHARE = 0.2  # SMC II: this share of episodes (or more) involves the mouth corner
 TONIC_FREQUENT_PER_H = 6.0  # SMC III: tonic episodes at least this often (once per 10 min) ...
 SHUT_INTERFERES = 0.05  # ... or the eye shut in episodes at least this fraction of the time
@@ -50,7 +55,9 @@ SHUT_INTERFERES = 0.05  # ... or the eye shut in episodes at least this fraction
 class Suggestion:
     """A grade suggested on a clinical scale, the rule that gave it and any caveat.
 
-    ``grade`` is None when the scale cannot be suggested from the measurements.
+    ``grade`` is None when the scale cannot be suggested from the measurements;
+    ``insufficient`` is True when that is for too little observation (``meaning`` says
+    "insufficient observation", ``evidence`` what was observed and what a grade needs).
     """
 
     scale: str
@@ -59,6 +66,7 @@ class Suggestion:
     rule: str
     evidence: str
     caveat: str | None = None
+    insufficient: bool = False
 
 
 def _fmt_rate(x: float) -> str:
@@ -80,6 +88,7 @@ def jankovic_frequency(
     episode_time_s: float,
     ci95: tuple[float | None, float | None] = (None, None),
     where: str = "",
+    thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
 ) -> Suggestion:
     """Jankovic frequency item from an episode count over observed time.
 
@@ -90,6 +99,7 @@ def jankovic_frequency(
     episode_time_s : time within episodes (s, union of intervals).
     ci95 : 95 % interval of the rate (per hour), for the caveat.
     where : which side(s) the numbers are of, for the evidence text.
+    thresholds : the observed time a grade needs (below it: ``insufficient``, no grade).
     """
     scale = "Jankovic frequency item (adapted for HFS)"
     rule = (
@@ -99,6 +109,12 @@ def jankovic_frequency(
     )
     if observed_s <= 0:
         return Suggestion(scale, None, "not gradable", rule, "no observed time")
+    if thresholds.frequency_grade_insufficient(observed_s):
+        evidence = (
+            f"{count} episode{'s' * (count != 1)}{where}; "
+            f"{thresholds.grade_shortfall(observed_s)}."
+        )
+        return Suggestion(scale, None, INSUFFICIENT, rule, evidence, insufficient=True)
     per_hour = count * 3600.0 / observed_s
     share = min(1.0, episode_time_s / observed_s)
     if count == 0:
@@ -126,8 +142,6 @@ def jankovic_frequency(
             + ("0-2" if grade == "0" else "1 and 2")
             + " are all compatible with this recording."
         )
-    elif observed_s < SHORT_OBSERVATION_S:
-        caveat = f"only {_fmt_time(observed_s)} observed: the hourly rate is an extrapolation."
     return Suggestion(scale, grade, JANKOVIC_FREQUENCY[grade], rule, evidence, caveat)
 
 
@@ -139,6 +153,7 @@ def smc_grade(
     observed_s: float,
     shut_s: float,
     where: str = "",
+    thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
 ) -> Suggestion:
     """Samsung Medical Center grade (I-III) from episode regions and tonic contractions.
 
@@ -150,6 +165,7 @@ def smc_grade(
     n_tonic : tonic eye episodes.
     observed_s : observed time (s).
     shut_s : time the eye was shut within episodes (s, summed closure durations).
+    thresholds : the observed time and one-sided events a grade needs (below: no grade).
     """
     scale = "Samsung Medical Center grade"
     rule = (
@@ -163,6 +179,9 @@ def smc_grade(
     if n_all == 0 or observed_s <= 0:
         evidence = f"no one-sided episode observed{where}."
         return Suggestion(scale, None, "not applicable", rule, evidence)
+    if thresholds.pattern_grade_insufficient(observed_s, n_all):
+        evidence = f"{thresholds.grade_shortfall(observed_s, n_all)}{where}."
+        return Suggestion(scale, None, INSUFFICIENT, rule, evidence, insufficient=True)
     tonic_per_h = n_tonic * 3600.0 / observed_s
     shut_share = shut_s / observed_s
     mouth_share = (n_with_mouth + n_mouth_only) / n_all
@@ -181,16 +200,19 @@ def smc_grade(
     caveat = None
     if grade == "I" and n_episodes < 5:
         caveat = "few episodes: spread to the mouth may not have shown yet."
-    elif grade == "III" and observed_s < SHORT_OBSERVATION_S:
-        caveat = f"only {_fmt_time(observed_s)} observed: 'frequent' is an extrapolation."
     return Suggestion(scale, grade, SMC_GRADES[grade], rule, evidence, caveat)
 
 
-def suggest(pooled: Pooled, details: EpisodeDetails) -> list[Suggestion]:
+def suggest(
+    pooled: Pooled,
+    details: EpisodeDetails,
+    thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
+) -> list[Suggestion]:
     """Both suggestions from pooled numbers (:func:`spasm_cv.results.pooled.pool`) and the
     episodes' details (:func:`spasm_cv.report.aggregate.episode_details`).
 
     Uses the affected side when one side has more episodes, else both sides together.
+    ``thresholds``: the observation a grade needs (below it the suggestion says so).
     """
     side = pooled.affected_side
     sides = (side,) if side in SIDES else SIDES
@@ -209,6 +231,7 @@ def suggest(pooled: Pooled, details: EpisodeDetails) -> list[Suggestion]:
         sum(details.episode_time_s[s] for s in sides),
         tuple(r.ci95),
         where,
+        thresholds,
     )
     smc = smc_grade(
         n_episodes=sum(ep.by_side[s].count for s in sides),
@@ -218,5 +241,6 @@ def suggest(pooled: Pooled, details: EpisodeDetails) -> list[Suggestion]:
         observed_s=obs,
         shut_s=sum(details.shut_in_episodes_s[s] for s in sides),
         where=where,
+        thresholds=thresholds,
     )
     return [jankovic, smc]

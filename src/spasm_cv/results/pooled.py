@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spasm_cv.events.table import KINDS, SIDES
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
 from spasm_cv.results.summary import Summary
 
@@ -27,18 +28,26 @@ class Pooled:
     closed_fraction: dict[str, float | None]
     longest_tonic_s: float | None
 
+    @property
+    def n_events(self) -> int:
+        """One-sided events: eye episodes and mouth-only events."""
+        return self.episodes.total.count + sum(r.count for r in self.mouth_only.values())
+
     def to_dict(self) -> dict:
-        """The numbers under summary.json's keys (the keys report pages tag numbers with)."""
+        """The numbers under summary.json's keys (the keys report pages tag numbers with),
+        rates flagged and ``observation`` recorded as in summary.json."""
+        short = DEFAULT_THRESHOLDS.rates_insufficient(self.observed_s)
         return {
             "n_recordings": self.n_recordings,
             "observed_s": self.observed_s,
             "duration_s": self.duration_s,
-            "episodes": self.episodes.to_dict(),
-            "mouth_only": {s: r.to_dict() for s, r in self.mouth_only.items()},
-            "blinks": self.blinks.to_dict(),
+            "episodes": self.episodes.to_dict(short),
+            "mouth_only": {s: r.to_dict(short) for s, r in self.mouth_only.items()},
+            "blinks": self.blinks.to_dict(short),
             "affected_side": self.affected_side,
             "closed_fraction": self.closed_fraction,
             "longest_tonic_s": self.longest_tonic_s,
+            "observation": observation_record(self.observed_s, self.n_events),
         }
 
 

@@ -59,8 +59,13 @@ class Rate:
         lo, hi = d["ci95"]
         return cls(d["count"], d["per_hour"], (lo, hi))
 
-    def to_dict(self) -> dict:
-        return {"count": self.count, "per_hour": self.per_hour, "ci95": list(self.ci95)}
+    def to_dict(self, insufficient: bool | None = None) -> dict:
+        """summary.json's form; ``insufficient`` (when given) adds the
+        ``insufficient_observation`` flag (see :mod:`spasm_cv.results.observation`)."""
+        out = {"count": self.count, "per_hour": self.per_hour, "ci95": list(self.ci95)}
+        if insufficient is not None:
+            out["insufficient_observation"] = insufficient
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,13 +114,15 @@ class EpisodeRates:
             with_brow_raised=d.get("with_brow_raised"),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self, insufficient: bool | None = None) -> dict:
+        """summary.json's form; ``insufficient`` flags every rate (see :meth:`Rate.to_dict`)."""
+        f = insufficient
         return {
-            "total": self.total.to_dict(),
-            "by_side": {s: r.to_dict() for s, r in self.by_side.items()},
-            "by_kind": {k: r.to_dict() for k, r in self.by_kind.items()},
+            "total": self.total.to_dict(f),
+            "by_side": {s: r.to_dict(f) for s, r in self.by_side.items()},
+            "by_kind": {k: r.to_dict(f) for k, r in self.by_kind.items()},
             "by_side_and_kind": {
-                s: {k: r.to_dict() for k, r in kinds.items()}
+                s: {k: r.to_dict(f) for k, r in kinds.items()}
                 for s, kinds in self.by_side_and_kind.items()
             },
             "with_mouth": self.with_mouth,
@@ -138,8 +145,12 @@ class Blinks:
     def of(cls, count: int, seconds: float) -> Blinks:
         return cls(count, count * 60.0 / seconds if seconds > 0 else None)
 
-    def to_dict(self) -> dict:
-        return {"count": self.count, "per_minute": self.per_minute}
+    def to_dict(self, insufficient: bool | None = None) -> dict:
+        """summary.json's form; ``insufficient`` flags the rate (see :meth:`Rate.to_dict`)."""
+        out = {"count": self.count, "per_minute": self.per_minute}
+        if insufficient is not None:
+            out["insufficient_observation"] = insufficient
+        return out
 
 
 def affected_side(counts: dict[str, int]) -> str | None:

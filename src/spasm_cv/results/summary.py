@@ -33,6 +33,7 @@ from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
 from spasm_cv.landmarks.tracker import FOLLOWED_FACE
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
 
 if TYPE_CHECKING:
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from spasm_cv.signals.table import Signals
 
 SCHEMA_VERSION = "1.0"
+# where ``recorded_at`` came from: given by the user (``--recorded-at``), the container's
+# creation time, the file's modification time (a guess: a copy changes it), the monitor's clock
+RECORDED_AT_SOURCES = ("given", "container", "file_mtime", "clock")
+GUESSED_SOURCES = ("file_mtime", None)  # None: an older summary that did not say
 CLOSED = 0.5  # closure above which an eye counts as "closed" for the closed-time fraction
 MAX_FRAME_GAP = 2.0  # a frame stands for the time to the next frame, at most this many periods
 
@@ -104,6 +109,7 @@ def coverage(activity: Activity, fps: float) -> Coverage:
 # -------------------------------------------------------------------------- summary
 
 _REQUIRED = ("schema_version", "episodes", "observed_s", "mouth_only", "blinks")
+_DERIVED = frozenset({"observation"})  # written from the numbers by to_dict, never kept
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,9 @@ class Summary:
     analysed videos, ``monitor`` for monitoring sessions. ``extra`` keeps keys this version
     does not know, so that a summary written by a newer one passes through unchanged.
     Optional fields are None where an older or damaged summary.json lacks them.
+    ``recorded_at_source`` says where ``recorded_at`` came from (:data:`RECORDED_AT_SOURCES`).
+    summary.json's ``observation`` record and the ``insufficient_observation`` flag of each
+    rate are derived from ``observed_s`` when written (:mod:`spasm_cv.results.observation`).
     """
 
     schema_version: str
@@ -140,6 +149,7 @@ class Summary:
     observed_fraction: float | None
     processing: dict | None = None
     monitor: dict | None = None
+    recorded_at_source: str | None = None
     extra: dict = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------
@@ -175,6 +185,7 @@ class Summary:
         input_info: dict,
         elapsed_s: float | None = None,
         recorded_at: datetime | None = None,
+        recorded_at_source: str = "given",
     ) -> Summary:
         """The summary of a recorded video analysed frame by frame.
 
@@ -192,14 +203,23 @@ class Summary:
             Processing time, for the ``processing`` record.
         recorded_at : datetime, optional
             Wall-clock start; default the file's modification time minus its duration (a
-            recording's file is last written when it ends).
+            recording's file is last written when it ends), with source ``file_mtime``.
+        recorded_at_source : str
+            Where a given ``recorded_at`` came from: ``given`` (the user) or ``container``
+            (the video's creation time).
         """
         n = len(signals)
         duration = float(signals.time[-1] + 1.0 / detection.fps) if n else 0.0
         face_frames = int(signals.face.sum())
         n_expected = input_info.get("n_frames")
-        if recorded_at is None and input_info.get("mtime"):
-            recorded_at = datetime.fromtimestamp(input_info["mtime"] - duration, timezone.utc)
+        if recorded_at_source not in RECORDED_AT_SOURCES:
+            raise ValueError(f"unknown recorded_at_source {recorded_at_source!r}")
+        source: str | None = recorded_at_source
+        if recorded_at is None:
+            source = None
+            if input_info.get("mtime"):
+                recorded_at = datetime.fromtimestamp(input_info["mtime"] - duration, timezone.utc)
+                source = "file_mtime"
         numbers = cls.numbers(detection.events, coverage(detection.activity, detection.fps))
         processing = None
         if elapsed_s is not None:
@@ -226,6 +246,7 @@ class Summary:
             },
             params=detection.params.to_dict(),
             recorded_at=recorded_at.isoformat() if recorded_at else None,
+            recorded_at_source=source,
             observed_fraction=numbers["observed_s"] / duration if duration > 0 else 0.0,
             processing=processing,
             **numbers,
@@ -285,6 +306,7 @@ class Summary:
             },
             params=settings.get("params", {}),
             recorded_at=started.isoformat(),
+            recorded_at_source="clock",
             observed_fraction=numbers["observed_s"] / duration_s if duration_s > 0 else 0.0,
             monitor={
                 "session_id": session["id"],
@@ -306,7 +328,7 @@ class Summary:
         missing = [k for k in _REQUIRED if k not in d]
         if missing:
             raise SpasmCvError(f"summary lacks {', '.join(missing)}")
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"} | _DERIVED
         blinks = d["blinks"]
         return cls(
             schema_version=d["schema_version"],
@@ -332,11 +354,18 @@ class Summary:
             observed_fraction=d.get("observed_fraction"),
             processing=d.get("processing"),
             monitor=d.get("monitor"),
+            recorded_at_source=d.get("recorded_at_source"),
             extra={k: v for k, v in d.items() if k not in known},
         )
 
     def to_dict(self) -> dict:
-        """summary.json, keys in their documented order."""
+        """summary.json, keys in their documented order.
+
+        Rates carry an ``insufficient_observation`` flag and ``observation`` records the
+        thresholds (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`) and what they
+        allow for this recording's observed time.
+        """
+        short = DEFAULT_THRESHOLDS.rates_insufficient(self.observed_s)
         out = {
             "schema_version": self.schema_version,
             "software": self.software,
@@ -349,16 +378,18 @@ class Summary:
             "quality": self.quality,
             "params": self.params,
             "recorded_at": self.recorded_at,
+            "recorded_at_source": self.recorded_at_source,
             "observed_s": self.observed_s,
             "observed_s_by_side": self.observed_s_by_side,
-            "episodes": self.episodes.to_dict(),
+            "episodes": self.episodes.to_dict(short),
             "contractions": self.contractions,
-            "mouth_only": {s: r.to_dict() for s, r in self.mouth_only.items()},
-            "blinks": self.blinks.to_dict(),
+            "mouth_only": {s: r.to_dict(short) for s, r in self.mouth_only.items()},
+            "blinks": self.blinks.to_dict(short),
             "affected_side": self.affected_side,
             "closed_fraction": self.closed_fraction,
             "longest_tonic_s": self.longest_tonic_s,
             "observed_fraction": self.observed_fraction,
+            "observation": observation_record(self.observed_s, self.n_events),
         }
         if self.processing is not None:
             out["processing"] = self.processing
@@ -366,6 +397,16 @@ class Summary:
             out["monitor"] = self.monitor
         out.update(self.extra)
         return out
+
+    @property
+    def n_events(self) -> int:
+        """One-sided events: eye episodes and mouth-only events."""
+        return self.episodes.total.count + sum(r.count for r in self.mouth_only.values())
+
+    @property
+    def recorded_at_guessed(self) -> bool:
+        """True when ``recorded_at`` is a guess (the file's time) or its source is unknown."""
+        return self.recorded_at is not None and self.recorded_at_source in GUESSED_SOURCES
 
     @property
     def name(self) -> str | None:

@@ -37,6 +37,7 @@ from spasm_cv.report.html.patterns import patterns_sheet
 from spasm_cv.report.html.signals import signals_sheet
 from spasm_cv.report.html.summary import summary_sheet
 from spasm_cv.results.atomic import write_text_atomic
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, ObservationThresholds
 from spasm_cv.results.recording import Recording
 
 __all__ = ["DEFAULT_TITLE", "build_html", "render_report"]
@@ -52,6 +53,7 @@ def render_report(
     treatments: Sequence[Treatment] = (),
     tz: tzinfo | None = None,
     generated: datetime | None = None,
+    thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
 ) -> Path:
     """Write the HTML report over ``recordings`` to ``out_path``; returns the path.
 
@@ -64,10 +66,12 @@ def render_report(
     treatments : treatment dates to mark and to split recordings into before/after periods.
     tz : time zone for clock times (default: this computer's).
     generated : time stamp printed on the page (default: now).
+    thresholds : the observed time rates and grades need; below it the page says
+        "insufficient observation" instead of a number.
     """
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = build_html(recordings, title, treatments, tz, generated)
+    text = build_html(recordings, title, treatments, tz, generated, thresholds)
     return write_text_atomic(out, text, encoding="utf-8")
 
 
@@ -77,11 +81,12 @@ def build_html(
     treatments: Sequence[Treatment] = (),
     tz: tzinfo | None = None,
     generated: datetime | None = None,
+    thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
 ) -> str:
     """The report page as HTML text (see :func:`render_report`)."""
     if not recordings:
         raise ValueError("a report needs at least one recording")
-    ctx = Context(recordings, title or DEFAULT_TITLE, treatments, tz, generated)
+    ctx = Context(recordings, title or DEFAULT_TITLE, treatments, tz, generated, thresholds)
     sheets = [summary_sheet(ctx)]
     if any(r.signals is not None for r in ctx.recordings):
         sheets.append(signals_sheet(ctx))

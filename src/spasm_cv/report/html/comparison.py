@@ -11,6 +11,7 @@ from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Period, RateRow
 from spasm_cv.report.html.context import MAX_COMPARISON_ROWS, Context
 from spasm_cv.report.html.format import duration, note, short_rate
+from spasm_cv.results.observation import INSUFFICIENT, ObservationThresholds
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.rates import rate_ratio
 from spasm_cv.results.recording import Recording
@@ -21,6 +22,7 @@ def comparison(ctx: Context) -> str:
     side = ctx.pooled.affected_side
     ref = side if side in SIDES else "total"
     ref_name = f"{side} side" if side in SIDES else "both sides"
+    t = ctx.thresholds
     if ctx.treatments:
         rows = _period_rows(ctx, aggregate.periods(ctx.recordings, ctx.treatments), ref)
         heading = "Before and after treatment"
@@ -30,7 +32,7 @@ def comparison(ctx: Context) -> str:
         first_col = "Period"
     else:
         days = aggregate.by_day(ctx.recordings, ctx.tz)
-        rows = _day_rows(days, ref)[-MAX_COMPARISON_ROWS:]
+        rows = _day_rows(days, ref, t)[-MAX_COMPARISON_ROWS:]
         shown = days[-MAX_COMPARISON_ROWS:]
         heading = "Comparison across days"
         if len(days) > len(shown):
@@ -38,6 +40,7 @@ def comparison(ctx: Context) -> str:
         first_col = "Day"
     html = [
         f"<h2>{heading}</h2>",
+        *_guessed_dates_warning(ctx),
         f'<table class="comparison small"><tr><th>{first_col}</th><th class="l">Dates</th>'
         "<th>Rec.</th><th>Observed</th><th>Right /h (95 % CI), n</th>"
         "<th>Left /h (95 % CI), n</th>"
@@ -45,6 +48,7 @@ def comparison(ctx: Context) -> str:
         *rows,
         "</table>",
     ]
+
     undated = [r for r in ctx.recordings if r.start is None]
     if undated:
         html.append(
@@ -56,9 +60,32 @@ def comparison(ctx: Context) -> str:
     return "\n".join(html)
 
 
-def _ratio_text(cur: RateRow | None, prev: RateRow | None, ref: str) -> str:
+def _guessed_dates_warning(ctx: Context) -> list[str]:
+    """A warning when the comparison rests on dates guessed from files' modification times."""
+    guessed = ctx.guessed_dates
+    if not guessed:
+        return []
+    names = ", ".join(escape(r.name) for r in guessed[:3]) + (", …" if len(guessed) > 3 else "")
+    what = "before/after split" if ctx.treatments else "day-by-day comparison"
+    return [
+        note(
+            f"<b>Dates guessed:</b> the recording time of {len(guessed)} of "
+            f"{len(ctx.recordings)} recordings ({names}) comes from the file's modification "
+            f"time, which copying changes; the {what} below may be wrong. Give the time at "
+            "analysis (<code>spasm-cv analyze --recorded-at</code>) or keep the video's "
+            "creation time (original files from the phone or camera).",
+            "note warn",
+        )
+    ]
+
+
+def _ratio_text(
+    cur: RateRow | None, prev: RateRow | None, ref: str, t: ObservationThresholds
+) -> str:
     if cur is None or prev is None:
         return "—"
+    if t.rates_insufficient(cur.observed_s) or t.rates_insufficient(prev.observed_s):
+        return f"n/a ({INSUFFICIENT})"
     rr = rate_ratio(cur.rate(ref).count, cur.observed_s, prev.rate(ref).count, prev.observed_s)
     if rr is None:
         return "n/a (no episodes)"
@@ -85,16 +112,18 @@ def _period_rows(ctx: Context, periods: list[Period], ref: str) -> list[str]:
                 )
                 dates += f" (day {days[0]}" + (f"–{days[-1]}" if days[-1] != days[0] else "")
                 dates += " after)"
-        rows.append(_table_row(escape(p.label), dates, len(p.recordings), row, prev, ref))
+        rows.append(
+            _table_row(escape(p.label), dates, len(p.recordings), row, prev, ref, ctx.thresholds)
+        )
         if row is not None:
             prev = row
     return rows
 
 
-def _day_rows(days: list[RateRow], ref: str) -> list[str]:
+def _day_rows(days: list[RateRow], ref: str, t: ObservationThresholds) -> list[str]:
     rows, prev = [], None
     for d in days:
-        rows.append(_table_row(d.key.isoformat(), d.key.strftime("%a"), "", d, prev, ref))
+        rows.append(_table_row(d.key.isoformat(), d.key.strftime("%a"), "", d, prev, ref, t))
         prev = d
     return rows
 
@@ -106,14 +135,18 @@ def _pool_row(recordings: list[Recording], ctx: Context) -> RateRow | None:
     return RateRow(None, pooled.observed_s, pooled.episodes.counts())
 
 
-def _table_row(label, dates, n_rec, row: RateRow | None, prev, ref) -> str:
+def _table_row(
+    label, dates, n_rec, row: RateRow | None, prev, ref, t: ObservationThresholds
+) -> str:
     if row is None:
         cells = '<td colspan="4" class="l">no recordings</td>'
         return f"<tr><td>{label}</td><td class='l'>{dates}</td>{cells}<td>—</td></tr>"
+    short = t.rates_insufficient(row.observed_s)
     cells = "".join(
-        f"<td class='nw'>{short_rate(row.rate(s))}, {row.counts[s]}</td>" for s in SIDES
+        f"<td class='nw'>{short_rate(row.rate(s), short)}, {row.counts[s]}</td>" for s in SIDES
     )
     return (
         f"<tr><td>{label}</td><td class='l'>{dates}</td><td>{n_rec}</td>"
-        f"<td>{duration(row.observed_s)}</td>{cells}<td>{_ratio_text(row, prev, ref)}</td></tr>"
+        f"<td>{duration(row.observed_s)}</td>{cells}"
+        f"<td>{_ratio_text(row, prev, ref, t)}</td></tr>"
     )

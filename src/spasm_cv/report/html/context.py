@@ -10,6 +10,7 @@ from html import escape
 from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.results.deidentify import is_deidentified
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS, ObservationThresholds
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.recording import Recording
 
@@ -18,6 +19,7 @@ MAX_ZOOMS = 3
 MAX_EPISODE_ROWS = 15
 MAX_RECORDING_ROWS = 8
 MAX_COMPARISON_ROWS = 5  # rows of the page-1 comparison table (the latest)
+GUESSED_TIP = "date guessed from the file's modification time (a copy changes it)"
 
 
 class Context:
@@ -26,7 +28,10 @@ class Context:
     ``pooled``: the recordings' numbers together (:func:`~spasm_cv.results.pooled.pool`);
     ``details``: their eye episodes' regions and times
     (:func:`~spasm_cv.report.aggregate.episode_details`); ``episodes``/``mouth_only``:
-    ``(recording, event)`` pairs; ``deidentified``: the recordings that were de-identified.
+    ``(recording, event)`` pairs; ``deidentified``: the recordings that were de-identified;
+    ``thresholds``: the observed time rates and grades need
+    (:class:`~spasm_cv.results.observation.ObservationThresholds`), ``short``: the pooled
+    observed time is below the rate threshold (no rate is shown as a number).
     """
 
     def __init__(
@@ -36,7 +41,9 @@ class Context:
         treatments: Sequence[Treatment],
         tz: tzinfo | None,
         generated: datetime | None,
+        thresholds: ObservationThresholds = DEFAULT_THRESHOLDS,
     ):
+        self.thresholds = thresholds
         self.tz = tz or aggregate.local_tz()
         self.recordings = sorted(recordings, key=time_order)
         self.title = title
@@ -51,11 +58,28 @@ class Context:
         self.mouth_only = [(r, e) for r in self.recordings for e in r.mouth_only]
         self.multi = len(self.recordings) > 1
         self.deidentified = [r for r in self.recordings if is_deidentified(r)]
+        self.short = thresholds.rates_insufficient(self.pooled.observed_s)
+
+    def is_short(self, rec: Recording) -> bool:
+        """True when ``rec`` alone is too short for its rates to be shown."""
+        return self.thresholds.rates_insufficient(rec.summary.observed_s)
+
+    @property
+    def guessed_dates(self) -> list[Recording]:
+        """Dated recordings whose date is a guess (the file's time, or a source not said)."""
+        return [r for r in self.recordings if r.start is not None and r.summary.recorded_at_guessed]
 
     def clock(self, rec: Recording, seconds: float = 0.0, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if rec.start is None:
             return "time unknown"
         return (rec.start + timedelta(seconds=seconds)).astimezone(self.tz).strftime(fmt)
+
+    def start_cell(self, rec: Recording) -> str:
+        """``clock(rec)`` marked ``≈`` (with a tooltip) when the date is a guess."""
+        text = self.clock(rec)
+        if rec.start is not None and rec.summary.recorded_at_guessed:
+            return f'<span class="guessed" title="{GUESSED_TIP}">≈ {text}</span>'
+        return text
 
 
 def time_order(rec: Recording) -> tuple:

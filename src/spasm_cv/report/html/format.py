@@ -13,6 +13,7 @@ from html import escape
 
 from spasm_cv.events.table import SIDES
 from spasm_cv.report import plots
+from spasm_cv.results.observation import INSUFFICIENT
 from spasm_cv.results.rates import Rate
 
 
@@ -45,8 +46,19 @@ def duration(seconds: float, key: str | None = None) -> str:
     return f"{num(seconds, key, scale, None if unit != 's' else 1)} {unit}"
 
 
-def rate_cell(r: Rate, key: str) -> str:
-    """A table cell: rate per hour, its 95 % interval and the count, each tagged (``key``)."""
+def insufficient(detail: str = "") -> str:
+    """"insufficient observation" in place of a number (never bold), with a tooltip."""
+    title = f' title="{escape(detail)}"' if detail else ""
+    return f'<span class="insufficient"{title}>{INSUFFICIENT}</span>'
+
+
+def rate_cell(r: Rate, key: str, short: bool = False) -> str:
+    """A table cell: rate per hour, its 95 % interval and the count, each tagged (``key``).
+
+    ``short``: too little observed time for a rate; the count only.
+    """
+    if short:
+        return f'n={num(r.count, key + ".count", decimals=0)}'
     if r.per_hour is None:
         return "n/a"
     lo, hi = r.ci95
@@ -57,8 +69,13 @@ def rate_cell(r: Rate, key: str) -> str:
     )
 
 
-def short_rate(r: Rate) -> str:
-    """``12.3 (8.1–17.9)``: a rate per hour and its 95 % interval on one line."""
+def short_rate(r: Rate, short: bool = False) -> str:
+    """``12.3 (8.1–17.9)``: a rate per hour and its 95 % interval on one line.
+
+    ``short``: too little observed time for a rate; "insufficient observation" instead.
+    """
+    if short:
+        return insufficient()
     if r.per_hour is None:
         return "n/a"
     x, (lo, hi) = r.per_hour, r.ci95

@@ -7,6 +7,7 @@ from html import escape
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.report.html.context import Context, tz_name
 from spasm_cv.report.html.format import duration
+from spasm_cv.results.observation import time_words
 
 METHODS = (
     "<b>Methods.</b> Face landmarks and blendshapes were tracked in every video frame with the "
@@ -23,14 +24,26 @@ METHODS = (
     "{max_yaw_deg}° or pitch > {max_pitch_deg}°, or without a face, were not observed. Rates are "
     "per hour of observed time (both sides measurable; {observed} in {n_recordings}) with exact "
     "Poisson (Garwood) 95 % intervals; rate ratios use the exact conditional binomial interval. "
-    "Eye-closed time is closure ≥ 0.5. Clock times are local ({tz}); recording times come from "
-    "summary.json (given at analysis, else guessed from the file's time)."
+    "A rate is shown only from {rate_min} of observed time, and grades are suggested only from "
+    "{grade_min} (the SMC grade also needs {grade_episodes} one-sided events); below that the "
+    "page says “insufficient observation”. Eye-closed time is closure ≥ 0.5. Clock "
+    "times are local ({tz}); {times}"
 )
+TIMES = {
+    "analyze": "recording times were given at analysis, read from the video's creation time, "
+    "or, failing both, guessed from the file's modification time (summary.json "
+    "<code>recorded_at_source</code>; guessed times are marked ≈).",
+    "monitor": "session times are the monitoring computer's clock.",
+}
+REVIEW = {
+    "analyze": "close-ups, <code>spasm-cv review</code> for the annotated video, ELAN export",
+    "monitor": "close-ups; clips kept with <code>spasm-cv monitor --save-clips</code>",
+}
 SOURCES = {"analyze": "recorded videos", "monitor": "live monitoring sessions"}
 DISCLAIMER = (
     "Grades above are suggestions computed from video measurements with the rules shown; they "
     "are not a diagnosis. A detector cannot always tell a voluntary wink or one-sided smile from "
-    "a spasm: review the episodes (close-ups, ELAN export) before relying on them."
+    "a spasm: review the episodes ({review}) before relying on them."
 )
 
 
@@ -62,6 +75,8 @@ def methods(ctx: Context) -> str:
     for k in DetectionParams.__dataclass_fields__:
         values.setdefault(k, "?")
     n = len(ctx.recordings)
+    t = ctx.thresholds
+    kinds = sorted({r.source for r in ctx.recordings})
     values.update(
         models=", ".join(
             sorted({r.summary.model.get("name", "?") for r in ctx.recordings})
@@ -74,12 +89,19 @@ def methods(ctx: Context) -> str:
         observed=duration(ctx.pooled.observed_s),
         n_recordings=f"{n} recording{'s' * (n != 1)}",
         tz=tz_name(ctx),
+        rate_min=time_words(t.rate_min_observed_s),
+        grade_min=time_words(t.grade_min_observed_s),
+        grade_episodes=str(t.grade_min_episodes),
     )
-    text = METHODS.format(**{k: escape(v) for k, v in values.items()})
+    text = METHODS.format(
+        **{k: escape(v) for k, v in values.items()},
+        times=" ".join(TIMES.get(k, "") for k in kinds),
+    )
     text += deidentified(ctx)
     if any(r.summary.params != params for r in ctx.recordings):
         text += (
             " <b>Detection parameters differed between recordings;</b> the values above are "
             "those of the first."
         )
-    return f'<h2>Methods</h2><p class="methods">{text} {DISCLAIMER}</p>'
+    disclaimer = DISCLAIMER.format(review="; ".join(REVIEW.get(k, "") for k in kinds))
+    return f'<h2>Methods</h2><p class="methods">{text} {disclaimer}</p>'

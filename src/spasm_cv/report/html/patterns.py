@@ -15,6 +15,7 @@ from spasm_cv.report.html.context import (
     tz_name,
 )
 from spasm_cv.report.html.format import duration, figure, mmss, note, pct, short_rate, side_span
+from spasm_cv.results.observation import INSUFFICIENT, time_words
 
 
 def patterns_sheet(ctx: Context) -> tuple[str, str]:
@@ -22,12 +23,17 @@ def patterns_sheet(ctx: Context) -> tuple[str, str]:
     html = ["<h2>When and how long</h2>"]
     days = aggregate.by_day(ctx.recordings, ctx.tz)
     hours = aggregate.by_hour_of_day(ctx.recordings, ctx.tz)
+    min_s = ctx.thresholds.rate_min_observed_s
+    short_note = (
+        f"Hatched bars and hollow points: less than {time_words(min_s)} observed, "
+        f"{INSUFFICIENT} for a rate (they do not set the scale); ▲: a value off the scale, "
+        "with the value; whiskers reaching the top continue beyond it."
+    )
     if not ctx.episodes:
         html.append(
             note(
-                f"No one-sided eye episode: 0 per hour in each of the {len(hours)} observed "
-                f"hour(s) of the day"
-                + (f" and on each of the {len(days)} days" if ctx.multi else "")
+                f"No one-sided eye episode in any of the {len(hours)} observed hour(s) of the "
+                "day" + (f" or on any of the {len(days)} days" if ctx.multi else "")
                 + ", and no duration to show."
             )
         )
@@ -36,10 +42,11 @@ def patterns_sheet(ctx: Context) -> tuple[str, str]:
             html.append(
                 figure(
                     "daily",
-                    plots.plot_daily_rates(days, ctx.treatments),
+                    plots.plot_daily_rates(days, ctx.treatments, min_observed_s=min_s),
                     "episodes per hour per day",
                     "One point per day and side (orange: right, blue: left); whiskers: 95 % CI; "
-                    "dashed: treatments (a date without a time counts that day as before).",
+                    "dashed: treatments (a date without a time counts that day as before). "
+                    + short_note,
                 )
             )
         pair = []
@@ -47,10 +54,11 @@ def patterns_sheet(ctx: Context) -> tuple[str, str]:
             pair.append(
                 figure(
                     "time-of-day",
-                    plots.plot_rate_by_hour_of_day(hours),
+                    plots.plot_rate_by_hour_of_day(hours, min_observed_s=min_s),
                     "episodes per hour by time of day",
                     f"By local hour ({escape(tz_name(ctx))}), pooled over days; orange: right, "
-                    "blue: left; grey: hours not observed; below: minutes observed.",
+                    "blue: left; grey: hours not observed; below: minutes observed. "
+                    + short_note,
                 )
             )
         else:
@@ -76,18 +84,25 @@ def _tonic_min(ctx: Context) -> float | None:
 def _recordings_table(ctx: Context) -> str:
     rows = []
     shown = ctx.recordings[-MAX_RECORDING_ROWS:]
+    n_short = n_guessed = 0
     for r in shown:
         s = r.summary
         ep = s.episodes.by_side
         cf = s.closed_fraction or {}
         bpm = s.blinks.per_minute
         tonic = s.longest_tonic_s
+        short = ctx.is_short(r)
+        n_short += short
+        n_guessed += r.start is not None and s.recorded_at_guessed
+        tag = ' <span class="tag short" data-short="1">short</span>' if short else ""
+        obs_cls = " class='short'" if short else ""
         rows.append(
-            f"<tr><td class='name'>{escape(r.name)}</td><td>{ctx.clock(r)}</td>"
-            f"<td>{duration(s.observed_s)}</td>"
+            f"<tr{' data-short=1' if short else ''}><td class='name'>{escape(r.name)}{tag}</td>"
+            f"<td>{ctx.start_cell(r)}</td>"
+            f"<td{obs_cls}>{duration(s.observed_s)}</td>"
             f"<td>{ep['right'].count} / {ep['left'].count}</td>"
-            + "".join(f"<td>{short_rate(ep[side])}</td>" for side in SIDES)
-            + f"<td>{'n/a' if bpm is None else f'{bpm:.1f}'}</td>"
+            + "".join(f"<td>{'—' if short else short_rate(ep[side])}</td>" for side in SIDES)
+            + f"<td>{'n/a' if bpm is None else '—' if short else f'{bpm:.1f}'}</td>"
             + f"<td>{pct(cf.get('right'))} / {pct(cf.get('left'))}</td>"
             + f"<td>{'—' if tonic is None else f'{tonic:.1f} s'}</td></tr>"
         )
@@ -99,6 +114,19 @@ def _recordings_table(ctx: Context) -> str:
         "<th>Longest tonic</th></tr>"
         + "".join(rows)
         + "</table>"
+        + (
+            f'<p class="sub"><span class="tag short">short</span>: less than '
+            f"{time_words(ctx.thresholds.rate_min_observed_s)} of face observed; the recording's "
+            f"rates are not shown ({INSUFFICIENT}), only its counts.</p>"
+            if n_short
+            else ""
+        )
+        + (
+            '<p class="sub">≈: recording time guessed from the file\'s modification time '
+            "(a copy changes it).</p>"
+            if n_guessed
+            else ""
+        )
         + (
             f'<p class="sub">{len(ctx.recordings) - len(shown)} earlier recordings not listed '
             "(all in <code>spasm-cv export --format csv</code>).</p>"

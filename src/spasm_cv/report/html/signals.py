@@ -18,7 +18,16 @@ def signals_sheet(ctx: Context) -> tuple[str, str]:
     """Sheet 2 (its name and HTML)."""
     with_signals = [r for r in ctx.recordings if r.signals is not None]
     shown = with_signals[-MAX_OVERVIEWS:]
-    html = ["<h2>Eyelid and mouth signals per side, episodes shaded</h2>"]
+    html = [
+        "<h2>Eyelid and mouth signals per side, episodes shaded</h2>",
+        note(
+            "Eyelid closure: 0 as open as that eye's own recent baseline, 1 shut. Mouth-corner "
+            "pull is in <b>IOD</b>, inter-ocular distances (between the outer eye corners): the "
+            "face's own size, so it does not change with the distance to the camera; 0 is the "
+            "corner's recent resting position, positive a pull up and out.",
+            "sub",
+        ),
+    ]
     if len(with_signals) > len(shown):
         html.append(
             note(

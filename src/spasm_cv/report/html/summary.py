@@ -11,8 +11,17 @@ from spasm_cv.events.table import KINDS, SIDES
 from spasm_cv.report import scales
 from spasm_cv.report.html.comparison import comparison
 from spasm_cv.report.html.context import Context, param
-from spasm_cv.report.html.format import decimals_for, duration, note, num, pct, rate_cell
+from spasm_cv.report.html.format import (
+    decimals_for,
+    duration,
+    insufficient,
+    note,
+    num,
+    pct,
+    rate_cell,
+)
 from spasm_cv.report.html.methods import methods
+from spasm_cv.results.observation import INSUFFICIENT, time_words
 from spasm_cv.results.rates import Rate
 
 
@@ -34,7 +43,9 @@ def _recording_span(ctx: Context) -> str:
     recs = ctx.recordings
     if not ctx.multi:
         r = recs[0]
-        return f"Recording <b>{escape(r.name)}</b>, {ctx.clock(r)}"
+        dated_guess = r.start is not None and r.summary.recorded_at_guessed
+        guessed = " (guessed from the file's time)" if dated_guess else ""
+        return f"Recording <b>{escape(r.name)}</b>, {ctx.start_cell(r)}{guessed}"
     dated = [r for r in recs if r.start is not None]
     span = ""
     if dated:
@@ -80,13 +91,20 @@ def _headline(ctx: Context) -> str:
         r = ep.total
         rate_key = "episodes.total"
     lo, hi = r.ci95
+    short = ctx.short
     rate_v = (
-        f"{num(r.per_hour, rate_key + '.per_hour')} <small>/h</small>"
+        insufficient(ctx.thresholds.rate_shortfall(p.observed_s))
+        if short
+        else f"{num(r.per_hour, rate_key + '.per_hour')} <small>/h</small>"
         if r.per_hour is not None
         else "n/a"
     )
     rate_d = (
-        f"95 % CI {num(lo, rate_key + '.ci95.0')}–{num(hi, rate_key + '.ci95.1')}; "
+        f"{num(r.count, rate_key + '.count', decimals=0)} episode{'s' * (r.count != 1)}"
+        f"{f' ({side} side)' if side in SIDES else ''} in {duration(p.observed_s)}; "
+        f"a rate needs ≥ {time_words(ctx.thresholds.rate_min_observed_s)} observed"
+        if short
+        else f"95 % CI {num(lo, rate_key + '.ci95.0')}–{num(hi, rate_key + '.ci95.1')}; "
         + (f"{side} side" if side in SIDES else "both sides")
         if r.per_hour is not None
         else ""
@@ -112,7 +130,9 @@ def _headline(ctx: Context) -> str:
     n_tonic = sum(ep.by_side_and_kind[s]["tonic"].count for s in SIDES)
     bpm = p.blinks.per_minute
     blink_v = (
-        f"{num(bpm, 'blinks.per_minute', decimals=1)} <small>/min</small>"
+        insufficient(ctx.thresholds.rate_shortfall(p.observed_s))
+        if short
+        else f"{num(bpm, 'blinks.per_minute', decimals=1)} <small>/min</small>"
         if bpm is not None
         else "n/a"
     )
@@ -142,12 +162,23 @@ def _headline(ctx: Context) -> str:
         ("Regions involved", regions[0], regions[1], ""),
     ]
     html = ["<h2>Headline</h2>"]
+    if short:
+        t = ctx.thresholds
+        html.append(
+            note(
+                f"<b>Insufficient observation:</b> only {duration(obs)} of face time observed. "
+                f"Rates are shown from {time_words(t.rate_min_observed_s)} of observed time and "
+                f"grades are suggested from {time_words(t.grade_min_observed_s)}; below that "
+                "this page gives counts, not rates per hour.",
+                "note short",
+            )
+        )
     if ep.total.count == 0:
+        upper = "" if short else f" (95 % upper bound {_plain_upper(ep.total)} per hour)"
         html.append(
             note(
                 f"<b>No one-sided eye episode was detected</b> in {duration(obs)} of observed "
-                f"face time (95 % upper bound {_plain_upper(ep.total)} per hour)."
-                + _mouth_only_text(ctx)
+                f"face time{upper}." + _mouth_only_text(ctx)
             )
         )
     html.append('<div class="cards">')
@@ -196,15 +227,16 @@ def _regions_text(ctx: Context) -> tuple[str, str]:
 
 def _rate_table(ctx: Context) -> str:
     ep = ctx.pooled.episodes
+    short = ctx.short
     head = "".join(f"<th>{k}</th>" for k in KINDS)
     rows = []
     for side in SIDES:
         key = f"episodes.by_side_and_kind.{side}"
-        cells = [rate_cell(ep.by_side[side], f"episodes.by_side.{side}")]
-        cells += [rate_cell(ep.by_side_and_kind[side][k], f"{key}.{k}") for k in KINDS]
+        cells = [rate_cell(ep.by_side[side], f"episodes.by_side.{side}", short)]
+        cells += [rate_cell(ep.by_side_and_kind[side][k], f"{key}.{k}", short) for k in KINDS]
         rows.append((f'<span class="side-{side}">{side.capitalize()}</span>', cells))
-    cells = [rate_cell(ep.total, "episodes.total")]
-    cells += [rate_cell(ep.by_kind[k], f"episodes.by_kind.{k}") for k in KINDS]
+    cells = [rate_cell(ep.total, "episodes.total", short)]
+    cells += [rate_cell(ep.by_kind[k], f"episodes.by_kind.{k}", short) for k in KINDS]
     rows.append(("Both sides", cells))
     body = "".join(
         f"<tr><td>{label}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
@@ -212,8 +244,13 @@ def _rate_table(ctx: Context) -> str:
     )
     mo = ctx.pooled.mouth_only
     mouth = ", ".join(f"{s} n={mo[s].count}" for s in SIDES)
+    heading = (
+        f"One-sided eye episodes: counts ({INSUFFICIENT} for rates per hour)"
+        if short
+        else "One-sided eye episodes per hour of observed time (95 % CI)"
+    )
     return (
-        "<h2>One-sided eye episodes per hour of observed time (95 % CI)</h2>"
+        f"<h2>{heading}</h2>"
         f'<table class="rates"><tr><th>Side</th><th>all episodes</th>{head}</tr>{body}</table>'
         f'<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
         f"≥ {param(ctx, 'tonic_min_s')} s. Mouth-only one-sided events (not counted): {mouth}.</p>"
@@ -225,13 +262,18 @@ def _scales(ctx: Context) -> str:
         "<h2>Suggested clinical grades (measurement-based, to be confirmed by the clinician)</h2>"
     ]
     html.append('<div class="scales">')
-    for s in scales.suggest(ctx.pooled, ctx.details):
+    for s in scales.suggest(ctx.pooled, ctx.details, ctx.thresholds):
         grade = "—" if s.grade is None else s.grade
+        shown = (
+            f'<div class="grade insufficient" data-grade="{grade}">{escape(s.meaning)}</div>'
+            if s.insufficient
+            else f'<div class="grade" data-grade="{escape(grade)}">{escape(grade)} '
+            f"<small>({escape(s.meaning)})</small></div>"
+        )
         html.append(
             f'<div class="scale" data-scale-name="{escape(s.scale)}"><div>{escape(s.scale)}</div>'
-            f'<div class="grade" data-grade="{escape(grade)}">{escape(grade)} '
-            f"<small>({escape(s.meaning)})</small></div>"
-            f"<div>{escape(s.evidence)}</div>"
+            + shown
+            + f"<div>{escape(s.evidence)}</div>"
             f'<div class="rule"><b>Rule:</b> {escape(s.rule)}</div>'
             + (f'<div class="caveat"><b>Caveat:</b> {escape(s.caveat)}</div>' if s.caveat else "")
             + "</div>"

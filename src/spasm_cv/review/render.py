@@ -1,0 +1,231 @@
+"""``review_video`` and ``review_episodes``: annotated copies of an analysed video.
+
+Both re-read the video after the analysis (``analyze`` never writes video, so it is never
+slowed by it), run the face tracker again only for the eye contours, and take everything
+else from the result folder. Output goes through :mod:`spasm_cv.results.atomic`: a file or
+folder under its final name is complete, and nothing that exists is overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.table import Event
+from spasm_cv.landmarks.observe import observe
+from spasm_cv.landmarks.tracker import FaceTracker
+from spasm_cv.results.atomic import atomic_folder
+from spasm_cv.review.overlay import (
+    FrameState,
+    Layout,
+    Timeline,
+    display_scale,
+    draw_frame,
+    layout,
+)
+from spasm_cv.review.source import ReviewSource, contours, open_review
+from spasm_cv.review.writer import VideoWriter
+from spasm_cv.video.reader import prefetch, read_frames
+from spasm_cv.video.segments import SegmentParams
+
+CONTEXT_S = 1.0  # seconds of video before and after each episode in its clip
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One episode's clip: the event, its window (s), its file name and frames written."""
+
+    number: int
+    event: Event
+    start_s: float
+    end_s: float
+    file: str
+    frames: int
+
+
+@dataclass(frozen=True)
+class ReviewOutput:
+    """What a review wrote: the video (or folder with the index page), frames, codec."""
+
+    path: Path
+    frames: int
+    fps: float
+    codec: str
+    clips: tuple[Clip, ...] = ()
+
+
+def _refuse_existing(path: Path) -> None:
+    if path.exists() or path.is_symlink():
+        raise SpasmCvError(
+            f"{path} already exists: review never overwrites a file; choose another --out"
+        )
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, unit="frame", desc=desc, disable=not enabled,
+                file=sys.stderr, dynamic_ncols=True, leave=False)  # fmt: skip
+
+
+def _tracker(src: ReviewSource, model_path, restart_grid: bool) -> FaceTracker:
+    restart = src.recording.summary.quality.get("tracker_restart_s")
+    segments = SegmentParams(float(restart)) if restart_grid and restart else None
+    return FaceTracker(model_path, segments=segments, fps=src.info.fps or None)
+
+
+def _frames(src: ReviewSource, lay: Layout, timeline: Timeline, frames, tracker, n_frames: int,
+            note: str = ""):  # fmt: skip
+    """Annotated review frames for decoded ``frames`` (an iterator of video frames)."""
+    w, h = lay.frame
+    spasm_count = len(src.spasms)
+    for o in observe(prefetch(frames), tracker):
+        row = src.row(o.time_s)
+        rgb = o.rgb
+        if rgb.shape[1] != w:  # a small video, shown enlarged
+            rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
+        state = FrameState(
+            time_s=o.time_s,
+            index=int(round(o.time_s * src.fps)),
+            n_frames=n_frames,
+            closure=src.closure(row),
+            contours=contours(o.face, w, h),
+            events=src.events_at(o.time_s),
+            status=src.status(row),
+            closure_on=src.closure_on,
+            episode_numbers=src.numbers,
+            n_episodes=spasm_count,
+            note=note,
+        )
+        yield draw_frame(rgb, lay, state, timeline)
+
+
+def review_video(
+    result: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    video: str | os.PathLike | None = None,
+    model_path: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> ReviewOutput:
+    """Write an annotated copy of the analysed video of ``result`` to ``out`` (MP4).
+
+    Every frame of the video is written once, at the video's frame rate, with the eye
+    contours, per-side closure bars, the current event and a timeline strip (see
+    :mod:`spasm_cv.review.overlay`).
+
+    Parameters
+    ----------
+    result : path-like
+        A result folder of ``spasm-cv analyze``.
+    out : path-like
+        The MP4 to write; it must not exist.
+    video : path-like, optional
+        The analysed video, if it has moved since the analysis.
+    model_path : path-like, optional
+        The face landmarker model (default: bundled).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    ReviewOutput
+        The file written, its frame count and rate, and the codec used.
+    """
+    out = Path(out)
+    _refuse_existing(out)
+    src = open_review(result, video)
+    if src.video.resolve() == out.resolve():
+        raise SpasmCvError("--out names the analysed video itself: choose another file")
+    lay = review_layout(src)
+    timeline = Timeline(lay, 0.0, src.duration_s, src.recording.events, src.unobserved())
+    note = "mirrored recording, shown unmirrored" if src.mirrored else ""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frames = read_frames(src.video, mirrored=src.mirrored)
+    with (
+        VideoWriter(out, src.fps, lay.size) as writer,
+        _tracker(src, model_path, restart_grid=True) as tracker,
+        _progress(src.info.n_frames, progress, "review") as bar,
+    ):
+        for img in _frames(src, lay, timeline, frames, tracker, src.info.n_frames, note):
+            writer.write(img)
+            bar.update(1)
+    return ReviewOutput(out, writer.frames, src.fps, writer.codec)
+
+
+def review_layout(src: ReviewSource) -> Layout:
+    """The layout of review frames of ``src``: small videos are shown enlarged."""
+    k = display_scale(src.info.width)
+    return layout(src.info.width * k, src.info.height * k)
+
+
+def clip_name(number: int, e: Event) -> str:
+    """``ep03_0m32.4s_right_tonic.mp4``."""
+    m, s = divmod(e.onset, 60)
+    what = e.kind if e.involves_eye and e.kind else "mouth-only"
+    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{e.side}_{what}.mp4"
+
+
+def review_episodes(
+    result: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    video: str | os.PathLike | None = None,
+    model_path: str | os.PathLike | None = None,
+    progress: bool = False,
+    context_s: float = CONTEXT_S,
+) -> ReviewOutput:
+    """Write one annotated clip per one-sided episode and an index page to ``out_dir``.
+
+    Each clip spans the episode with ``context_s`` seconds of video before and after (within
+    the recording); its timeline strip shows that window with the episode outlined. The
+    index page (``index.html``, self-contained: no network, no script or style from
+    elsewhere) plays each clip beside a plot of its signals, with a cursor that follows the
+    video (:mod:`spasm_cv.review.page`).
+
+    Parameters
+    ----------
+    result, video, model_path, progress : as for :func:`review_video`.
+    out_dir : path-like
+        The folder to write; it must not exist (written under a temporary name, then
+        renamed into place).
+    context_s : float
+        Seconds of context before and after each episode.
+    """
+    from spasm_cv.review.page import index_page
+
+    out_dir = Path(out_dir)
+    _refuse_existing(out_dir)
+    src = open_review(result, video)
+    lay = review_layout(src)
+    end = src.duration_s
+    windows = [
+        (n, e, max(0.0, e.onset - context_s), min(end, e.end + context_s))
+        for n, e in enumerate(src.spasms, 1)
+    ]
+    total = int(sum((b - a) * src.fps for _, _, a, b in windows))
+    clips: list[Clip] = []
+    codec = ""
+    with atomic_folder(out_dir) as tmp, _progress(total, progress, "review clips") as bar:
+        (tmp / "clips").mkdir()
+        for n, e, a, b in windows:
+            timeline = Timeline(lay, a, b, src.recording.events, src.unobserved(), highlight=e)
+            frames = read_frames(src.video, mirrored=src.mirrored, start_s=a, end_s=b)
+            name = clip_name(n, e)
+            note = f"clip of episode {n}, {context_s:g} s either side"
+            with (
+                VideoWriter(tmp / "clips" / name, src.fps, lay.size) as writer,
+                _tracker(src, model_path, restart_grid=False) as tracker,
+            ):
+                for img in _frames(src, lay, timeline, frames, tracker, src.info.n_frames, note):
+                    writer.write(img)
+                    bar.update(1)
+            codec = writer.codec or codec
+            clips.append(Clip(n, e, a, b, f"clips/{name}", writer.frames))
+        (tmp / "index.html").write_text(index_page(src, clips, codec, context_s), "utf-8")
+    return ReviewOutput(out_dir, sum(c.frames for c in clips), src.fps, codec, tuple(clips))
