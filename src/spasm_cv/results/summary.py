@@ -140,6 +140,7 @@ class Summary:
     observed_fraction: float | None
     processing: dict | None = None
     monitor: dict | None = None
+    detector: dict | None = None
     extra: dict = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------
@@ -228,6 +229,7 @@ class Summary:
             recorded_at=recorded_at.isoformat() if recorded_at else None,
             observed_fraction=numbers["observed_s"] / duration if duration > 0 else 0.0,
             processing=processing,
+            detector=detection.model.provenance(),
             **numbers,
         )
 
@@ -293,6 +295,7 @@ class Summary:
                 "unavailable_s": unavailable_s,
                 "settings": settings,
             },
+            detector=settings.get("detector"),
             **numbers,
         )
 
@@ -332,6 +335,7 @@ class Summary:
             observed_fraction=d.get("observed_fraction"),
             processing=d.get("processing"),
             monitor=d.get("monitor"),
+            detector=d.get("detector"),
             extra={k: v for k, v in d.items() if k not in known},
         )
 
@@ -364,6 +368,8 @@ class Summary:
             out["processing"] = self.processing
         if self.monitor is not None:
             out["monitor"] = self.monitor
+        if self.detector is not None:
+            out["detector"] = self.detector
         out.update(self.extra)
         return out
 

@@ -13,7 +13,7 @@ from spasm_cv.report.html.comparison import comparison
 from spasm_cv.report.html.context import Context, param
 from spasm_cv.report.html.format import decimals_for, duration, note, num, pct, rate_cell
 from spasm_cv.report.html.methods import methods
-from spasm_cv.results.rates import Rate
+from spasm_cv.results.rates import Rate, context_phrase
 
 
 def summary_sheet(ctx: Context) -> tuple[str, str]:
@@ -209,11 +209,19 @@ def _rate_table(ctx: Context) -> str:
     )
     mo = ctx.pooled.mouth_only
     mouth = ", ".join(f"{s} n={mo[s].count}" for s in SIDES)
+    context = ""
+    if ep.by_context and ep.total.count:
+        context = (
+            f'<p class="sub" data-key="episodes.by_context">Context of the episodes: '
+            f"{escape(context_phrase(ep.by_context, ep.total.count))} (speech and chewing "
+            "are known triggers; expressions can also look like spasms).</p>"
+        )
     return (
         "<h2>One-sided eye episodes per hour of observed time (95 % CI)</h2>"
         f'<table class="rates"><tr><th>Side</th><th>all episodes</th>{head}</tr>{body}</table>'
         f'<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
         f"≥ {param(ctx, 'tonic_min_s')} s. Mouth-only one-sided events (not counted): {mouth}.</p>"
+        + context
     )
 
 
