@@ -36,9 +36,12 @@ MONOTONE = {
     "other_drop_ratio": -1,
     "asymmetry_z": 1,
     "head_motion_deg": -1,
+    "head_speed_deg_s": -1,
+    "one_sided_share": 1,
+    "cheeks_up": -1,
+    "brows_down": -1,
     "smile": -1,
     "mouth_pull": 1,
-    "blink_score_diff": 1,
 }
 
 HYPER = dict(max_depth=3, learning_rate=0.05, max_iter=200, l2_regularization=1.0,

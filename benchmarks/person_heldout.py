@@ -30,7 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO / "src"))
 
-from spasm_cv.evaluation.match import Episodes, EvaluationParams  # noqa: E402
+from spasm_cv.evaluation.match import (  # noqa: E402
+    Episodes,
+    EvaluationParams,
+    match_episodes,
+)
 from spasm_cv.evaluation.metrics import EvaluationResult, evaluate_events  # noqa: E402
 from spasm_cv.evaluation.persons import (  # noqa: E402
     assign_folds,
@@ -126,44 +130,81 @@ def observed_s(video: Video, detection) -> float:
         read_truth_duration(video.truth) or 0.0)
 
 
+# (confidence, matched a placed episode) of every held-out spasm event: the calibration table
+SCORED_EVENTS: list[tuple[float, bool]] = []
+
+
 def score(video: Video, events, observed: float, params: EvaluationParams) -> EvaluationResult:
-    return evaluate_events(read_truth(video.truth), predicted_episodes(events), observed, params)
+    truth, predicted = read_truth(video.truth), predicted_episodes(events)
+    spasms = [e for e in events if e.trial_type == "spasm"]
+    hit = set(match_episodes(truth, predicted, params.tolerance_s).pred_index.tolist())
+    SCORED_EVENTS.extend((e.confidence, i in hit) for i, e in enumerate(spasms))
+    return evaluate_events(truth, predicted, observed, params)
 
 
-def run_default(videos, signals, folds, params):
-    """Today's detector with its default parameters (nothing is tuned)."""
+def calibration_table(scored: list[tuple[float, bool]]) -> str:
+    """Held-out episodes by confidence: how many, and the share that were real."""
+    lines = ["confidence   episodes   real   share real"]
+    edges = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+    conf = np.array([c for c, _ in scored])
+    real = np.array([r for _, r in scored], dtype=bool)
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf >= lo) & (conf < hi)
+        if m.any():
+            lines.append(f"{lo:.1f}-{min(hi, 1.0):.1f}   {m.sum():>8}   {real[m].sum():>4}   "
+                         f"{real[m].mean():>10.3f}")
+    m = conf >= 0.8
+    if m.any():
+        lines.append(f">= 0.8     {m.sum():>8}   {real[m].sum():>4}   {real[m].mean():>10.3f}")
+    return "\n".join(lines)
+
+
+def run_default(videos, signals, folds, params, scoring=None):
+    """The packaged detector as it ships (its model was fitted on these very people: an
+    optimistic reference, not a held-out figure)."""
     from spasm_cv.events.detect import detect
 
+    scoring = scoring or signals
     results = {}
     for v in videos:
         if v.role == "training":
             continue
-        det = detect(signals[v.name])
+        det = detect(scoring[v.name])
         results[v.name] = score(v, det.events, observed_s(v, det), params)
     return results
 
 
-def run_learned(videos, signals, folds, params):
-    """The episode model refitted for each fold on the other folds' people only (their
-    phantoms, training phantoms and normal faces), then run on the fold's people."""
+def fold_models(videos, signals, folds) -> dict:
+    """For each fold, the episode model fitted on the other folds' people only (their
+    phantoms, training phantoms and normal faces)."""
     from detector_training import candidate_table, fit_model
-
-    from spasm_cv.events.detect import detect
 
     tables = {v.name: candidate_table(signals[v.name], read_truth(v.truth)) for v in videos}
     hours = {v.name: len(signals[v.name]) / signals[v.name].fps / 3600.0 for v in videos}
-    results = {}
+    models = {}
     for k in sorted(set(folds.values())):
         train = [v for v in videos if folds[v.person] != k]
-        model = fit_model([tables[v.name] for v in train], [v.person for v in train],
-                          sum(hours[v.name] for v in train), f"fold-{k}", "")
+        models[k] = fit_model([tables[v.name] for v in train], [v.person for v in train],
+                              sum(hours[v.name] for v in train), f"fold-{k}", "")
         print(f"fold {k}: trained on {len({v.person for v in train})} people, "
               f"{sum(len(tables[v.name].y) for v in train)} candidates, threshold "
-              f"{model.threshold}", file=sys.stderr)
-        for v in videos:
-            if folds[v.person] == k and v.role != "training":
-                det = detect(signals[v.name], model=model)
-                results[v.name] = score(v, det.events, observed_s(v, det), params)
+              f"{models[k].threshold}", file=sys.stderr)
+    return models
+
+
+def run_learned(videos, signals, folds, params, scoring=None):
+    """Each fold's people scored by the model fitted without them (:func:`fold_models`);
+    ``scoring``: other signals of the same videos to score (e.g. degraded), default the
+    training ones."""
+    from spasm_cv.events.detect import detect
+
+    models = fold_models(videos, signals, folds)
+    scoring = scoring or signals
+    results = {}
+    for v in videos:
+        if v.role != "training":
+            det = detect(scoring[v.name], model=models[folds[v.person]])
+            results[v.name] = score(v, det.events, observed_s(v, det), params)
     return results
 
 
@@ -199,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_person_table(rows))
     print()
     print("\n".join(summary_lines(rows)))
+    print("\nHeld-out one-sided events by confidence (mouth-only included):")
+    print(calibration_table(SCORED_EVENTS))
     if args.json:
         args.json.write_text(json.dumps({k: r.to_dict() for k, r in results.items()}, indent=1))
     return 0

@@ -18,7 +18,7 @@ from spasm_cv.signals.geometry import SIDES
 CORE_COLUMNS = tuple(
     f"{n}_{s}"
     for s in SIDES
-    for n in ("eye_aperture", "mouth_x", "mouth_y", "brow_y", "bs_eyeBlink", "bs_eyeSquint")
+    for n in ("eye_aperture", "mouth_x", "mouth_y", "brow_y", "cheek_y", "eye_texture")
 ) + ("yaw", "pitch", "roll", "mouth_open")
 
 
@@ -39,7 +39,8 @@ class Activity:
     absolute size, so that a naturally narrow eye does not magnify noise.
     ``mouth``: mouth-corner pull up and outwards from its rolling median, IOD units.
     ``brow``: brow height above its rolling median, IOD units.
-    ``blink_score``, ``squint_score``: MediaPipe's eyeBlink and eyeSquint blendshapes (0-1).
+    ``cheek``: cheek height above the eye line, IOD units (raw: only its changes around an
+    event are read, so it needs no baseline).
     ``asymmetry``: this person's usual difference between the two eyes' closures: the upper
     quartile of ``|closure_right - closure_left|`` over the last ``baseline_window_s`` of
     frames where both eyes were measured (a face that moves its eyes unevenly when it talks
@@ -55,8 +56,7 @@ class Activity:
     drop: dict[str, np.ndarray]
     mouth: dict[str, np.ndarray]
     brow: dict[str, np.ndarray]
-    blink_score: dict[str, np.ndarray]
-    squint_score: dict[str, np.ndarray]
+    cheek: dict[str, np.ndarray]
     asymmetry: np.ndarray
     yaw: np.ndarray
     pitch: np.ndarray
@@ -103,8 +103,7 @@ class Activity:
             drop=per_side(None, np.nan),
             mouth=per_side(mouth, 0.0),
             brow=per_side(brow, 0.0),
-            blink_score=per_side(None, np.nan),
-            squint_score=per_side(None, np.nan),
+            cheek=per_side(None, np.nan),
             asymmetry=nan,
             yaw=nan,
             pitch=nan,
@@ -229,8 +228,7 @@ class ActivityStage:
             drop=drop,
             mouth=mouth,
             brow=brow,
-            blink_score={s: col(f"bs_eyeBlink_{s}") for s in SIDES},
-            squint_score={s: col(f"bs_eyeSquint_{s}") for s in SIDES},
+            cheek={s: np.where(measurable[s], col(f"cheek_y_{s}"), np.nan) for s in SIDES},
             asymmetry=self._asymmetry.update(diff),
             yaw=yaw_raw,
             pitch=pitch_raw,

@@ -15,6 +15,9 @@ describe it in terms that hold for any face:
 - the context: head motion, speech (lips moving), a smile (both mouth corners up), and the
   same-side mouth corner and brow (synkinesis, the "other Babinski sign").
 
+MediaPipe's blendshape scores are not among them: they are coupled between the eyes (a real
+wink scored 0.54 against 0.55), so geometry alone says which eye closed.
+
 Every feature of a candidate reads only frames within ``context_s`` of it, which is what
 keeps the streaming detector exactly equal to the offline one.
 """
@@ -45,13 +48,15 @@ FEATURES = (
     "n_contractions",  # prominent closure peaks
     "close_speed",  # fastest closing, closure units per second
     "open_speed",  # fastest reopening, closure units per second
+    "one_sided_share",  # share of the candidate's frames that were clearly one-sided
     "head_motion_deg",  # largest range of yaw, pitch or roll around the candidate
+    "head_speed_deg_s",  # fastest head rotation around the candidate, degrees per second
     "speech",  # spread (SD) of the lip gap around the candidate, IOD
     "smile",  # both mouth corners pulled up/out together (the lesser of the two), IOD
     "mouth_pull",  # same-side corner pulled beyond the other, IOD
     "brow_lift",  # same-side brow raised beyond the other, IOD
-    "blink_score_diff",  # MediaPipe eyeBlink, this eye minus the other, at the peak
-    "squint_score",  # MediaPipe eyeSquint, mean of both eyes, at the peak
+    "cheeks_up",  # both cheeks rose together (a smile or a squint), IOD: the lesser rise
+    "brows_down",  # both brows lowered together (a squint or a frown), IOD: the lesser drop
     "baseline_iod",  # the eye's open aperture, IOD
     "baseline_log_ratio",  # log of this eye's open aperture over the other's
 )
@@ -108,9 +113,9 @@ def find_candidates(
 
     A contraction is a run of closure above ``candidate_off`` that reaches ``candidate_on``,
     outside two-sided closures and the ``blink_sync_s`` around them (``bilateral``: the eyes
-    of a blink close a frame or two apart); it is a candidate when at least
-    ``min_unilateral_s`` of it is one-sided and it ends before the recording does.
-    Contractions less than ``merge_gap_s`` apart form one candidate.
+    of a blink close a frame or two apart). Contractions less than ``merge_gap_s`` apart are
+    grouped; a group is a candidate when at least ``min_unilateral_s`` of it is one-sided
+    and it ends before the recording does.
     """
     near_blink = dilate(bilateral, int(round(params.blink_sync_s * fps)))
     min_core = _frames(params.min_unilateral_s, fps)
@@ -123,13 +128,15 @@ def find_candidates(
         closed = hysteresis(closure, params.candidate_on, params.candidate_off)
         runs = regions(closed)
         counts = np.array([np.count_nonzero(core[a:b]) for a, b in runs], dtype=int)
-        # a contraction still closed at the last frame is cut off by the end of the
-        # recording: whether the other eye followed (a blink) cannot be known
-        keep = (counts >= min_core) & (runs[:, 1] < len(activity))
-        runs, counts = runs[keep], counts[keep]
+        # contractions are grouped first, so a clonic train whose weaker contractions are
+        # not one-sided on their own stays one candidate
         for group in merge_close(runs, _frames(params.merge_gap_s, fps)):
             start, stop = int(runs[group[0]][0]), int(runs[group[-1]][1])
-            out.append(Candidate(side, start, stop, int(counts[group].sum())))
+            n_core = int(counts[group].sum())
+            # a contraction still closed at the last frame is cut off by the end of the
+            # recording: whether the other eye followed (a blink) cannot be known
+            if n_core >= min_core and stop < len(activity):
+                out.append(Candidate(side, start, stop, n_core))
     return out
 
 
@@ -173,6 +180,30 @@ def _smile(a: Activity, start: int, stop: int) -> float:
     return _max(np.minimum(a.mouth["right"][start:stop], a.mouth["left"][start:stop]))
 
 
+def _head_speed(a: Activity, win: slice, fps: float) -> float:
+    """Fastest rotation (degrees per second) of yaw, pitch or roll over 3-frame steps."""
+    best = 0.0
+    for x in (a.yaw[win], a.pitch[win], a.roll[win]):
+        x = x[np.isfinite(x)]
+        if x.size > 3:
+            best = max(best, float(np.max(np.abs(x[3:] - x[:-3]))) * fps / 3.0)
+    return best
+
+
+def _both_moved(series: dict[str, np.ndarray], start: int, stop: int, lead: int,
+                sign: float) -> float:
+    """How far both sides moved together (``sign`` +1 up, -1 down) during ``[start, stop)``
+    from their median over the ``lead`` frames before: the lesser of the two moves."""
+    moved = []
+    for x in series.values():
+        before, during = x[max(start - lead, 0):start], x[start:stop]
+        if not (np.isfinite(before).any() and np.isfinite(during).any()):
+            return 0.0
+        ref = float(np.nanmedian(before))
+        moved.append(float(np.nanmax(sign * (during - ref))))
+    return min(moved)
+
+
 def context_of(activity: Activity, start: int, stop: int, fps: float,
                params: DetectionParams) -> str:
     """What the face was doing around frames ``[start, stop)``: any of ``talking``,
@@ -209,6 +240,7 @@ def candidate_features(
     usual = params.min_asymmetry_scale if not np.isfinite(usual) else max(
         usual, params.min_asymmetry_scale)
     win = _window(a, i0, i1, fps, params)
+    lead_frames = _frames(params.context_s, fps)
     lead = max(i0 - 3, 0)  # the closing starts a few frames before the closure threshold
     speed = np.diff(np.nan_to_num(a.closure[side][lead:min(i1 + 3, len(a))], nan=0.0)) * fps
     pull = a.mouth[side][i0:i1] - a.mouth[other][i0:i1]
@@ -228,15 +260,15 @@ def candidate_features(
         "n_contractions": len(split_at_dips(c, params)) - 1,
         "close_speed": _max(speed),
         "open_speed": _max(-speed),
+        "one_sided_share": np.count_nonzero(core) / len(c),
         "head_motion_deg": _head_motion(a, win),
+        "head_speed_deg_s": _head_speed(a, win, fps),
         "speech": _lip_sd(a, win),
         "smile": _smile(a, i0, i1),
         "mouth_pull": _max(np.minimum(a.mouth[side][i0:i1], pull)),
         "brow_lift": _max(a.brow[side][i0:i1] - a.brow[other][i0:i1]),
-        "blink_score_diff": float(np.nan_to_num(
-            a.blink_score[side][i0 + k] - a.blink_score[other][i0 + k])),
-        "squint_score": float(np.nan_to_num(
-            0.5 * (a.squint_score[side][i0 + k] + a.squint_score[other][i0 + k]))),
+        "cheeks_up": _both_moved(a.cheek, i0, i1, lead_frames, 1.0),
+        "brows_down": _both_moved(a.brow, i0, i1, lead_frames, -1.0),
         "baseline_iod": float(np.nan_to_num(base)),
         "baseline_log_ratio": float(np.nan_to_num(np.log(base / base_o)))
         if base > 0 and base_o > 0 else 0.0,
