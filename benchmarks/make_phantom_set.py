@@ -5,7 +5,10 @@ Every ``c3_*`` clip of ``MANIFEST.tsv`` (people without any one-sided event) giv
 - ``<name>_negative.mp4``: the clip looped forward-backward, untouched (an empty truth);
 - ``<name>.mp4``: the same loop with one-sided episodes composited in (both sides, all
   kinds, half with the mouth), when the clip has a natural blink whose closed eyelids can be
-  pasted (otherwise the person contributes the negative only).
+  pasted (otherwise the person contributes the negative only);
+- ``<name>_train1.mp4``, ``<name>_train2.mp4``: more phantoms of that person with other
+  seeds, role ``training`` in ``people.tsv``: material to fit a detector on (only ever for
+  people of other folds than the one scored), never scored themselves.
 
 Each video is ``max(30 s, clip length)`` long, at most 60 s. ``people.tsv`` maps every video
 to its person (two clips of one person share a person id, so that held-out evaluation keeps
@@ -43,6 +46,9 @@ MIN_SECONDS, MAX_SECONDS = 30.0, 60.0
 RATE_PER_MIN = 12.0
 MOUTH_PROB = 0.5
 MAX_CACHED_BYTES = 6 * 1024**3  # tall 1080p portrait clips must fit in memory to loop
+# Extra phantoms of each person with other seeds (``<name>_train<k>``): material for fitting
+# a detector on the people of the other folds, never scored.
+TRAINING_VARIANTS = 2
 
 # Clips of one person (MANIFEST.tsv says so): one person id.
 SAME_PERSON = {
@@ -115,21 +121,33 @@ def build_one(src: Source, out_dir: Path) -> tuple[Source, list, str, str]:
     source_params = SourceParams(max_cached_bytes=MAX_CACHED_BYTES)
     neg = out_dir / f"{src.name}_negative.mp4"
     if not (neg.with_suffix(".truth.tsv")).exists():
-        make_phantom(path, neg, neg.with_suffix(".truth.tsv"),
-                     PhantomParams(seed=src.seed, seconds=seconds, source=source_params,
-                                   schedule=ScheduleParams(rate_per_min=0.0)))
+        try:
+            make_phantom(path, neg, neg.with_suffix(".truth.tsv"),
+                         PhantomParams(seed=src.seed, seconds=seconds, source=source_params,
+                                       schedule=ScheduleParams(rate_per_min=0.0)))
+        except SpasmCvError as e:
+            neg.unlink(missing_ok=True)
+            return src, [], "missing", f"skip {src.name}: {e}"
     pos = out_dir / f"{src.name}.mp4"
-    if pos.with_suffix(".truth.tsv").exists():
-        return src, read_rows(pos.with_suffix(".truth.tsv")), "phantom", f"{src.name}: kept"
     schedule = ScheduleParams(side="both", rate_per_min=RATE_PER_MIN, mouth_prob=MOUTH_PROB)
-    try:
-        ph = make_phantom(path, pos, pos.with_suffix(".truth.tsv"),
-                          PhantomParams(seed=src.seed, seconds=seconds, source=source_params,
-                                        schedule=schedule))
-    except SpasmCvError as e:
-        pos.unlink(missing_ok=True)
-        return src, [], f"negative only: {e}", f"{src.name}: negative only ({e})"
-    return src, ph.rows, "phantom", (f"{src.name}: {len(ph.rows)} episodes + negative, "
+    if pos.with_suffix(".truth.tsv").exists():
+        ph = None
+    else:
+        try:
+            ph = make_phantom(path, pos, pos.with_suffix(".truth.tsv"),
+                              PhantomParams(seed=src.seed, seconds=seconds,
+                                            source=source_params, schedule=schedule))
+        except SpasmCvError as e:
+            pos.unlink(missing_ok=True)
+            return src, [], f"negative only: {e}", f"{src.name}: negative only ({e})"
+    rows = read_rows(pos.with_suffix(".truth.tsv")) if ph is None else ph.rows
+    for k in range(1, TRAINING_VARIANTS + 1):
+        extra = out_dir / f"{src.name}_train{k}.mp4"
+        if not extra.with_suffix(".truth.tsv").exists():
+            make_phantom(path, extra, extra.with_suffix(".truth.tsv"),
+                         PhantomParams(seed=src.seed + 7919 * k, seconds=seconds,
+                                       source=source_params, schedule=schedule))
+    return src, rows, "phantom", (f"{src.name}: {len(rows)} episodes + negative, "
                                      f"{seconds:.0f} s, {time.monotonic() - t0:.0f} s")
 
 
@@ -160,6 +178,8 @@ def write_people(path: Path, entries: list[tuple[Source, list, str]]) -> None:
         lines.append(f"{src.name}_negative\t{src.person}\t{src.file}\tnegative\t")
         if status == "phantom":
             lines.append(f"{src.name}\t{src.person}\t{src.file}\tphantom\t")
+            lines += [f"{src.name}_train{k}\t{src.person}\t{src.file}\ttraining\t"
+                      for k in range(1, TRAINING_VARIANTS + 1)]
         else:
             lines[-1] += status.replace("\t", " ").replace("\n", " ")
     path.write_text("\n".join(lines) + "\n")

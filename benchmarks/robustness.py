@@ -10,9 +10,12 @@ it, and scores it against the unchanged truth with ``evaluate``'s criteria:
 - ``blur``: a soft, out-of-focus lens (Gaussian, sigma 1.5 px);
 - ``tilt``: the camera rolled by 12 degrees.
 
-Nothing is tuned on these results; they show where detection degrades.
+Nothing is tuned on these results; they show where detection degrades. Every person is
+scored by the episode model fitted without their fold's people (on the clean videos), as in
+``person_heldout.py``; landmarks of each degraded video are cached in WORK/<condition>/.
 
     python benchmarks/make_phantom_set.py      # once
+    python benchmarks/person_heldout.py        # once: the clean videos' signals
     python benchmarks/robustness.py [--set DIR] [--work DIR] [--only dim,15fps]
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -90,41 +94,48 @@ def degrade(src: Path, dst: Path, name: str) -> Path:
 
 
 def main() -> int:
-    from spasm_cv._processes import available_cores
-    from spasm_cv.evaluation import EvaluationParams, evaluate_folders
-    from spasm_cv.pipeline import analyze_video
+    from person_heldout import (
+        by_person,
+        cache_all,
+        read_people,
+        run_learned,
+        summary_lines,
+    )
+
+    from spasm_cv.evaluation.match import EvaluationParams
+    from spasm_cv.evaluation.persons import assign_folds
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/spasm_robustness"))
+    ap.add_argument("--clean", type=Path, default=Path("/tmp/spasm_heldout"),
+                    help="person_heldout.py's work folder (signals of the clean videos)")
     ap.add_argument("--only", default=",".join(DEGRADATIONS), help="comma-separated names")
+    ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
-    videos = sorted(args.set.glob("*.mp4"))
-    if not videos:
-        print(f"skipped: no videos in {args.set} (run benchmarks/make_phantom_set.py)")
+    if not (args.set / "people.tsv").is_file():
+        print(f"skipped: no {args.set / 'people.tsv'} (run benchmarks/make_phantom_set.py)")
         return 0
-    params = EvaluationParams()
-    print(f"{len(videos)} phantom videos from {args.set}; tolerance {params.tolerance_s} s")
-    print(f"{'condition':10s} {'truth':>5s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'prec':>6s} "
-          f"{'recall':>6s} {'F1':>6s} {'side':>6s} {'FP/h':>6s} {'rate err':>8s}")
+    videos = [v for v in read_people(args.set) if v.path.is_file()]
+    scored = [v for v in videos if v.role != "training"]
+    clean = cache_all(videos, args.clean, args.jobs)
+    folds = assign_folds([v.person for v in videos], 5, 0)
+    params = EvaluationParams(regions="any")
+    print(f"{len(scored)} videos of {len({v.person for v in scored})} people from {args.set}, "
+          f"scored by the model fitted without each person's fold; tolerance "
+          f"{params.tolerance_s} s")
     for name in args.only.split(","):
         t0 = time.perf_counter()
         d = args.work / name
         (d / "videos").mkdir(parents=True, exist_ok=True)
-        for v in videos:
-            clip = degrade(v, d / "videos" / v.name, name)
-            out = d / "results" / v.stem
-            if not (out / "summary.json").is_file():
-                analyze_video(clip, out, jobs=available_cores())
-        r = evaluate_folders(args.set, d / "results", params).total
-
-        def f(x, fmt=".3f"):
-            return "n/a" if x is None else format(x, fmt)
-
-        print(f"{name:10s} {r.n_truth:5d} {r.tp:4d} {r.fp:4d} {r.fn:4d} {f(r.precision):>6s} "
-              f"{f(r.recall):>6s} {f(r.f1):>6s} {f(r.side_accuracy):>6s} "
-              f"{f(r.false_per_hour, '.1f'):>6s} {f(r.rate_relative_error, '+.1%'):>8s}  "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        degraded = [replace(v, path=degrade(v.path, d / "videos" / v.path.name, name))
+                    for v in scored]
+        signals = cache_all(degraded, d, args.jobs)
+        results = run_learned(videos, clean, folds, params, scoring=signals)
+        rows = by_person(results, {v.name: v.person for v in scored}, folds,
+                         {v.name: v.role == "phantom" for v in scored})
+        print(f"== {name} ({time.perf_counter() - t0:.0f} s)")
+        print("\n".join(summary_lines(rows)), flush=True)
     return 0
 
 

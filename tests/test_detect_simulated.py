@@ -44,7 +44,10 @@ conditions = st.fixed_dictionaries(
         "noise": st.floats(0, 0.03),
         "drift": st.floats(0, 0.1),
         "head_turns": st.integers(0, 3),
-        "rest_asymmetry": st.floats(0, 0.2),
+        "rest_asymmetry": st.floats(0, 0.3),
+        "expressions_per_min": st.floats(0, 12),
+        "lopsided": st.floats(-0.4, 0.4),
+        "talking": st.booleans(),
         "fps": st.sampled_from([25.0, 30.0, 60.0]),
         "seed": st.integers(0, 2**16),
     }
@@ -148,3 +151,30 @@ def test_partial_one_sided_closure_with_narrow_resting_eye():
         duration_s=15.0, episodes=eps, rest_asymmetry=0.2, blinks_per_min=0, seed=5
     )
     assert [e.side for e in spasms(detect(signals).events)] == ["right"]
+
+
+def test_narrow_eyed_expressive_talker_gives_no_episode():
+    """The failure of a detector that judges one-sidedness only relative to each eye's own
+    open level: a face whose right eye rests 30 % narrower, smiling and squinting (both eyes
+    narrow by the same absolute amount) while talking, reads as right-sided tonic spasms."""
+    for seed in range(4):
+        signals, _ = simulate_signals(
+            duration_s=60.0, rest_asymmetry=0.3, expressions_per_min=12, talking=True,
+            lopsided=0.25, seed=seed,
+        )
+        assert spasms(detect(signals).events) == []
+
+
+def test_episodes_found_on_a_narrow_eyed_expressive_talker():
+    eps = (
+        SimEpisode(5.0, "right", "twitch", 0.6),
+        SimEpisode(15.0, "left", "tonic", 0.7, hold_s=1.5),
+        SimEpisode(25.0, "right", "clonic", 0.7, n_contractions=4),
+    )
+    signals, _ = simulate_signals(
+        duration_s=35.0, episodes=eps, rest_asymmetry=0.3, expressions_per_min=12,
+        talking=True, lopsided=0.25, seed=3,
+    )
+    found = spasms(detect(signals).events)
+    assert [(e.side, e.kind) for e in found] == [("right", "twitch"), ("left", "tonic"),
+                                                 ("right", "clonic")]

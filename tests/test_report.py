@@ -339,7 +339,7 @@ def rewrite_result(src: Path, dst: Path, recorded_at: datetime, keep=lambda e: T
     write_events(dst / "events.tsv", events)
     table = read_signals_table(src)
     sides = ("right", "left")
-    activity = Activity(
+    activity = Activity.of(
         table["time"],
         {s: table[f"measurable_{s}"] > 0 for s in sides},
         {s: table[f"closure_{s}"] for s in sides},
@@ -427,7 +427,7 @@ def synthetic_recording(
     n = int(minutes * 60 * fps)
     t = np.arange(n) / fps
     ones, zeros = np.ones(n, bool), np.zeros(n)
-    activity = Activity(
+    activity = Activity.of(
         t,
         {"right": ones, "left": ones},
         {"right": zeros, "left": zeros},

@@ -25,7 +25,7 @@ def test_rate_per_hour():
 def _activity(n, fps, measurable_right):
     t = np.arange(n) / fps
     z = np.zeros(n)
-    return Activity(
+    return Activity.of(
         t,
         {"right": measurable_right, "left": np.ones(n, bool)},
         {"right": z, "left": z},

@@ -55,6 +55,8 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`) counts are printed without
     rates, with a note saying why.
     """
+    from spasm_cv.results.rates import context_phrase
+
     ep = summary.episodes
     dur, obs = summary.duration_s, summary.observed_s
     short = DEFAULT_THRESHOLDS.rates_insufficient(obs)
@@ -80,6 +82,8 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
         + ", ".join(f"{k} {v.count}" for k, v in ep.by_kind.items())
         + f"; with mouth {ep.with_mouth}; contractions {summary.contractions}",
     ]
+    if ep.by_context and ep.total.count:
+        lines.append(f"    context: {context_phrase(ep.by_context, ep.total.count)}")
     mouth_only = sum(v.count for v in summary.mouth_only.values())
     if mouth_only:
         lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spasm_cv.events.activity import Activity, compute_activity
+from spasm_cv.events.decide import EpisodeModel, load_model
 from spasm_cv.events.episodes import find_events
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.table import Event
@@ -33,12 +34,15 @@ class Detection:
         Nominal frame rate the windows were sized with, frames per second.
     params : DetectionParams
         The parameters used.
+    model : EpisodeModel
+        What decided which candidates are episodes (its ``name`` goes into summary.json).
     """
 
     events: list[Event]
     activity: Activity
     fps: float
     params: DetectionParams
+    model: EpisodeModel
 
     @property
     def spasms(self) -> list[Event]:
@@ -59,7 +63,9 @@ def nominal_fps(signals: Signals) -> float:
     return signals.fps
 
 
-def detect(signals: Signals, params: DetectionParams | None = None) -> Detection:
+def detect(
+    signals: Signals, params: DetectionParams | None = None, model: EpisodeModel | None = None
+) -> Detection:
     """Detect one-sided episodes and blinks in a recording's signals.
 
     Two stages: :func:`~spasm_cv.events.activity.compute_activity` turns the raw per-side
@@ -76,6 +82,9 @@ def detect(signals: Signals, params: DetectionParams | None = None) -> Detection
         :func:`spasm_cv.read_signals` of a result folder); sides are the patient's.
     params : DetectionParams, optional
         Detection parameters (default: ``DetectionParams()``).
+    model : EpisodeModel, optional
+        What decides whether a candidate is an episode (default: the packaged model, see
+        :mod:`spasm_cv.events.decide`).
 
     Returns
     -------
@@ -97,4 +106,5 @@ def detect(signals: Signals, params: DetectionParams | None = None) -> Detection
     params = params or DetectionParams()
     fps = nominal_fps(signals)
     activity = compute_activity(signals.time, signals.columns, fps, params)
-    return Detection(find_events(activity, fps, params), activity, fps, params)
+    model = model or load_model()
+    return Detection(find_events(activity, fps, params, model), activity, fps, params, model)

@@ -7,11 +7,18 @@ what lets the streaming detector cut its buffer at quiet moments without changin
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from spasm_cv.events.activity import Activity
+from spasm_cv.events.candidates import (
+    Candidate,
+    candidate_features,
+    context_of,
+    find_candidates,
+    split_at_dips,
+)
+from spasm_cv.events.decide import EpisodeModel, load_model
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.events.runs import dilate, hysteresis, merge_close, regions, seeded_runs
+from spasm_cv.events.runs import dilate, hysteresis, regions, seeded_runs
 from spasm_cv.events.table import OTHER, SIDES, Event
 
 
@@ -60,18 +67,16 @@ def mouth_pull(activity: Activity, side: str) -> np.ndarray:
 
 def _episode_event(
     activity: Activity,
-    side: str,
-    start: int,
-    stop: int,
-    core: np.ndarray,
+    cand: Candidate,
     pull: np.ndarray,
+    probability: float,
     fps: float,
     params: DetectionParams,
 ) -> Event:
+    side, start, stop = cand.side, cand.start, cand.stop
     other = OTHER[side]
     c = np.nan_to_num(activity.closure[side][start:stop], nan=0.0)
-    o = np.nan_to_num(activity.closure[other][start:stop], nan=0.0)
-    cuts = _split_at_dips(c, params)
+    cuts = split_at_dips(c, params)
     n = len(cuts) - 1
     pieces = zip(cuts[:-1], cuts[1:], strict=True)
     held = [np.count_nonzero(c[a:b] >= params.closure_off) / fps for a, b in pieces]
@@ -87,8 +92,6 @@ def _episode_event(
         bool(np.nanmax(mouth_asym) >= params.mouth_on) if np.isfinite(mouth_asym).any() else None
     )
     brow = bool(np.nanmax(brow_asym) >= params.brow_on) if np.isfinite(brow_asym).any() else None
-    margin = float(np.median((c - o)[core[start:stop]])) if core[start:stop].any() else 0.0
-    confidence = 0.3 + 0.5 * min(margin / 0.6, 1.0) + 0.1 * bool(mouth) + 0.1 * bool(brow)
     t = activity.time
     return Event(
         onset=float(t[start]),
@@ -97,34 +100,39 @@ def _episode_event(
         side=side,
         kind=kind,
         regions="eye+mouth" if mouth else "eye",
-        n_contractions=n,
+        n_contractions=max(n, 1),
         peak_closure=float(np.clip(c.max(), 0.0, 1.0)),
         closure_duration=float(np.count_nonzero(c >= params.closure_on) / fps),
         brow_raised=brow,
         mouth_cocontraction=mouth,
-        confidence=float(np.clip(confidence, 0.0, 1.0)),
+        confidence=float(np.clip(probability, 0.0, 1.0)),
+        context=context_of(activity, start, stop, fps, params),
     )
 
 
 def eye_episodes(
-    activity: Activity, bilateral: np.ndarray, fps: float, params: DetectionParams
+    activity: Activity,
+    bilateral: np.ndarray,
+    fps: float,
+    params: DetectionParams,
+    model: EpisodeModel,
 ) -> list[Event]:
-    """One-sided eyelid contraction episodes on both sides."""
-    events = []
-    min_core = _frames(params.min_unilateral_s, fps)
-    for side in SIDES:
-        core = unilateral_mask(activity, side, bilateral, fps, params)
-        closed = hysteresis(activity.closure[side], params.closure_on, params.closure_off)
-        runs = regions(closed)
-        keep = np.array(
-            [np.count_nonzero(core[a:b]) >= min_core for a, b in runs], dtype=bool
-        ).reshape(-1)
-        runs = runs[keep]
-        pull = mouth_pull(activity, side)
-        for group in merge_close(runs, _frames(params.merge_gap_s, fps)):
-            start, stop = runs[group[0]][0], runs[group[-1]][1]
-            events.append(_episode_event(activity, side, start, stop, core, pull, fps, params))
-    return events
+    """One-sided eyelid contraction episodes on both sides.
+
+    Every candidate (:func:`~spasm_cv.events.candidates.find_candidates`) is described by its
+    features and reported when the model's probability reaches its threshold.
+    """
+    candidates = find_candidates(activity, bilateral, fps, params)
+    if not candidates:
+        return []
+    x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
+    probability = model.probability(x)
+    pulls = {s: mouth_pull(activity, s) for s in SIDES}
+    return [
+        _episode_event(activity, cand, pulls[cand.side], float(p), fps, params)
+        for cand, p in zip(candidates, probability, strict=True)
+        if p >= model.threshold
+    ]
 
 
 def mouth_episodes(
@@ -163,21 +171,10 @@ def mouth_episodes(
                     brow_raised=None,
                     mouth_cocontraction=True,
                     confidence=float(np.clip(0.2 + 2.0 * peak, 0.0, 0.6)),
+                    context=context_of(activity, a, b, fps, params),
                 )
             )
     return events
-
-
-def _split_at_dips(x: np.ndarray, params: DetectionParams) -> list[int]:
-    """Cut points (indices into ``x``, first 0 and last len(x)) at the deepest dip between
-    successive prominent peaks: one piece per contraction."""
-    padded = np.concatenate([[-1.0], x, [-1.0]])
-    peaks, _ = find_peaks(
-        padded, height=params.closure_on, prominence=params.contraction_prominence
-    )
-    peaks = peaks - 1
-    cuts = [0] + [a + int(np.argmin(x[a:b])) for a, b in zip(peaks[:-1], peaks[1:], strict=True)]
-    return cuts + [len(x)]
 
 
 def blink_events(
@@ -196,7 +193,7 @@ def blink_events(
     )
     min_pair = _frames(2 * params.min_unilateral_s + 0.2, fps)  # shorter: one blink
     for a0, b0 in regions(bilateral):
-        cuts = _split_at_dips(both[a0:b0], params) if b0 - a0 > min_pair else [0, b0 - a0]
+        cuts = split_at_dips(both[a0:b0], params) if b0 - a0 > min_pair else [0, b0 - a0]
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             a, b = a0 + a, a0 + b
             duration = float(t[b - 1] - t[a] + 1.0 / fps)
@@ -219,12 +216,16 @@ def blink_events(
     return events
 
 
-def find_events(activity: Activity, fps: float, params: DetectionParams) -> list[Event]:
-    """All events of an activity table, sorted by onset."""
+def find_events(
+    activity: Activity, fps: float, params: DetectionParams, model: EpisodeModel | None = None
+) -> list[Event]:
+    """All events of an activity table, sorted by onset (``model``: default the packaged
+    one, see :mod:`spasm_cv.events.decide`)."""
     if len(activity) == 0:
         return []
+    model = model or load_model()
     bilateral = bilateral_mask(activity, params)
-    eye = eye_episodes(activity, bilateral, fps, params)
+    eye = eye_episodes(activity, bilateral, fps, params, model)
     events = (
         eye
         + mouth_episodes(activity, eye, fps, params)

@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, fields
 # A parameter not listed only has to be a finite number (new parameters start that way).
 _RANGES: dict[str, tuple[float | None, float | None]] = {
     "baseline_window_s": (1e-9, None),
+    "warmup_s": (0.0, None),
+    "occlusion_texture_ratio": (0.0, 1.0),
+    "occlusion_window_s": (1e-9, None),
     "baseline_quantile": (0.0, 1.0),
     "closure_on": (1e-9, 1.0),
     "closure_off": (0.0, 1.0),
@@ -28,6 +31,15 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "brow_on": (0.0, None),
     "max_yaw_deg": (1e-9, 180.0),
     "max_pitch_deg": (1e-9, 180.0),
+    "candidate_on": (1e-9, 1.0),
+    "candidate_off": (0.0, 1.0),
+    "candidate_asymmetry": (0.0, 1.0),
+    "candidate_drop_ratio": (0.0, 1.0),
+    "context_s": (0.0, None),
+    "talking_lip_sd": (0.0, None),
+    "smiling_iod": (0.0, None),
+    "head_moving_deg": (0.0, None),
+    "min_asymmetry_scale": (1e-9, 1.0),
 }
 
 
@@ -44,6 +56,15 @@ class DetectionParams:
         Seconds of measured frames the causal open-eye and mouth/brow baselines look back.
     baseline_quantile : float
         Quantile (0-1) of the eyelid aperture taken as the open-eye level.
+    warmup_s : float
+        Seconds of measured frames a side's baselines need before the side counts as
+        measured (its first frames have no open level to compare with).
+    occlusion_texture_ratio, occlusion_window_s : float
+        An eye is covered (not measurable) where the share of its usual image detail it
+        shows is below this ratio (0-1) times the other eye's share, or below half the ratio
+        whatever the other eye shows; "usual" is the upper quintile over the last
+        ``occlusion_window_s`` seconds (see :mod:`spasm_cv.landmarks.texture`). A closed eye
+        keeps 70-90 % of its detail; a hand or patch over it, 0-30 %.
     closure_on, closure_off : float
         Hysteresis of an eyelid contraction (0-1 closure): it must reach ``closure_on`` and
         lasts while closure stays above ``closure_off`` (``closure_off <= closure_on``).
@@ -74,6 +95,26 @@ class DetectionParams:
         Brow raised (IOD) more than the other side's: "other Babinski sign".
     max_yaw_deg, max_pitch_deg : float
         Head pose (degrees) beyond which a side cannot be measured.
+    candidate_on, candidate_off, candidate_asymmetry : float
+        The first, generous look for one-sided contractions (0-1 closure): a run of closure
+        above ``candidate_off`` reaching ``candidate_on``, with frames where this eye is
+        ``candidate_asymmetry`` more closed than the other. Each candidate is then decided
+        by its features (:mod:`spasm_cv.events.candidates`).
+    candidate_drop_ratio : float
+        ... and where the other eye's aperture dropped, in absolute size (IOD), by at most
+        this share (0-1) of this eye's drop (expressions narrow both eyes alike).
+    context_s : float
+        Seconds around a candidate its context features (head motion, speech) look at; at
+        most ``merge_gap_s``, which the streaming detector keeps around every episode.
+    talking_lip_sd, smiling_iod, head_moving_deg : float
+        The context of a one-sided event (``Event.context``), within ``context_s`` of it:
+        ``talking`` where the inner-lip gap varies with an SD of at least
+        ``talking_lip_sd`` IOD; ``smiling`` where both mouth corners are pulled up/out by
+        at least ``smiling_iod`` IOD; ``head_moving`` where yaw, pitch or roll spans at
+        least ``head_moving_deg`` degrees.
+    min_asymmetry_scale : float
+        Floor (0-1 closure) of a person's usual difference between the eyes, so a very
+        still face does not make every small difference look large.
 
     Raises
     ------
@@ -91,6 +132,11 @@ class DetectionParams:
 
     # Baselines: causal, over the last `baseline_window_s` of frames where the side was measured.
     baseline_window_s: float = 20.0
+    warmup_s: float = 0.5  # a side is measurable once its baselines have this much history
+    # Occlusion: an eye whose region shows less than this share of its usual image detail,
+    # against the other eye's share, is covered (usual: over the last occlusion_window_s).
+    occlusion_texture_ratio: float = 0.5
+    occlusion_window_s: float = 60.0
     baseline_quantile: float = 0.8  # of aperture: the open-eye level (closures are brief)
     # Eye contraction: hysteresis on closure.
     closure_on: float = 0.30  # a contraction needs at least this closure
@@ -115,6 +161,17 @@ class DetectionParams:
     # Head pose beyond which a side cannot be measured (degrees).
     max_yaw_deg: float = 30.0  # the eye turned away beyond this is unmeasurable
     max_pitch_deg: float = 30.0
+    # Candidates (see events/candidates.py): a generous first look, decided by their features.
+    candidate_on: float = 0.20  # a candidate contraction reaches this closure ...
+    candidate_off: float = 0.12  # ... and lasts while closure stays above this ...
+    candidate_asymmetry: float = 0.10  # ... with frames this much more closed than the other
+    candidate_drop_ratio: float = 0.70  # ... whose absolute narrowing is at most this share
+    context_s: float = 0.5  # features look this far around a candidate (<= merge_gap_s)
+    # Context of an episode (Event.context), within context_s of it:
+    talking_lip_sd: float = 0.015  # lips moving: SD of the inner-lip gap at least this, IOD
+    smiling_iod: float = 0.03  # both mouth corners pulled up/out at least this, IOD
+    head_moving_deg: float = 8.0  # yaw, pitch or roll ranging over at least this, degrees
+    min_asymmetry_scale: float = 0.02  # floor of a person's usual eye difference (0-1)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -130,6 +187,16 @@ class DetectionParams:
                 lo = "-inf" if low is None else f"{low:g}"
                 hi = "inf" if high is None else f"{high:g}"
                 raise ValueError(f"{f.name} must be within [{lo}, {hi}], got {value!r}")
+        if self.candidate_off > self.candidate_on:
+            raise ValueError(
+                f"candidate_off ({self.candidate_off}) must not exceed candidate_on "
+                f"({self.candidate_on})"
+            )
+        if self.context_s > self.merge_gap_s:
+            raise ValueError(
+                f"context_s ({self.context_s}) must not exceed merge_gap_s ({self.merge_gap_s}): "
+                "the streaming detector keeps only that much around an episode"
+            )
         if self.closure_off > self.closure_on:
             raise ValueError(
                 f"closure_off ({self.closure_off}) must not exceed closure_on ({self.closure_on})"

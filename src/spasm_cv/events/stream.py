@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from spasm_cv.events.activity import Activity, ActivityStage
+from spasm_cv.events.decide import EpisodeModel, load_model
 from spasm_cv.events.episodes import find_events, mouth_pull
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.table import Event
@@ -51,6 +52,7 @@ class StreamingDetector:
     max_buffer_s : longest stretch of continuous activity kept before a forced cut.
     step_s : the event stage runs at most this often (seconds of stream time); it adds at
         most ``step_s`` to the reporting delay.
+    model : what decides whether a candidate is an episode (default: the packaged model).
     """
 
     def __init__(
@@ -59,9 +61,11 @@ class StreamingDetector:
         params: DetectionParams | None = None,
         max_buffer_s: float = 300.0,
         step_s: float = 0.1,
+        model: EpisodeModel | None = None,
     ):
         self.fps = float(fps)
         self.params = params or DetectionParams()
+        self.model = model or load_model()
         self._stage = ActivityStage(self.fps, self.params)
         self._buffer: Activity | None = None
         self._emitted: set[tuple] = set()
@@ -119,7 +123,7 @@ class StreamingDetector:
         return new
 
     def _collect(self, is_final) -> list[Event]:
-        events = find_events(self._buffer, self.fps, self.params)
+        events = find_events(self._buffer, self.fps, self.params, self.model)
         new = []
         for e in events:
             key = (round(e.onset, 6), e.trial_type, e.side)
@@ -132,7 +136,8 @@ class StreamingDetector:
         p = self.params
         quiet = np.ones(len(a), dtype=bool)
         for s in SIDES:
-            quiet &= ~(np.nan_to_num(a.closure[s], nan=0.0) >= p.closure_off)
+            # the lowest closure any event of the second stage extends over
+            quiet &= ~(np.nan_to_num(a.closure[s], nan=0.0) >= min(p.closure_off, p.candidate_off))
             quiet &= ~(np.nan_to_num(mouth_pull(a, s), nan=0.0) >= p.mouth_on)
         return quiet
 

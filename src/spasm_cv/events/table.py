@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, fields
 
 from spasm_cv.signals.geometry import SIDES
 
-__all__ = ["EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event"]
+__all__ = ["CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event"]
 
 OTHER = {"right": "left", "left": "right"}
 KINDS = ("twitch", "clonic", "tonic")
+# What the face was doing around an episode (Event.context joins them with "+", or "none").
+CONTEXTS = ("talking", "smiling", "head_moving")
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,9 @@ class Event:
 
     ``side`` is the patient's anatomical side (``both`` for two-sided events); ``regions`` is
     ``eye``, ``mouth`` or ``eye+mouth``. ``brow_raised``/``mouth_cocontraction`` are None where
-    they could not be measured or do not apply.
+    they could not be measured or do not apply. ``context`` says what the face was doing
+    around a one-sided event: any of :data:`CONTEXTS` joined by ``+`` (``talking+smiling``),
+    ``none``, or ``n/a`` for two-sided events.
     """
 
     onset: float
@@ -39,6 +43,8 @@ class Event:
     brow_raised: bool | None
     mouth_cocontraction: bool | None
     confidence: float
+    context: str = "n/a"  # what the face was doing: see CONTEXTS
+
 
     @property
     def end(self) -> float:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from spasm_cv._native import native_stderr_silenced
 from spasm_cv.landmarks.model import verified_model_path
+from spasm_cv.landmarks.texture import eye_texture
 from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams, segment_index
 
 # Which face is followed, as result summaries state it.
@@ -35,12 +36,15 @@ class FaceObservation:
     ``blendshapes`` maps MediaPipe's names (``eyeBlinkLeft`` = patient's left) to 0-1 scores.
     ``matrix`` is the 4x4 facial transformation matrix (canonical face to camera space).
     ``n_faces`` is the number of faces in view at the last face count (>1: flag the frame).
+    ``eye_texture`` maps each anatomical side to the image detail of that eye's region
+    (:func:`~spasm_cv.landmarks.texture.eye_texture`): low when something covers the eye.
     """
 
     landmarks: np.ndarray  # (478, 3) float32
     blendshapes: dict[str, float]
     matrix: np.ndarray  # (4, 4)
     n_faces: int
+    eye_texture: dict[str, float] = field(default_factory=dict)
 
 
 class FaceTracker:
@@ -227,7 +231,8 @@ class FaceTracker:
             landmarks = uncrop_landmarks(landmarks, self._crop, rgb.shape[1], rgb.shape[0])
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
-        return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces)
+        return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces,
+                               eye_texture=eye_texture(rgb, landmarks))
 
 
 def largest_face_only(rgb: np.ndarray, faces: list, grow: float = 0.25) -> np.ndarray:

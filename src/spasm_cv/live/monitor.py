@@ -25,6 +25,7 @@ import numpy as np
 
 from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.decide import load_model
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.stream import StreamingDetector
 from spasm_cv.events.table import SIDES, Event
@@ -63,6 +64,7 @@ class MonitorSettings:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["params"] = self.params.to_dict()
+        d["detector"] = load_model().provenance()
         return d
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x53435631  # "SCV1": marks the file as a spasm-cv store
 DB_NAME = "spasm-cv.sqlite"
 BUSY_TIMEOUT_S = 2.0
@@ -99,6 +99,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX sessions_started ON sessions(started_at)",
     ),
+    # 2: events.context (what the face was doing around a one-sided event)
+    2: ("ALTER TABLE events ADD COLUMN context TEXT NOT NULL DEFAULT 'n/a'",),
 }
 
 

@@ -76,7 +76,23 @@ EVENT_COLUMNS = {
         "Description": "Same-side mouth corner pulled up/outwards more than the other.",
         "Levels": {"yes": "co-contraction", "no": "none"},
     },
-    "confidence": {"Description": "Detector's confidence that the event is what it says, 0-1."},
+    "confidence": {
+        "Description": "For one-sided eye episodes, the calibrated probability that the "
+        "episode is a real one-sided eyelid contraction (on people the model was not fitted "
+        "on, episodes at 0.8 or more were at least 95 % real); 1 for two-sided events.",
+    },
+    "context": {
+        "Description": "What the face was doing within context_s of a one-sided event: "
+        "talking (lips moving), smiling (both mouth corners up), head_moving (head turned "
+        "or tilted by head_motion_deg or more), joined by '+'; none; n/a for two-sided "
+        "events. Speech and chewing trigger hemifacial spasm; expressions can also mimic it.",
+        "Levels": {
+            "talking": "lips moving",
+            "smiling": "both mouth corners pulled up",
+            "head_moving": "head turning or tilting",
+            "none": "none of these",
+        },
+    },
 }
 
 
@@ -140,7 +156,13 @@ def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
         if not signals.face[i]:
             flags.append("no_face")
         else:
-            flags += [f"pose_{s}" for s in SIDES if not activity.measurable[s][i]]
+            for s in SIDES:
+                if activity.occluded[s][i]:
+                    flags.append(f"occluded_{s}")
+                elif activity.warming_up[s][i]:
+                    flags.append(f"warmup_{s}")
+                elif not activity.measurable[s][i]:
+                    flags.append(f"pose_{s}")
             if signals.n_faces[i] > 1:
                 flags.append("multi_face")
         quality.append("+".join(flags) or "ok")
@@ -207,7 +229,8 @@ def read_signals(path: str | os.PathLike) -> Signals:
         time=table["time"],
         face=table["quality"] != "no_face",
         n_faces=np.nan_to_num(table["n_faces"]).astype(np.int16),
-        columns={c: table[c] for c in SIGNAL_COLUMNS},
+        # a folder written before a column existed reads it as unmeasured (NaN)
+        columns={c: table.get(c, np.full(len(table["time"]), np.nan)) for c in SIGNAL_COLUMNS},
         meta={"fps": fps},
     )
 

@@ -51,6 +51,17 @@ class Pooled:
         }
 
 
+def _pooled_contexts(summaries: Sequence[Summary]) -> dict[str, int] | None:
+    """Episode counts per context, summed; None when a summary predates them."""
+    if any(s.episodes.by_context is None for s in summaries):
+        return None
+    out: dict[str, int] = {}
+    for s in summaries:
+        for k, n in s.episodes.by_context.items():
+            out[k] = out.get(k, 0) + int(n)
+    return out
+
+
 def pool(summaries: Sequence[Summary]) -> Pooled:
     """Numbers over recordings (the one place summaries are pooled).
 
@@ -88,6 +99,7 @@ def pool(summaries: Sequence[Summary]) -> Pooled:
         },
         with_mouth=int(sum(s.episodes.with_mouth or 0 for s in summaries)),
         with_brow_raised=int(sum(s.episodes.with_brow_raised or 0 for s in summaries)),
+        by_context=_pooled_contexts(summaries),
     )
     closed = {}
     for side in SIDES:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spasm_cv.events.table import KINDS, SIDES, Event
+from spasm_cv.events.table import CONTEXTS, KINDS, SIDES, Event
 
 
 def poisson_ci(count: int, level: float = 0.95) -> tuple[float, float]:
@@ -81,6 +81,7 @@ class EpisodeRates:
     by_side_and_kind: dict[str, dict[str, Rate]]
     with_mouth: int | None
     with_brow_raised: int | None
+    by_context: dict[str, int] | None = None
 
     @classmethod
     def count(cls, episodes: Sequence[Event], seconds: float) -> EpisodeRates:
@@ -98,6 +99,7 @@ class EpisodeRates:
             },
             with_mouth=sum(e.regions == "eye+mouth" for e in episodes),
             with_brow_raised=sum(bool(e.brow_raised) for e in episodes),
+            by_context=context_counts(episodes),
         )
 
     @classmethod
@@ -112,6 +114,7 @@ class EpisodeRates:
             },
             with_mouth=d.get("with_mouth"),
             with_brow_raised=d.get("with_brow_raised"),
+            by_context=d.get("by_context"),
         )
 
     def to_dict(self, insufficient: bool | None = None) -> dict:
@@ -127,11 +130,31 @@ class EpisodeRates:
             },
             "with_mouth": self.with_mouth,
             "with_brow_raised": self.with_brow_raised,
+            "by_context": self.by_context,
         }
 
     def counts(self) -> dict[str, int]:
         """Episode count per side."""
         return {s: self.by_side[s].count for s in SIDES}
+
+
+def context_counts(episodes: Sequence[Event]) -> dict[str, int]:
+    """Episodes per context (an episode while talking and smiling counts in both);
+    ``none``: episodes with none of them."""
+    out = {c: sum(c in e.context.split("+") for e in episodes) for c in CONTEXTS}
+    out["none"] = sum(e.context == "none" for e in episodes)
+    return out
+
+
+CONTEXT_WORDS = {"talking": "while talking", "smiling": "while smiling",
+                 "head_moving": "with the head moving", "none": "with none of these"}
+
+
+def context_phrase(by_context: dict[str, int], total: int) -> str:
+    """``"58 % while talking, 8 % while smiling, 0 % with the head moving, 33 % with none of
+    these"`` for ``total`` episodes."""
+    return ", ".join(f"{100 * by_context.get(k, 0) / total:.0f} % {w}"
+                     for k, w in CONTEXT_WORDS.items())
 
 
 @dataclass(frozen=True)

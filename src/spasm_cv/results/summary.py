@@ -150,6 +150,7 @@ class Summary:
     processing: dict | None = None
     monitor: dict | None = None
     recorded_at_source: str | None = None
+    detector: dict | None = None
     extra: dict = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------
@@ -249,6 +250,7 @@ class Summary:
             recorded_at_source=source,
             observed_fraction=numbers["observed_s"] / duration if duration > 0 else 0.0,
             processing=processing,
+            detector=detection.model.provenance(),
             **numbers,
         )
 
@@ -315,6 +317,7 @@ class Summary:
                 "unavailable_s": unavailable_s,
                 "settings": settings,
             },
+            detector=settings.get("detector"),
             **numbers,
         )
 
@@ -355,6 +358,7 @@ class Summary:
             processing=d.get("processing"),
             monitor=d.get("monitor"),
             recorded_at_source=d.get("recorded_at_source"),
+            detector=d.get("detector"),
             extra={k: v for k, v in d.items() if k not in known},
         )
 
@@ -395,6 +399,8 @@ class Summary:
             out["processing"] = self.processing
         if self.monitor is not None:
             out["monitor"] = self.monitor
+        if self.detector is not None:
+            out["detector"] = self.detector
         out.update(self.extra)
         return out
 

@@ -29,6 +29,7 @@ MOUTH_CORNER = {"right": 61, "left": 291}
 BROW = {"right": (70, 63, 105, 66, 107), "left": (300, 293, 334, 296, 336)}
 CHEEK = {"right": (50, 101, 118), "left": (280, 330, 347)}
 FOREHEAD, CHIN = 10, 152
+LIPS_INNER = (13, 14)  # upper and lower inner lip on the midline
 
 # Blendshapes kept per side (MediaPipe suffix Left/Right is the patient's side).
 BLENDSHAPES = (
@@ -46,9 +47,11 @@ GEOMETRY_COLUMNS = tuple(
     f"{name}_{side}"
     for side in SIDES
     for name in ("eye_aperture", "mouth_x", "mouth_y", "brow_y", "cheek_y")
-)
+) + ("mouth_open",)
 BLENDSHAPE_COLUMNS = tuple(f"bs_{name}_{side}" for side in SIDES for name in BLENDSHAPES)
 POSE_COLUMNS = ("yaw", "pitch", "roll")
+# Image detail of each eye region (spasm_cv.landmarks.texture): low when the eye is covered.
+TEXTURE_COLUMNS = tuple(f"eye_texture_{side}" for side in SIDES)
 
 
 def face_frame(points: np.ndarray) -> np.ndarray:
@@ -90,7 +93,8 @@ def side_measures(landmarks: np.ndarray, width: int, height: int) -> dict[str, n
     dict with ``GEOMETRY_COLUMNS`` keys, each (...,) float, in IOD units:
     ``eye_aperture_<side>`` mean upper-to-lower lid distance; ``mouth_x_<side>`` mouth corner
     distance outwards from the midline; ``mouth_y_<side>`` its height above the eye line
-    (negative: below); ``brow_y_<side>`` and ``cheek_y_<side>`` heights above the eye line.
+    (negative: below); ``brow_y_<side>`` and ``cheek_y_<side>`` heights above the eye line;
+    ``mouth_open`` the gap between the inner lips on the midline (speech, chewing).
     """
     pts = np.asarray(landmarks, dtype=np.float64) * np.array([width, height, width])
     q = face_frame(pts)
@@ -104,6 +108,8 @@ def side_measures(landmarks: np.ndarray, width: int, height: int) -> dict[str, n
         out[f"mouth_y_{side}"] = corner[..., 1]
         out[f"brow_y_{side}"] = q[..., list(BROW[side]), 1].mean(axis=-1)
         out[f"cheek_y_{side}"] = q[..., list(CHEEK[side]), 1].mean(axis=-1)
+    upper, lower = LIPS_INNER
+    out["mouth_open"] = np.linalg.norm(q[..., upper, :] - q[..., lower, :], axis=-1)
     return {k: out[k] for k in GEOMETRY_COLUMNS}
 
 

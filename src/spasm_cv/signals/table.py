@@ -10,12 +10,14 @@ from spasm_cv.signals.geometry import (
     BLENDSHAPE_COLUMNS,
     GEOMETRY_COLUMNS,
     POSE_COLUMNS,
+    SIDES,
+    TEXTURE_COLUMNS,
     blendshape_sides,
     head_pose,
     side_measures,
 )
 
-SIGNAL_COLUMNS = GEOMETRY_COLUMNS + POSE_COLUMNS + BLENDSHAPE_COLUMNS
+SIGNAL_COLUMNS = GEOMETRY_COLUMNS + POSE_COLUMNS + BLENDSHAPE_COLUMNS + TEXTURE_COLUMNS
 
 
 @dataclass
@@ -93,6 +95,8 @@ def signals_row(observation, width: int, height: int) -> np.ndarray:
     values = side_measures(observation.landmarks, width, height)
     values.update(zip(POSE_COLUMNS, head_pose(observation.matrix), strict=True))
     values.update(blendshape_sides(observation.blendshapes))
+    texture = getattr(observation, "eye_texture", None) or {}
+    values.update({f"eye_texture_{s}": texture.get(s, np.nan) for s in SIDES})
     return np.array([float(values[c]) for c in SIGNAL_COLUMNS])
 
 

@@ -22,7 +22,7 @@ from spasm_cv.report.html.format import (
 )
 from spasm_cv.report.html.methods import methods
 from spasm_cv.results.observation import INSUFFICIENT, time_words
-from spasm_cv.results.rates import Rate
+from spasm_cv.results.rates import Rate, context_phrase
 
 
 def summary_sheet(ctx: Context) -> tuple[str, str]:
@@ -249,11 +249,19 @@ def _rate_table(ctx: Context) -> str:
         if short
         else "One-sided eye episodes per hour of observed time (95 % CI)"
     )
+    context = ""
+    if ep.by_context and ep.total.count:
+        context = (
+            f'<p class="sub" data-key="episodes.by_context">Context of the episodes: '
+            f"{escape(context_phrase(ep.by_context, ep.total.count))} (speech and chewing "
+            "are known triggers; expressions can also look like spasms).</p>"
+        )
     return (
         f"<h2>{heading}</h2>"
         f'<table class="rates"><tr><th>Side</th><th>all episodes</th>{head}</tr>{body}</table>'
         f'<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
         f"≥ {param(ctx, 'tonic_min_s')} s. Mouth-only one-sided events (not counted): {mouth}.</p>"
+        + context
     )
 
 
