@@ -98,7 +98,7 @@ def main() -> int:
         by_person,
         cache_all,
         read_people,
-        run_learned,
+        run_rule,
         summary_lines,
     )
 
@@ -131,7 +131,7 @@ def main() -> int:
         degraded = [replace(v, path=degrade(v.path, d / "videos" / v.path.name, name))
                     for v in scored]
         signals = cache_all(degraded, d, args.jobs)
-        results = run_learned(videos, clean, folds, params, scoring=signals)
+        results = run_rule(videos, clean, folds, params, scoring=signals)
         rows = by_person(results, {v.name: v.person for v in scored}, folds,
                          {v.name: v.role == "phantom" for v in scored})
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)")

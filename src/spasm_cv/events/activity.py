@@ -43,8 +43,10 @@ class Activity:
     event are read, so it needs no baseline).
     ``asymmetry``: this person's usual difference between the two eyes' closures: the upper
     quartile of ``|closure_right - closure_left|`` over the last ``baseline_window_s`` of
-    frames where both eyes were measured (a face that moves its eyes unevenly when it talks
-    or smiles has a large one).
+    frames where both eyes were measured and neither was closing (closure below
+    ``candidate_on``): a face that moves its eyes unevenly when it talks, or a small face
+    whose landmarks are noisy, has a large one; its spasms do not count. NaN until
+    ``asymmetry_history_s`` of such frames were seen.
     ``yaw``, ``pitch``, ``roll``: head pose, degrees. ``mouth_open``: inner-lip gap, IOD.
     """
 
@@ -170,6 +172,8 @@ class ActivityStage:
             )
         }
         self._asymmetry = CausalQuantile(window, 0.75)
+        self._asymmetry_history = max(int(round(params.asymmetry_history_s * fps)), 1)
+        self._calm = 0  # calm frames seen so far
         long_window = max(int(round(params.occlusion_window_s * fps)), 1)
         self._texture = {s: CausalQuantile(long_window, 0.8) for s in SIDES}
         self._warmup = max(int(round(params.warmup_s * fps)), 0)
@@ -217,8 +221,12 @@ class ActivityStage:
             mouth[s] = (mx - bx) + (my - by)
             brow_y, brow_base = rel("brow_y")
             brow[s] = brow_y - brow_base
+        # the eyes' usual difference is learnt where neither eye is closing, so frequent
+        # spasms (or blinks) do not raise it and hide themselves
         both = measurable["right"] & measurable["left"]
-        diff = np.where(both, np.abs(closure["right"] - closure["left"]), np.nan)
+        with np.errstate(invalid="ignore"):
+            calm = both & (np.fmax(closure["right"], closure["left"]) < params.candidate_on)
+        diff = np.where(calm, np.abs(closure["right"] - closure["left"]), np.nan)
         return Activity(
             time=np.asarray(time, dtype=np.float64),
             measurable=measurable,
@@ -229,13 +237,22 @@ class ActivityStage:
             mouth=mouth,
             brow=brow,
             cheek={s: np.where(measurable[s], col(f"cheek_y_{s}"), np.nan) for s in SIDES},
-            asymmetry=self._asymmetry.update(diff),
+            asymmetry=self._usual_asymmetry(diff),
             yaw=yaw_raw,
             pitch=pitch_raw,
             roll=col("roll"),
             mouth_open=col("mouth_open"),
         )
 
+
+    def _usual_asymmetry(self, diff: np.ndarray) -> np.ndarray:
+        """The upper quartile of the calm frames' eye difference; NaN until there have been
+        ``asymmetry_history_s`` of calm frames (too few to know this face)."""
+        usual = self._asymmetry.update(diff)
+        calm = np.isfinite(diff)
+        seen = self._calm + np.cumsum(calm)
+        self._calm += int(np.count_nonzero(calm))
+        return np.where(seen >= self._asymmetry_history, usual, np.nan)
 
     def _occlusion(self, texture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Frames where each eye is covered.

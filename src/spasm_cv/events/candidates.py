@@ -31,7 +31,7 @@ from scipy.signal import find_peaks
 
 from spasm_cv.events.activity import Activity
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.events.runs import dilate, hysteresis, merge_close, regions
+from spasm_cv.events.runs import dilate, merge_close, regions, seeded_runs
 from spasm_cv.events.table import OTHER, SIDES
 
 # Names of the features, in the order of :func:`candidate_features`' vector.
@@ -42,6 +42,8 @@ FEATURES = (
     "margin",  # median difference of the two closures over the one-sided frames
     "peak_drop",  # the eye's aperture drop at its peak, IOD
     "other_drop_ratio",  # other eye's absolute drop / this eye's, at the peak (-1..2)
+    "typical_drop_ratio",  # the same, median over the frames closed at least candidate_on
+    "usual_asymmetry",  # this person's usual difference between the eyes (0-1 closure)
     "asymmetry_z",  # closure difference at the peak / this person's usual difference
     "duration_s",  # first to last frame of the candidate
     "held_s",  # time closed at least closure_on
@@ -111,8 +113,9 @@ def find_candidates(
 ) -> list[Candidate]:
     """Candidate contractions of both eyes, in order of side then time.
 
-    A contraction is a run of closure above ``candidate_off`` that reaches ``candidate_on``,
-    outside two-sided closures and the ``blink_sync_s`` around them (``bilateral``: the eyes
+    A contraction is a run of closure above ``candidate_off``, and above the other eye's by
+    half ``candidate_asymmetry``, that reaches ``candidate_on``, outside two-sided closures
+    and the ``blink_sync_s`` around them (``bilateral``: the eyes
     of a blink close a frame or two apart). Contractions less than ``merge_gap_s`` apart are
     grouped; a group is a candidate when at least ``min_unilateral_s`` of it is one-sided
     and it ends before the recording does.
@@ -124,8 +127,11 @@ def find_candidates(
         core = loosely_one_sided(activity, side, params) & ~near_blink
         # a two-sided closure (and its edges) ends a run: a twitch next to a blink is
         # described by its own frames, not by the blink's
-        closure = np.where(near_blink, np.nan, activity.closure[side])
-        closed = hysteresis(closure, params.candidate_on, params.candidate_off)
+        closure, excess = closure_difference(activity, side)
+        # a contraction lasts while this eye stays closed and more closed than the other: a
+        # slow narrowing of both eyes (light, fatigue, a squint) does not join two of them
+        low = (closure >= params.candidate_off) & (excess >= 0.5 * params.candidate_asymmetry)
+        closed = seeded_runs(low & ~near_blink, closure >= params.candidate_on)
         runs = regions(closed)
         counts = np.array([np.count_nonzero(core[a:b]) for a, b in runs], dtype=int)
         # contractions are grouped first, so a clonic train whose weaker contractions are
@@ -233,11 +239,12 @@ def candidate_features(
     do = np.nan_to_num(a.drop[other][i0:i1], nan=0.0)
     core = (c >= params.candidate_on) & (c - co >= params.candidate_asymmetry) & (
         do <= params.candidate_drop_ratio * d)
+    closed = c >= params.candidate_on
     # the moment that stands for the candidate: its most closed one-sided frame
     k = int(np.argmax(np.where(core, c, -np.inf))) if core.any() else int(np.argmax(c))
     margin = float(np.median((c - co)[core])) if core.any() else float(c[k] - co[k])
-    usual = a.asymmetry[i0]
-    usual = params.min_asymmetry_scale if not np.isfinite(usual) else max(
+    usual = a.asymmetry[i0]  # NaN: this face is not known well enough yet
+    usual = params.unknown_asymmetry if not np.isfinite(usual) else max(
         usual, params.min_asymmetry_scale)
     win = _window(a, i0, i1, fps, params)
     lead_frames = _frames(params.context_s, fps)
@@ -254,6 +261,9 @@ def candidate_features(
         "margin": margin,
         "peak_drop": d[k],
         "other_drop_ratio": float(np.clip(do[k] / max(d[k], 1e-3), -1.0, 2.0)),
+        "typical_drop_ratio": float(np.median(np.clip(
+            do[closed] / np.maximum(d[closed], 1e-3), -1.0, 2.0))) if closed.any() else 1.0,
+        "usual_asymmetry": usual,
         "asymmetry_z": (c[k] - co[k]) / usual,
         "duration_s": (i1 - i0) / fps,
         "held_s": np.count_nonzero(c >= params.closure_on) / fps,

@@ -1,12 +1,25 @@
-"""Is a candidate a one-sided spasm? A small learnt model over its features.
+"""Is a candidate a one-sided spasm, and how sure is that?
 
-The model is a gradient-boosted ensemble of shallow decision trees over the features of
-:mod:`spasm_cv.events.candidates`, fitted by ``benchmarks/train_detector.py`` on phantom
-episodes and normal faces of the development people, and stored as plain JSON
-(``models/episodes-*.json`` beside this module). Here it is only evaluated, in numpy: the
-package needs no machine-learning library at run time. Its raw score goes through a
-monotone calibration map fitted on people the trees had not seen, so ``probability`` reads
-as the chance that such a candidate is a real one-sided episode.
+The decision is a rule on features of :mod:`spasm_cv.events.candidates`, with its thresholds
+in :class:`~spasm_cv.events.params.DetectionParams`. A candidate is an episode when, at its
+most closed one-sided moment, its eye is more closed than the other by at least
+``min_excess`` plus ``asymmetry_factor`` times this person's usual difference between the
+eyes (person-adaptive: learnt causally from their own face while neither eye closes, so a
+noisy small face or a face that moves its eyes unevenly must show a larger difference), and
+its one-sided frames exceed the other eye by ``min_margin`` (median). In absolute size the
+other eye must narrow by at most ``candidate_drop_ratio`` as much in the candidate's
+one-sided frames, and by at most ``max_drop_ratio`` as much over its closed frames (median):
+smiles and squints narrow both eyes alike, which is a larger share of a narrower eye.
+
+These thresholds were chosen with people held out of the choice
+(``benchmarks/person_heldout.py`` and the README: the same values won in four folds of five);
+a gradient-boosted model over all the features, fitted the same way, did not beat the rule
+on held-out people (``--method boosted``), so the rule decides.
+
+``confidence`` is a probability: a logistic score over the features, mapped through an
+isotonic calibration fitted on people the score had not been fitted on
+(``benchmarks/train_detector.py``; stored as JSON beside this module, evaluated in plain
+numpy).
 """
 
 from __future__ import annotations
@@ -15,125 +28,118 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Protocol
 
 import numpy as np
 
 from spasm_cv.events.candidates import FEATURES
+from spasm_cv.events.params import DetectionParams
 
-DEFAULT_MODEL = "episodes-1.json"
+DEFAULT_MODEL = "confidence-1.json"
+
+
+class Decider(Protocol):
+    """What decides candidates: ``decide(x, params)`` for a (n, len(FEATURES)) array gives
+    (accepted, confidence), both (n,). ``provenance()`` is what summary.json records."""
+
+    name: str
+
+    def decide(self, x: np.ndarray, params: DetectionParams) -> tuple[np.ndarray, np.ndarray]:
+        ...
+
+    def provenance(self) -> dict:
+        ...
+
+
+def accept(x: np.ndarray, params: DetectionParams) -> np.ndarray:
+    """The decision rule over candidates' features (see the module docstring)."""
+    x = np.atleast_2d(x)
+    col = {f: x[:, i] for i, f in enumerate(FEATURES)}
+    excess = col["peak_closure"] - col["other_closure"]
+    needed = params.min_excess + params.asymmetry_factor * col["usual_asymmetry"]
+    return (
+        (excess >= needed)
+        & (col["margin"] >= params.min_margin)
+        & (col["typical_drop_ratio"] <= params.max_drop_ratio)
+    )
 
 
 @dataclass(frozen=True)
-class Tree:
-    """One regression tree as flat arrays (node 0 is the root; leaves have ``left == -1``)."""
+class EpisodeRule:
+    """The rule, with a calibrated logistic confidence.
 
-    feature: np.ndarray  # int, feature index tested at each node
-    threshold: np.ndarray  # go left when x <= threshold
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray  # leaf contribution to the raw score
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        node = np.zeros(len(x), dtype=np.int64)
-        rows = np.arange(len(x))
-        while True:
-            inner = self.left[node] >= 0
-            if not inner.any():
-                return self.value[node]
-            f = self.feature[node[inner]]
-            go_left = x[rows[inner], f] <= self.threshold[node[inner]]
-            node[inner] = np.where(go_left, self.left[node[inner]], self.right[node[inner]])
-
-
-@dataclass(frozen=True)
-class EpisodeModel:
-    """A boosted tree ensemble with its calibration map.
-
-    ``probability(x)`` for a (n, len(FEATURES)) array gives calibrated probabilities (n,);
-    ``threshold`` is the probability from which a candidate is reported; ``name`` and
-    ``description`` say what it is and what it was trained on (summary.json records them).
+    ``mean``/``scale`` standardise the features, ``weights``/``intercept`` make the logistic
+    score, ``calibration_x``/``calibration_y`` map the score to a probability (isotonic,
+    piecewise linear between the knots). ``description`` says what it was fitted on.
     """
 
     name: str
     description: str
     features: tuple[str, ...]
-    baseline: float
-    trees: tuple[Tree, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    intercept: float
     calibration_x: np.ndarray
     calibration_y: np.ndarray
-    threshold: float
 
-    def raw_score(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        score = np.full(len(x), self.baseline)
-        for tree in self.trees:
-            score += tree.predict(x)
-        return score
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The logistic score (log-odds before calibration) of each candidate."""
+        z = (np.atleast_2d(np.asarray(x, dtype=np.float64)) - self.mean) / self.scale
+        # row by row, in a fixed order: a matrix product's rounding depends on how many rows
+        # come together, and the streaming detector scores other batches than the offline one
+        return (z * self.weights).sum(axis=1) + self.intercept
 
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        s = self.raw_score(x)
+    def confidence(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probability that each candidate is a real one-sided contraction."""
+        s = self.score(x)
         if self.calibration_x.size:
             return np.interp(s, self.calibration_x, self.calibration_y)
         return 1.0 / (1.0 + np.exp(-s))
 
+    def decide(self, x: np.ndarray, params: DetectionParams) -> tuple[np.ndarray, np.ndarray]:
+        return accept(x, params), self.confidence(x)
+
+    def provenance(self) -> dict:
+        """What summary.json records: the rule's name and what its confidence was fitted on."""
+        return {"name": self.name, "description": self.description}
+
     @classmethod
-    def from_dict(cls, doc: dict) -> EpisodeModel:
+    def from_dict(cls, doc: dict) -> EpisodeRule:
         features = tuple(doc["features"])
         if features != FEATURES:
             raise ValueError(
-                f"model {doc.get('name')!r} was trained on other features than this version "
-                "computes; retrain it (benchmarks/train_detector.py)"
+                f"confidence model {doc.get('name')!r} was fitted on other features than this "
+                "version computes; refit it (benchmarks/train_detector.py)"
             )
-        trees = tuple(
-            Tree(
-                np.asarray(t["feature"], dtype=np.int64),
-                np.asarray(t["threshold"], dtype=np.float64),
-                np.asarray(t["left"], dtype=np.int64),
-                np.asarray(t["right"], dtype=np.int64),
-                np.asarray(t["value"], dtype=np.float64),
-            )
-            for t in doc["trees"]
-        )
         cal = doc.get("calibration") or {"x": [], "y": []}
         return cls(
             name=doc["name"],
             description=doc.get("description", ""),
             features=features,
-            baseline=float(doc["baseline"]),
-            trees=trees,
+            mean=np.asarray(doc["mean"], dtype=np.float64),
+            scale=np.asarray(doc["scale"], dtype=np.float64),
+            weights=np.asarray(doc["weights"], dtype=np.float64),
+            intercept=float(doc["intercept"]),
             calibration_x=np.asarray(cal["x"], dtype=np.float64),
             calibration_y=np.asarray(cal["y"], dtype=np.float64),
-            threshold=float(doc["threshold"]),
         )
-
-    def provenance(self) -> dict:
-        """What summary.json records of the model: name, threshold, what it was fitted on."""
-        return {"name": self.name, "threshold": self.threshold,
-                "description": self.description}
 
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "description": self.description,
             "features": list(self.features),
-            "baseline": self.baseline,
-            "threshold": self.threshold,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "intercept": self.intercept,
             "calibration": {"x": self.calibration_x.tolist(), "y": self.calibration_y.tolist()},
-            "trees": [
-                {
-                    "feature": t.feature.tolist(),
-                    "threshold": t.threshold.tolist(),
-                    "left": t.left.tolist(),
-                    "right": t.right.tolist(),
-                    "value": t.value.tolist(),
-                }
-                for t in self.trees
-            ],
         }
 
 
 @lru_cache(maxsize=4)
-def load_model(name: str = DEFAULT_MODEL) -> EpisodeModel:
-    """The packaged model ``name`` (cached)."""
+def load_model(name: str = DEFAULT_MODEL) -> EpisodeRule:
+    """The packaged rule with its confidence model ``name`` (cached)."""
     text = resources.files("spasm_cv.events").joinpath("models", name).read_text("utf-8")
-    return EpisodeModel.from_dict(json.loads(text))
+    return EpisodeRule.from_dict(json.loads(text))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spasm_cv.events.activity import Activity, compute_activity
-from spasm_cv.events.decide import EpisodeModel, load_model
+from spasm_cv.events.decide import Decider, load_model
 from spasm_cv.events.episodes import find_events
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.table import Event
@@ -34,15 +34,15 @@ class Detection:
         Nominal frame rate the windows were sized with, frames per second.
     params : DetectionParams
         The parameters used.
-    model : EpisodeModel
-        What decided which candidates are episodes (its ``name`` goes into summary.json).
+    model : Decider
+        What decided which candidates are episodes (its provenance goes into summary.json).
     """
 
     events: list[Event]
     activity: Activity
     fps: float
     params: DetectionParams
-    model: EpisodeModel
+    model: Decider
 
     @property
     def spasms(self) -> list[Event]:
@@ -64,7 +64,7 @@ def nominal_fps(signals: Signals) -> float:
 
 
 def detect(
-    signals: Signals, params: DetectionParams | None = None, model: EpisodeModel | None = None
+    signals: Signals, params: DetectionParams | None = None, model: Decider | None = None
 ) -> Detection:
     """Detect one-sided episodes and blinks in a recording's signals.
 
@@ -82,9 +82,9 @@ def detect(
         :func:`spasm_cv.read_signals` of a result folder); sides are the patient's.
     params : DetectionParams, optional
         Detection parameters (default: ``DetectionParams()``).
-    model : EpisodeModel, optional
-        What decides whether a candidate is an episode (default: the packaged model, see
-        :mod:`spasm_cv.events.decide`).
+    model : Decider, optional
+        What decides whether a candidate is an episode and with what confidence (default:
+        the packaged rule, see :mod:`spasm_cv.events.decide`).
 
     Returns
     -------

@@ -16,7 +16,7 @@ from spasm_cv.events.candidates import (
     find_candidates,
     split_at_dips,
 )
-from spasm_cv.events.decide import EpisodeModel, load_model
+from spasm_cv.events.decide import Decider, load_model
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.runs import dilate, hysteresis, regions, seeded_runs
 from spasm_cv.events.table import OTHER, SIDES, Event
@@ -115,23 +115,24 @@ def eye_episodes(
     bilateral: np.ndarray,
     fps: float,
     params: DetectionParams,
-    model: EpisodeModel,
+    decider: Decider,
 ) -> list[Event]:
     """One-sided eyelid contraction episodes on both sides.
 
     Every candidate (:func:`~spasm_cv.events.candidates.find_candidates`) is described by its
-    features and reported when the model's probability reaches its threshold.
+    features; ``decider`` (default the packaged rule, :mod:`spasm_cv.events.decide`) says
+    which are episodes and how confident that is.
     """
     candidates = find_candidates(activity, bilateral, fps, params)
     if not candidates:
         return []
     x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
-    probability = model.probability(x)
+    accepted, confidence = decider.decide(x, params)
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     return [
         _episode_event(activity, cand, pulls[cand.side], float(p), fps, params)
-        for cand, p in zip(candidates, probability, strict=True)
-        if p >= model.threshold
+        for cand, ok, p in zip(candidates, accepted, confidence, strict=True)
+        if ok
     ]
 
 
@@ -217,15 +218,15 @@ def blink_events(
 
 
 def find_events(
-    activity: Activity, fps: float, params: DetectionParams, model: EpisodeModel | None = None
+    activity: Activity, fps: float, params: DetectionParams, decider: Decider | None = None
 ) -> list[Event]:
-    """All events of an activity table, sorted by onset (``model``: default the packaged
-    one, see :mod:`spasm_cv.events.decide`)."""
+    """All events of an activity table, sorted by onset (``decider``: default the packaged
+    rule, see :mod:`spasm_cv.events.decide`)."""
     if len(activity) == 0:
         return []
-    model = model or load_model()
+    decider = decider or load_model()
     bilateral = bilateral_mask(activity, params)
-    eye = eye_episodes(activity, bilateral, fps, params, model)
+    eye = eye_episodes(activity, bilateral, fps, params, decider)
     events = (
         eye
         + mouth_episodes(activity, eye, fps, params)

@@ -36,10 +36,16 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "candidate_asymmetry": (0.0, 1.0),
     "candidate_drop_ratio": (0.0, 1.0),
     "context_s": (0.0, None),
+    "min_excess": (0.0, 1.0),
+    "asymmetry_factor": (0.0, None),
+    "min_margin": (0.0, 1.0),
+    "max_drop_ratio": (0.0, 2.0),
     "talking_lip_sd": (0.0, None),
     "smiling_iod": (0.0, None),
     "head_moving_deg": (0.0, None),
     "min_asymmetry_scale": (1e-9, 1.0),
+    "asymmetry_history_s": (0.0, None),
+    "unknown_asymmetry": (0.0, 1.0),
 }
 
 
@@ -103,6 +109,15 @@ class DetectionParams:
     candidate_drop_ratio : float
         ... and where the other eye's aperture dropped, in absolute size (IOD), by at most
         this share (0-1) of this eye's drop (expressions narrow both eyes alike).
+    min_excess, asymmetry_factor, min_margin : float
+        The decision on a candidate (:mod:`spasm_cv.events.decide`): at its most closed
+        one-sided frame its eye's closure exceeds the other's by at least ``min_excess`` +
+        ``asymmetry_factor`` x this person's usual difference between the eyes (0-1
+        closure), and over its one-sided frames by ``min_margin`` (median).
+    max_drop_ratio : float
+        ... and over its frames closed at least ``candidate_on``, the other eye's absolute
+        narrowing is at most this share of its own (median): an expression that narrows
+        both eyes alike is not one-sided even where noise makes a frame look so.
     context_s : float
         Seconds around a candidate its context features (head motion, speech) look at; at
         most ``merge_gap_s``, which the streaming detector keeps around every episode.
@@ -112,6 +127,10 @@ class DetectionParams:
         ``talking_lip_sd`` IOD; ``smiling`` where both mouth corners are pulled up/out by
         at least ``smiling_iod`` IOD; ``head_moving`` where yaw, pitch or roll spans at
         least ``head_moving_deg`` degrees.
+    asymmetry_history_s, unknown_asymmetry : float
+        A person's usual difference between the eyes is known once ``asymmetry_history_s``
+        seconds of calm frames (neither eye closing) were seen; until then
+        ``unknown_asymmetry`` (0-1 closure) is assumed, a cautious value.
     min_asymmetry_scale : float
         Floor (0-1 closure) of a person's usual difference between the eyes, so a very
         still face does not make every small difference look large.
@@ -165,13 +184,23 @@ class DetectionParams:
     candidate_on: float = 0.20  # a candidate contraction reaches this closure ...
     candidate_off: float = 0.12  # ... and lasts while closure stays above this ...
     candidate_asymmetry: float = 0.10  # ... with frames this much more closed than the other
-    candidate_drop_ratio: float = 0.70  # ... whose absolute narrowing is at most this share
+    candidate_drop_ratio: float = 0.60  # ... whose absolute narrowing is at most this share
     context_s: float = 0.5  # features look this far around a candidate (<= merge_gap_s)
+    # The decision (events/decide.py): at its peak the eye is more closed than the other by
+    # at least min_excess + asymmetry_factor x this person's usual difference between the eyes,
+    # and its one-sided frames by min_margin (median).
+    min_excess: float = 0.05
+    asymmetry_factor: float = 3.5
+    min_margin: float = 0.10
+    max_drop_ratio: float = 0.70  # ... and, over its closed frames (median), the other eye's
+    # absolute narrowing is at most this share of its own
     # Context of an episode (Event.context), within context_s of it:
     talking_lip_sd: float = 0.015  # lips moving: SD of the inner-lip gap at least this, IOD
     smiling_iod: float = 0.03  # both mouth corners pulled up/out at least this, IOD
     head_moving_deg: float = 8.0  # yaw, pitch or roll ranging over at least this, degrees
     min_asymmetry_scale: float = 0.02  # floor of a person's usual eye difference (0-1)
+    asymmetry_history_s: float = 2.0  # calm frames needed before that difference is known
+    unknown_asymmetry: float = 0.05  # ... and what is assumed until then (0-1)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from spasm_cv.events.activity import Activity, ActivityStage
-from spasm_cv.events.decide import EpisodeModel, load_model
+from spasm_cv.events.decide import Decider, load_model
 from spasm_cv.events.episodes import find_events, mouth_pull
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.table import Event
@@ -61,7 +61,7 @@ class StreamingDetector:
         params: DetectionParams | None = None,
         max_buffer_s: float = 300.0,
         step_s: float = 0.1,
-        model: EpisodeModel | None = None,
+        model: Decider | None = None,
     ):
         self.fps = float(fps)
         self.params = params or DetectionParams()
