@@ -31,6 +31,15 @@ def _fmt_rate(r: Rate) -> str:
     return f"{r.count:d}  ->  {r.per_hour:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
 
 
+def _why(summary: Summary) -> str:
+    """`` by Ctrl-C after 28.3 s of about 360.0 s`` (what an interrupted run covers)."""
+    why = f" by {summary.interrupted}" if summary.interrupted else ""
+    n, fps = summary.input.get("n_frames"), summary.input.get("fps")
+    if n and fps and summary.duration_s is not None:
+        why += f" after {summary.duration_s:.1f} s of about {n / fps:.1f} s"
+    return why
+
+
 def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     """A short human summary of one analysis (on ``file``, default the current stdout)."""
     ep = summary.episodes
@@ -38,7 +47,7 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     lines = [
         f"{summary.input['name']}: {dur:.1f} s, face observed {obs:.1f} s "
         f"({100 * summary.observed_fraction:.0f} %)"
-        + ("" if summary.complete else "  [INTERRUPTED: partial result]"),
+        + ("" if summary.complete else f"  [INTERRUPTED{_why(summary)}: partial result]"),
         f"  one-sided episodes: {_fmt_rate(ep.total)}",
         f"    right: {_fmt_rate(ep.by_side['right'])}",
         f"    left:  {_fmt_rate(ep.by_side['left'])}",
@@ -58,6 +67,11 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     q = summary.quality
     if q["multi_face_frames"]:
         lines.append(f"  note: several faces in {q['multi_face_frames']} frames; followed one")
+    if q.get("low_frame_rate"):
+        lines.append(
+            f"  note: {summary.fps:.3g} fps is too low to resolve blinks and twitches; short "
+            "events may be missed or mistyped"
+        )
     if q["truncated"]:
         lines.append(
             "  note: the video ended early (truncated or damaged); results cover what was decoded"
@@ -75,7 +89,18 @@ def _add_analyze(sub) -> None:
         "events.tsv, events.json, signals.csv.gz and summary.json.",
     )
     p.add_argument("video", nargs="?", help="video file (default: the bundled sample video)")
-    p.add_argument("--out", metavar="DIR", help="result folder (default: ./<video>.spasm-cv)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="result folder (default: ./<video>.spasm-cv); a new or empty folder, or an "
+        "earlier result with --force",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier spasm-cv result at --out (files you added there are kept; "
+        "anything that is not a spasm-cv result is never replaced)",
+    )
     p.add_argument(
         "--mirrored",
         action="store_true",
@@ -104,15 +129,30 @@ def _add_analyze(sub) -> None:
     p.set_defaults(func=_run_analyze)
 
 
+EARLIEST_RECORDING_YEAR = 1970
+
+
 def _iso_datetime(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
+    latest = datetime.now().year + 1
+    if not EARLIEST_RECORDING_YEAR <= value.year <= latest:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a plausible recording time (years "
+            f"{EARLIEST_RECORDING_YEAR}-{latest})"
+        )
     return value if value.tzinfo else value.astimezone()  # naive: local time
 
 
+def warn(message: str) -> None:
+    """Print a one-line ``spasm-cv: warning: ...`` on stderr."""
+    print(f"spasm-cv: warning: {message}", file=sys.stderr, flush=True)
+
+
 def _run_analyze(args) -> int:
+    from spasm_cv._processes import capped_jobs
     from spasm_cv.pipeline import analyze_video
 
     video = args.video or str(data_path(*SAMPLE_VIDEO))
@@ -125,11 +165,20 @@ def _run_analyze(args) -> int:
         model_path=args.model,
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
-        jobs=args.jobs,
+        jobs=capped_jobs(args.jobs),
+        replace_result=args.force,
+        on_warning=warn,
     )
+    summary = result.recording.summary
     if not args.quiet:
-        print_summary(result.recording.summary, result.out_dir)
-    return 130 if not result.recording.summary.complete else 0
+        print_summary(summary, result.out_dir)
+    if not summary.complete:
+        print(
+            f"spasm-cv: interrupted{_why(summary)}: partial result in {result.out_dir}",
+            file=sys.stderr,
+        )
+        return 143 if summary.interrupted == "SIGTERM" else 130
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,14 +217,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
     parser = build_parser()
     args = parser.parse_args(argv)
+    from spasm_cv._processes import sigterm_as_interrupt
+    from spasm_cv.errors import interrupt_exit_code, interrupt_reason
+
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():  # SIGTERM stops a run as Ctrl-C does
+            return int(args.func(args) or 0)
     except SpasmCvError as exc:
         print(f"spasm-cv: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("spasm-cv: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"spasm-cv: interrupted ({interrupt_reason(exc)})", file=sys.stderr)
+        return interrupt_exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
         if args.debug:
             raise

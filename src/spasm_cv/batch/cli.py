@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
 
+from spasm_cv._processes import capped_jobs
 from spasm_cv.batch.engines import ENGINES, VideoOutcome, VideoTask, run_batch
 from spasm_cv.batch.plan import plan_batch, read_done
-from spasm_cv.batch.table import TABLE_FILE, write_table
+from spasm_cv.batch.table import TABLE_FILE, is_batch_table, write_table
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.outputs import ResultTarget, check_output_file
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -70,12 +73,24 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _check_out(out: Path, source: str) -> None:
+    """Refuse, before any work, an --out that is a file, the input, or not writable, and a
+    batch.tsv there that this command did not write."""
+    if out.exists() and not out.is_dir():
+        raise SpasmCvError(f"--out {out} is a file, not a folder: choose a folder for the results")
+    src = Path(source)
+    if out.exists() and src.exists() and os.path.samefile(out, src):
+        raise SpasmCvError(f"--out {out} is the input {src}: choose another folder")
+    check_output_file(out / TABLE_FILE, ours=is_batch_table, what="--out")
+
+
 def run(args) -> int:
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")
     out = Path(args.out)
     items = plan_batch(args.input, out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out(out, args.input)
+    jobs = args.jobs if args.ray_address else capped_jobs(args.jobs)  # a cluster has more
     model = str(Path(args.model).resolve()) if args.model else None
     done: dict[str, VideoOutcome] = {}  # skipped (already done) or failed at once
     tasks: list[VideoTask] = []
@@ -88,6 +103,8 @@ def run(args) -> int:
             )
             continue
         try:
+            # never into (nor deleting) a folder that is not a spasm-cv result
+            ResultTarget(item.out_dir, inputs=(item.video,), replace=True).check()
             duration = probe(item.video).duration_s
         except SpasmCvError as exc:  # not a video: no need for a worker to find out
             done[item.name] = VideoOutcome(
@@ -124,7 +141,7 @@ def run(args) -> int:
             bar.update(weights.get(outcome.name, 0.0))
             bar.set_postfix(ok=counts["ok"], error=counts["error"], refresh=False)
 
-        outcomes = run_batch(tasks, args.engine, args.jobs, args.ray_address, advance)
+        outcomes = run_batch(tasks, args.engine, jobs, args.ray_address, advance)
     elapsed = time.perf_counter() - start
     by_name = {o.name: o for o in outcomes} | done
     table = write_table(out / TABLE_FILE, [by_name[i.name] for i in items])
@@ -144,5 +161,6 @@ def run(args) -> int:
             print(f"  {o.name}: {o.error}")
         print(f"table: {table}")
     if n_int:
-        return 130
+        terminated = any("SIGTERM" in (o.error or "") for o in outcomes)
+        return 143 if terminated else 130
     return 1 if failed else 0

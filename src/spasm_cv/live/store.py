@@ -22,7 +22,15 @@ from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event
 from spasm_cv.live.frames import Gap
 from spasm_cv.live.minutes import MINUTE_FIELDS, MinuteRow
-from spasm_cv.live.schema import BUSY_TIMEOUT_S, from_iso, iso, migrate, transaction
+from spasm_cv.live.schema import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_S,
+    SCHEMA_VERSION,
+    from_iso,
+    iso,
+    migrate,
+    transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,18 @@ class Store:
 
     Opening creates the file (and its folder) if needed and migrates older schemas; a file
     that is not a spasm-cv store, or is from a newer version, raises SpasmCvError.
+
+    ``read_only=True`` (what reports use) never writes: the file's header is checked first
+    (a SQLite file whose application id is spasm-cv's), without SQLite touching it, then it
+    is opened with the URI ``mode=ro``; nothing is created, migrated or switched to WAL, so a
+    file that is not a spasm-cv store is left byte for byte as it was.
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
         self.path = Path(path)
+        if read_only:
+            self.conn = _open_read_only(self.path)
+            return
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
         try:
@@ -259,6 +275,60 @@ class Store:
         cur = self.conn.execute(sql, args)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_store_header(path: Path) -> None:
+    """Refuse a file that is not a spasm-cv store, from its header bytes alone.
+
+    A SQLite file starts with ``SQLite format 3\\0``; its application id is the big-endian
+    32-bit number at byte 68 (:data:`~spasm_cv.live.schema.APPLICATION_ID` for a store).
+    """
+    if not path.exists():
+        raise SpasmCvError(f"no monitor database at {path}")
+    if not path.is_file():
+        raise SpasmCvError(f"not a monitor database (a folder): {path}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise SpasmCvError(f"cannot read database {path}: {exc.strerror or exc}") from None
+    if not head:
+        raise SpasmCvError(f"{path} is an empty file, not a spasm-cv monitor database")
+    if not head.startswith(SQLITE_MAGIC) or len(head) < 72:
+        raise SpasmCvError(f"{path} is not a spasm-cv monitor database (not SQLite)")
+    if int.from_bytes(head[68:72], "big") != APPLICATION_ID:
+        raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write: URI ``mode=ro`` (``immutable=1`` where the folder is
+    read-only and no write-ahead log exists, so no writer can be at work)."""
+    check_store_header(path)
+    uri = path.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() or os.access(path.parent, os.W_OK):
+            raise SpasmCvError(f"cannot read database {path}: {exc}") from None
+        try:  # a WAL store in a read-only folder: SQLite cannot make its shared-memory file
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc2:
+            raise SpasmCvError(f"cannot read database {path}: {exc2}") from None
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        conn.close()
+        newer = version > SCHEMA_VERSION
+        raise SpasmCvError(
+            f"{path} has database schema {version}; this spasm-cv reads {SCHEMA_VERSION}: "
+            + ("update spasm-cv" if newer else "run `spasm-cv monitor --db` on it once to migrate")
+        )
+    return conn
 
 
 def _event_values(e: Event) -> tuple:

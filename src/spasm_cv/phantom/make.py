@@ -361,6 +361,7 @@ def make_phantom(
     meta = {
         "source": str(source),
         "source_name": Path(source).name,
+        "video": out_path.name,  # the phantom this truth belongs to (lets a rerun replace it)
         "seed": params.seed,
         "params": asdict(params),
         "duration_s": round(duration_s, 3),

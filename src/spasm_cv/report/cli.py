@@ -16,6 +16,7 @@ from typing import Protocol
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
+from spasm_cv.results.outputs import check_output_file, write_error
 from spasm_cv.results.recording import Recording
 
 
@@ -86,7 +87,8 @@ def add_parser(
         "--out",
         default="report.html",
         metavar="FILE",
-        help="HTML file to write (default: report.html)",
+        help="HTML file to write (default: report.html); an existing file is replaced only "
+        "if it is a report spasm-cv wrote",
     )
     p.add_argument("--title", help="page title, e.g. a patient code and visit")
     p.add_argument(
@@ -116,11 +118,16 @@ def gather_recordings(args: argparse.Namespace) -> list[Recording]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spasm_cv.report.html import render_report  # matplotlib: only when a report is made
+    from spasm_cv.report.html import is_report, render_report  # matplotlib: only when needed
 
+    # before reading anything: never over a file this command did not write
+    check_output_file(args.out, ours=is_report, inputs=args.results)
     recordings = gather_recordings(args)
     _check_summaries(recordings)
-    out = render_report(recordings, args.out, title=args.title, treatments=args.treatment)
+    try:
+        out = render_report(recordings, args.out, title=args.title, treatments=args.treatment)
+    except OSError as exc:
+        raise write_error(args.out, exc, "--out") from None
     print(f"report: {out} ({len(recordings)} recording{'s' * (len(recordings) != 1)})")
     return 0
 

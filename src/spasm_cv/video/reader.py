@@ -46,6 +46,11 @@ class Frame:
     rgb: np.ndarray  # (H, W, 3) uint8, unmirrored
 
 
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".avif"}
+)
+
+
 def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     p = Path(path)
     if not p.exists():
@@ -54,6 +59,15 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
         raise SpasmCvError(f"expected a video file, got a folder: {p}")
     if p.stat().st_size == 0:
         raise SpasmCvError(f"video file is empty: {p}")
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+    except PermissionError:
+        raise SpasmCvError(f"cannot read video (permission denied): {p}") from None
+    except OSError as exc:
+        raise SpasmCvError(f"cannot read video {p}: {exc.strerror or exc}") from None
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        raise SpasmCvError(f"{p} is a still image, not a video")
     with native_stderr_silenced():  # FFmpeg logs its own complaint; ours follows
         cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
     if not cap.isOpened():
@@ -104,6 +118,7 @@ def read_frames(
     mirrored: bool = False,
     start_s: float = 0.0,
     end_s: float | None = None,
+    fps: float | None = None,
 ) -> Iterator[Frame]:
     """Yield the frames of a video file in order, as unmirrored RGB.
 
@@ -115,11 +130,14 @@ def read_frames(
     back to decoding from the start when the seek overshot or the times are unusable
     (codecs or files that seek to keyframes only or carry broken timestamps). After a seek
     ``index`` is the container's frame number (exact for a constant frame rate).
+    ``fps``: the frame rate to fill in with (default the container's; see
+    :func:`spasm_cv.video.timing.check_timing` for a rate repaired from frame times).
     """
     cap = _open(path)
     try:
         info = _info(cap, path)
-        step = 1.0 / info.fps if info.fps > 0 else 1.0 / 30.0
+        rate = fps if fps and fps > 0 else info.fps
+        step = 1.0 / rate if rate > 0 else 1.0 / 30.0
         last_t = -math.inf
         index = 0
         landed: list[tuple[int, float, np.ndarray]] = []

@@ -11,6 +11,7 @@ from spasm_cv.report.html.context import (
     MAX_EPISODE_ROWS,
     MAX_RECORDING_ROWS,
     Context,
+    partial_text,
     time_order,
     tz_name,
 )
@@ -82,8 +83,10 @@ def _recordings_table(ctx: Context) -> str:
         cf = s.closed_fraction or {}
         bpm = s.blinks.per_minute
         tonic = s.longest_tonic_s
+        why = partial_text(r)
+        flag = f'<br><small class="partial">{escape(why)}</small>' if why else ""
         rows.append(
-            f"<tr><td class='name'>{escape(r.name)}</td><td>{ctx.clock(r)}</td>"
+            f"<tr><td class='name'>{escape(r.name)}{flag}</td><td>{ctx.clock(r)}</td>"
             f"<td>{duration(s.observed_s)}</td>"
             f"<td>{ep['right'].count} / {ep['left'].count}</td>"
             + "".join(f"<td>{short_rate(ep[side])}</td>" for side in SIDES)
