@@ -83,6 +83,7 @@ class LiveSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._gap: Gap | None = None
+        self._gap_now: str | None = None  # the latest word on an open gap (retry attempts)
         self._last_t: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -116,6 +117,12 @@ class LiveSource:
         """The gap going on now, if any."""
         return self._gap
 
+    @property
+    def gap_status(self) -> str | None:
+        """What is happening in the open gap now (e.g. the current reconnection attempt and
+        its wait); the gap's ``reason`` keeps what opened it."""
+        return self._gap_now if self._gap is not None else None
+
     # -- reading -----------------------------------------------------------------------
 
     def read(self, timeout_s: float = 0.1) -> Delivery:
@@ -127,15 +134,18 @@ class LiveSource:
         if frame is not None:
             if self._gap is not None:
                 gaps.append(replace(self._gap, end_s=max(frame.time_s, self._gap.start_s)))
-                self._gap = None
+                self._gap, self._gap_now = None, None
             self._last_t = frame.time_s
-        elif self._gap is None and not finished:
+        elif self._gap is not None:
+            if lost is not None:
+                self._gap_now = lost
+        elif not finished:
             last = self._last_t if self._last_t is not None else 0.0
             now = self.clock.now()
             if lost is not None or now - last > self.policy.stall_s:
                 start = min(last + 1.0 / self.fps, now) if self._last_t is not None else 0.0
                 reason = lost or f"no frame from {self.description} for {self.policy.stall_s:g} s"
-                self._gap = Gap(start, None, reason)
+                self._gap, self._gap_now = Gap(start, None, reason), reason
                 gaps.append(self._gap)
         return Delivery(frame, dropped, tuple(gaps), finished, error)
 
