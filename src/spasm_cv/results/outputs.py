@@ -344,8 +344,8 @@ def check_output_file(
         probe.touch()
     except OSError as exc:
         raise write_error(p, exc, what) from None
-    finally:
-        probe.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        probe.unlink()
     _check_free(p.parent, MIN_FREE_BYTES, what, p)
     return p
 
