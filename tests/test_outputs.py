@@ -121,9 +121,11 @@ def test_a_full_disk_fails_before_the_work_naming_the_path(tmp_path, clip, no_an
 
 
 def test_a_disk_that_fills_during_the_write_is_one_line_naming_the_path(tmp_path):
-    with tiny_disk(tmp_path / "disk", "64k") as disk:
-        with pytest.raises(SpasmCvError, match="not enough free space"):
-            ResultTarget(disk / "result").prepare()  # 1 MB free is asked for
+    with (
+        tiny_disk(tmp_path / "disk", "64k") as disk,
+        pytest.raises(SpasmCvError, match="not enough free space"),
+    ):
+        ResultTarget(disk / "result").prepare()  # 1 MB free is asked for
     # (on a disk with room at the start that fills during the write, the same one line:)
     with tiny_disk(tmp_path / "disk2", "2m") as disk:
         target = ResultTarget(disk / "result").prepare()
