@@ -80,7 +80,12 @@ def read_only(folder: Path) -> Iterator[Path]:
             pytest.skip("cannot remount read-only")
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], capture_output=True)
+        _unmount(folder)
+
+
+def _unmount(folder: Path) -> None:
+    if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)  # busy: detach
 
 
 @contextlib.contextmanager
@@ -92,7 +97,7 @@ def tiny_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], capture_output=True)
+        _unmount(folder)
 
 
 def fill(folder: Path) -> None:

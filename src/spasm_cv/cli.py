@@ -213,8 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
-        argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
+    lead = [a for a in argv[:1] if a == "--debug"]  # the one option before a subcommand
+    rest = argv[len(lead) :]
+    if not rest or rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version"):
+        argv = [*lead, "analyze", *rest]  # `spasm-cv` alone analyses the sample
     parser = build_parser()
     args = parser.parse_args(argv)
     from spasm_cv._processes import sigterm_as_interrupt

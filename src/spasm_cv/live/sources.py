@@ -35,6 +35,7 @@ from spasm_cv.live.frames import (
     SessionClock,
 )
 from spasm_cv.video.reader import probe, read_frames
+from spasm_cv.video.timing import check_timing
 
 __all__ = [
     "DEFAULT_FPS",
@@ -278,7 +279,8 @@ class FileSource(LiveSource):
 
     def _open(self) -> None:
         info = probe(self.path)  # SpasmCvError if missing or undecodable
-        self.fps = info.fps if info.fps > 0 else DEFAULT_FPS
+        # a still, or an implausible rate that the frame times cannot repair: SpasmCvError
+        self.fps = check_timing(self.path, info.fps).fps
         self.size = (info.width, info.height)
 
     def _run(self, queue: FrameQueue) -> None:
@@ -296,6 +298,7 @@ class FileSource(LiveSource):
         queue.finish()
 
     def _frames(self, offset: float) -> Iterator[tuple[float, np.ndarray]]:
-        with contextlib.closing(read_frames(self.path, mirrored=self.mirrored)) as frames:
+        frames = read_frames(self.path, mirrored=self.mirrored, fps=self.fps)
+        with contextlib.closing(frames):
             for f in frames:
                 yield f.time_s + offset, f.rgb

@@ -122,6 +122,9 @@ class Store:
             return
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
+        if self.path.exists() and (not self.path.is_file() or self.path.stat().st_size > 0):
+            # another program's file: refused, left untouched (never switched to WAL)
+            check_store_header(self.path, allow_blank=True)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(
@@ -280,11 +283,13 @@ class Store:
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def check_store_header(path: Path) -> None:
+def check_store_header(path: Path, allow_blank: bool = False) -> None:
     """Refuse a file that is not a spasm-cv store, from its header bytes alone.
 
     A SQLite file starts with ``SQLite format 3\\0``; its application id is the big-endian
     32-bit number at byte 68 (:data:`~spasm_cv.live.schema.APPLICATION_ID` for a store).
+    ``allow_blank``: a SQLite file with no schema at all (schema cookie, byte 40, zero) is
+    accepted too (a store whose creation was cut short).
     """
     if not path.exists():
         raise SpasmCvError(f"no monitor database at {path}")
@@ -299,8 +304,20 @@ def check_store_header(path: Path) -> None:
         raise SpasmCvError(f"{path} is an empty file, not a spasm-cv monitor database")
     if not head.startswith(SQLITE_MAGIC) or len(head) < 72:
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database (not SQLite)")
-    if int.from_bytes(head[68:72], "big") != APPLICATION_ID:
+    app, cookie = int.from_bytes(head[68:72], "big"), int.from_bytes(head[40:44], "big")
+    if app != APPLICATION_ID and not (allow_blank and app == 0 and cookie == 0):
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
+
+
+def _connect(uri: str) -> sqlite3.Connection:
+    """A connection to ``uri`` that has read the schema (closed again if it cannot)."""
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -309,15 +326,13 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     check_store_header(path)
     uri = path.resolve().as_uri()
     try:
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn = _connect(f"{uri}?mode=ro")
     except sqlite3.Error as exc:
         wal = path.with_name(path.name + "-wal")
         if wal.exists() or os.access(path.parent, os.W_OK):
             raise SpasmCvError(f"cannot read database {path}: {exc}") from None
         try:  # a WAL store in a read-only folder: SQLite cannot make its shared-memory file
-            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn = _connect(f"{uri}?mode=ro&immutable=1")
         except sqlite3.Error as exc2:
             raise SpasmCvError(f"cannot read database {path}: {exc2}") from None
     version = conn.execute("PRAGMA user_version").fetchone()[0]

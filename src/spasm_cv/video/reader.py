@@ -57,6 +57,8 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
         raise SpasmCvError(f"video not found: {p}")
     if p.is_dir():
         raise SpasmCvError(f"expected a video file, got a folder: {p}")
+    if not p.is_file():  # a pipe or device would block the reader
+        raise SpasmCvError(f"not a regular file: {p}")
     if p.stat().st_size == 0:
         raise SpasmCvError(f"video file is empty: {p}")
     try:
@@ -77,13 +79,23 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     return cap
 
 
+MIN_SIDE_PX = 32  # smaller frames cannot show a face (and make MediaPipe fail outright)
+
+
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read a video's header; raise SpasmCvError if it cannot be decoded."""
+    """Read a video's header; raise SpasmCvError if it cannot be decoded, or if its frames
+    are too small to show a face (under :data:`MIN_SIDE_PX` pixels either way)."""
     cap = _open(path)
     try:
-        return _info(cap, path)
+        info = _info(cap, path)
     finally:
         cap.release()
+    if 0 < min(info.width, info.height) < MIN_SIDE_PX:
+        raise SpasmCvError(
+            f"frames of {info.width}x{info.height} pixels are too small to show a face "
+            f"(at least {MIN_SIDE_PX} pixels each way): {path}"
+        )
+    return info
 
 
 def _info(cap: cv2.VideoCapture, path: str | os.PathLike) -> VideoInfo:
