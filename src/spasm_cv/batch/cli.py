@@ -14,7 +14,7 @@ from spasm_cv.batch.engines import ENGINES, VideoOutcome, VideoTask, run_batch
 from spasm_cv.batch.plan import plan_batch, read_done
 from spasm_cv.batch.table import TABLE_FILE, is_batch_table, write_table
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.results.outputs import ResultTarget, check_output_file
+from spasm_cv.results.outputs import ResultTarget, check_output_file, write_error
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -82,6 +82,10 @@ def _check_out(out: Path, source: str) -> None:
     if out.exists() and src.exists() and os.path.samefile(out, src):
         raise SpasmCvError(f"--out {out} is the input {src}: choose another folder")
     check_output_file(out / TABLE_FILE, ours=is_batch_table, what="--out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc, "--out") from None
 
 
 def run(args) -> int:

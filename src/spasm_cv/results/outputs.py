@@ -97,9 +97,13 @@ def _refuse_input(out: Path, inputs: Iterable[str | os.PathLike], what: str) -> 
             )
 
 
-def _check_parent(path: Path, what: str) -> None:
-    """Create ``path``'s parent folder; one-line error when it cannot be (or written to)."""
+def _make_parent(path: Path, what: str) -> list[Path]:
+    """Create ``path``'s parent folder; the folders created (outermost first).
+
+    One-line error when it cannot be created.
+    """
     parent = path.parent
+    missing = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -108,6 +112,37 @@ def _check_parent(path: Path, what: str) -> None:
         raise write_error(path, exc, what) from None
     if not parent.is_dir():
         raise SpasmCvError(f"cannot write {what} {path}: {parent} is not a folder")
+    return missing
+
+
+def _check_writable_place(path: Path, what: str) -> None:
+    """Whether ``path`` could be created, without creating anything but a probe file.
+
+    The nearest existing folder above it must be a folder we may write to (a probe file is
+    created there and removed when it is ``path``'s own parent).
+    """
+    anc = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if anc is None or not anc.is_dir():
+        raise SpasmCvError(f"cannot write {what} {path}: {anc} is not a folder")
+    if anc != path.parent:  # folders to be made: check the one they would go in
+        if not os.access(anc, os.W_OK | os.X_OK):
+            reason = "read-only file system" if _read_only_fs(anc) else "permission denied"
+            raise SpasmCvError(f"cannot write {what} {path}: {reason}")
+        return
+    probe = anc / f".{path.name}.check-{os.getpid()}"
+    try:
+        probe.touch()
+    except OSError as exc:
+        raise write_error(path, exc, what) from None
+    with contextlib.suppress(OSError):
+        probe.unlink()
+
+
+def _read_only_fs(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _check_free(folder: Path, need: int, what: str, path: Path) -> None:
@@ -166,6 +201,7 @@ class ResultTarget:
         self.what = what
         self.expected_frames = max(int(expected_frames or 0), 0)
         self.tmp: Path | None = None
+        self._made: list[Path] = []  # parent folders :meth:`prepare` created
 
     @property
     def partial_path(self) -> Path:
@@ -223,13 +259,14 @@ class ResultTarget:
         unwritable location fails now, before any work), and check the free space."""
         self.check()
         out = self.path
-        _check_parent(out, self.what)
+        self._made = _make_parent(out, self.what)
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
         try:
             if tmp.exists():
                 shutil.rmtree(tmp)
             tmp.mkdir()
         except OSError as exc:
+            self._remove_made()
             raise write_error(out, exc, self.what) from None
         self.tmp = tmp
         need = MIN_FREE_BYTES + BYTES_PER_FRAME * self.expected_frames
@@ -259,16 +296,24 @@ class ResultTarget:
             _install(self.tmp, final)
         except OSError as exc:
             raise write_error(final, exc) from None
-        self.tmp = None
+        self.tmp, self._made = None, []
         if not partial:
             _remove_result_files(self.partial_path)
         return final
 
     def close(self) -> None:
-        """Remove the temporary folder if it was not used (it holds only our files)."""
+        """Remove the temporary folder if it was not used (it holds only our files), and
+        the parent folders :meth:`prepare` made for it if they are still empty."""
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+            self._remove_made()
+
+    def _remove_made(self) -> None:
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._made = []
 
     def __enter__(self) -> ResultTarget:
         return self
@@ -322,7 +367,8 @@ def check_output_file(
 
     Refused (one-line SpasmCvError naming the path): a folder, one of ``inputs``, an existing
     file that ``ours`` does not recognise as written by this command, a location whose
-    folder cannot be created or written (a temporary file is created there and removed).
+    folder cannot be created or written (a probe file is created there and removed; no
+    folder is created).
     """
     p = Path(path)
     if p.is_dir():
@@ -338,15 +384,9 @@ def check_output_file(
                 f"{what} {p} exists and was not written by this spasm-cv command: nothing "
                 "was written; choose another name"
             )
-    _check_parent(p, what)
-    probe = p.with_name(f".{p.name}.check-{os.getpid()}")
-    try:
-        probe.touch()
-    except OSError as exc:
-        raise write_error(p, exc, what) from None
-    with contextlib.suppress(OSError):
-        probe.unlink()
-    _check_free(p.parent, MIN_FREE_BYTES, what, p)
+    _check_writable_place(p, what)
+    anc = next(a for a in (p.parent, *p.parent.parents) if a.exists())
+    _check_free(anc, MIN_FREE_BYTES, what, p)
     return p
 
 
