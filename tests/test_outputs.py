@@ -142,7 +142,7 @@ def test_a_disk_that_fills_during_the_write_is_one_line_naming_the_path(tmp_path
         target = ResultTarget(disk / "result").prepare()
         fill(disk)
         with pytest.raises(SpasmCvError, match=f"cannot write {disk / 'result'}: no space"):
-            target.write(lambda tmp: (tmp / "big.bin").write_bytes(b"x" * 100_000))
+            target.write(lambda tmp: (tmp / "signals.csv.gz").write_bytes(b"x" * 100_000))
         target.close()
         assert [p.name for p in disk.iterdir()] == ["filler.bin"]
 
@@ -326,3 +326,24 @@ def test_phantom_never_replaces_a_users_video_or_table(tmp_path):
     code, _, err = cli("phantom", src, "--out", src, "--truth", tmp_path / "t.tsv")
     assert_one_line_error(code, err, "is the input")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["face.mp4", "holiday.mp4", "mine.tsv"]
+
+
+def test_a_failed_replacement_puts_the_users_files_back(tmp_path, monkeypatch):
+    from spasm_cv.results import outputs
+
+    res = sim_result(tmp_path / "visit")
+    (res / "notes.md").write_text("mine")
+    real_rename = Path.rename
+
+    def failing(self, target):
+        if self.name.startswith(".visit.tmp-"):  # the new folder cannot take its place
+            raise OSError(28, "No space left on device")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(outputs.Path, "rename", failing)
+    with pytest.raises(SpasmCvError, match="no space left"):
+        sim_result(tmp_path / "visit")
+    monkeypatch.undo()
+    assert (res / "notes.md").read_text() == "mine"
+    assert is_result_folder(res)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["visit"]  # nothing left behind

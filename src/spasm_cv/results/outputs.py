@@ -27,6 +27,7 @@ import errno
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -260,11 +261,8 @@ class ResultTarget:
         self.check()
         out = self.path
         self._made = _make_parent(out, self.what)
-        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-        try:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-            tmp.mkdir()
+        try:  # a name of its own: an older leftover is never reused nor deleted
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         except OSError as exc:
             self._remove_made()
             raise write_error(out, exc, self.what) from None
@@ -305,7 +303,7 @@ class ResultTarget:
         """Remove the temporary folder if it was not used (it holds only our files), and
         the parent folders :meth:`prepare` made for it if they are still empty."""
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _remove_result_files(self.tmp, check=False)  # only ours: anything else stays
             self.tmp = None
             self._remove_made()
 
@@ -323,16 +321,34 @@ class ResultTarget:
 
 
 def _install(tmp: Path, final: Path) -> None:
-    """Put folder ``tmp`` in place as ``final``, keeping what a user added to ``final``."""
+    """Put folder ``tmp`` in place as ``final``, keeping what a user added to ``final``.
+
+    The user's entries are moved (renamed, on the same file system) into the new folder,
+    the old folder is renamed aside, the new one renamed into place, and the old one, now
+    holding only spasm-cv's files, removed. If a step fails, the user's entries go back.
+    """
     if not final.exists():
         tmp.rename(final)
         return
-    for entry in list(final.iterdir()):  # the user's files go into the new folder
-        if entry.name not in RESULT_FILES:
-            entry.rename(tmp / entry.name)
-    old = final.parent / f".{final.name}.old-{os.getpid()}"
-    final.rename(old)
-    tmp.rename(final)
+    moved: list[str] = []
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
+    old.rmdir()  # a free name for the old folder
+    try:
+        for entry in list(final.iterdir()):  # the user's files go into the new folder
+            if entry.name not in RESULT_FILES:
+                entry.rename(tmp / entry.name)
+                moved.append(entry.name)
+        final.rename(old)
+        tmp.rename(final)
+    except OSError:
+        if not final.exists() and old.exists():  # the old folder back under its name
+            with contextlib.suppress(OSError):
+                old.rename(final)
+        home = final if final.exists() else old
+        for name in moved:
+            with contextlib.suppress(OSError):
+                (tmp / name).rename(home / name)
+        raise
     _remove_result_files(old, check=False)
 
 
