@@ -283,13 +283,17 @@ class Store:
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def check_store_header(path: Path, allow_blank: bool = False) -> None:
+def check_store_header(path: Path, allow_blank: bool = False) -> bool:
     """Refuse a file that is not a spasm-cv store, from its header bytes alone.
 
     A SQLite file starts with ``SQLite format 3\\0``; its application id is the big-endian
     32-bit number at byte 68 (:data:`~spasm_cv.live.schema.APPLICATION_ID` for a store).
     ``allow_blank``: a SQLite file with no schema at all (schema cookie, byte 40, zero) is
     accepted too (a store whose creation was cut short).
+
+    Returns False when the bytes cannot tell: a write-ahead log beside a WAL-mode file (or
+    an empty one) holds pages not yet copied into it (a monitor killed mid-session); the
+    caller then asks SQLite, read-only, for the application id (:func:`_check_app_id`).
     """
     if not path.exists():
         raise SpasmCvError(f"no monitor database at {path}")
@@ -300,12 +304,28 @@ def check_store_header(path: Path, allow_blank: bool = False) -> None:
             head = f.read(100)
     except OSError as exc:
         raise SpasmCvError(f"cannot read database {path}: {exc.strerror or exc}") from None
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.is_file() and wal.stat().st_size > 0
     if not head:
+        if pending:
+            return False
         raise SpasmCvError(f"{path} is an empty file, not a spasm-cv monitor database")
     if not head.startswith(SQLITE_MAGIC) or len(head) < 72:
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database (not SQLite)")
     app, cookie = int.from_bytes(head[68:72], "big"), int.from_bytes(head[40:44], "big")
-    if app != APPLICATION_ID and not (allow_blank and app == 0 and cookie == 0):
+    if app == APPLICATION_ID or (allow_blank and app == 0 and cookie == 0):
+        return True
+    if pending and head[18:20] == b"\x02\x02":  # WAL mode: newer pages in the log
+        return False
+    raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
+
+
+def _check_app_id(conn: sqlite3.Connection, path: Path) -> None:
+    """The application id as SQLite sees it (through the write-ahead log)."""
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app != APPLICATION_ID and (app != 0 or tables):
+        conn.close()
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
 
 
@@ -323,7 +343,7 @@ def _connect(uri: str) -> sqlite3.Connection:
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """A connection that cannot write: URI ``mode=ro`` (``immutable=1`` where the folder is
     read-only and no write-ahead log exists, so no writer can be at work)."""
-    check_store_header(path)
+    verified = check_store_header(path)
     uri = path.resolve().as_uri()
     try:
         conn = _connect(f"{uri}?mode=ro")
@@ -335,6 +355,8 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
             conn = _connect(f"{uri}?mode=ro&immutable=1")
         except sqlite3.Error as exc2:
             raise SpasmCvError(f"cannot read database {path}: {exc2}") from None
+    if not verified:
+        _check_app_id(conn, path)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
         conn.close()

@@ -18,6 +18,11 @@ checks its destination here **before any work starts**, and fails with a one-lin
 
 Write failures (a full disk, a permission lost meanwhile) become :func:`write_error`: one
 line naming the path. Atomic writing itself is :mod:`spasm_cv.results.atomic`.
+
+Long module: every rule about where spasm-cv may write is kept in this one place (result
+folders and output files share the checks, the messages and the free-space test), so that
+a command cannot be added that forgets one, and privacy settings (owner-only permissions)
+have one place to go.
 """
 
 from __future__ import annotations

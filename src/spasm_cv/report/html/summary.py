@@ -155,8 +155,8 @@ def _headline(ctx: Context) -> str:
             html.append(
                 note(
                     f'<b class="partial">Partial recording: {escape(r.name)}</b>, '
-                    f"{escape(why)}. The numbers cover only what was measured before it "
-                    "stopped."
+                    f"{escape(why.removeprefix('partial: '))}. The numbers cover only what "
+                    "was measured before it stopped."
                 )
             )
     if ep.total.count == 0:
