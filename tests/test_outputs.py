@@ -347,3 +347,13 @@ def test_a_failed_replacement_puts_the_users_files_back(tmp_path, monkeypatch):
     assert (res / "notes.md").read_text() == "mine"
     assert is_result_folder(res)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["visit"]  # nothing left behind
+
+
+def test_result_folders_follow_the_users_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        res = sim_result(tmp_path / "visit")
+        sim_result(tmp_path / "visit")  # replaced
+    finally:
+        os.umask(old)
+    assert res.stat().st_mode & 0o777 == 0o755

@@ -31,8 +31,8 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -267,7 +267,7 @@ class ResultTarget:
         out = self.path
         self._made = _make_parent(out, self.what)
         try:  # a name of its own: an older leftover is never reused nor deleted
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+            tmp = _fresh_name(out.parent, f".{out.name}.tmp-{os.getpid()}-", make=True)
         except OSError as exc:
             self._remove_made()
             raise write_error(out, exc, self.what) from None
@@ -336,8 +336,7 @@ def _install(tmp: Path, final: Path) -> None:
         tmp.rename(final)
         return
     moved: list[str] = []
-    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
-    old.rmdir()  # a free name for the old folder
+    old = _fresh_name(final.parent, f".{final.name}.old-{os.getpid()}-")
     try:
         for entry in list(final.iterdir()):  # the user's files go into the new folder
             if entry.name not in RESULT_FILES:
@@ -355,6 +354,22 @@ def _install(tmp: Path, final: Path) -> None:
                 (tmp / name).rename(home / name)
         raise
     _remove_result_files(old, check=False)
+
+
+def _fresh_name(folder: Path, prefix: str, make: bool = False) -> Path:
+    """A name in ``folder`` that nothing has (made as a folder with ``make``, with the
+    user's umask, as any folder spasm-cv writes)."""
+    for _ in range(100):
+        p = folder / f"{prefix}{secrets.token_hex(4)}"
+        if make:
+            try:
+                p.mkdir()
+            except FileExistsError:
+                continue
+            return p
+        if not p.exists() and not p.is_symlink():
+            return p
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
 
 
 def _remove_result_files(folder: Path, check: bool = True) -> None:
