@@ -26,7 +26,9 @@ row per video.
 Resumable: a video whose result folder is complete and was made from the same file (same
 size and modification time) is skipped, so rerunning an interrupted batch finishes only
 the missing videos. A video that fails (corrupt, no face, ...) gets an error row and the
-batch goes on."""
+batch goes on. A folder under OUT with a video's name that is not a spasm-cv result is never
+replaced (that video gets an error row); files you add to a result folder are kept when it
+is redone."""
 
 EPILOG = """\
 engines:
@@ -42,7 +44,8 @@ batch.tsv columns: name status error duration_s observed_s episodes per_hour ci9
   result_dir elapsed_s (episodes: one-sided episodes involving the eye; rates per hour of
   observed face time with exact 95 % Poisson intervals; status ok | error | interrupted)
 
-exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 interrupted."""
+exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 interrupted
+  (Ctrl-C), 143 stopped by SIGTERM (the videos being analysed keep a <name>.partial)."""
 
 
 def add_parser(subparsers) -> None:
