@@ -329,6 +329,8 @@ class _Session:
             raise RuntimeError("session closed twice")
         self._closed = True
         end_t = self.clock.now()
+        if self.status.frames:  # the last frame stands for one frame period: the session
+            end_t = max(end_t, self._last_t + 1.0 / self.source.fps)  # lasts at least that
         self.source.close()
         error = None
         try:
@@ -336,7 +338,7 @@ class _Session:
             if open_gap is not None:
                 closed = Gap(open_gap.start_s, max(end_t, open_gap.start_s), open_gap.reason)
                 self._gaps([closed])
-            self.agg.finish(end_t)  # the last frame stands for at most what is left
+            self.agg.finish(end_t)  # observed time never past the session's end
             final = self.detector.flush()
             for e in final:
                 self.agg.event(e)
