@@ -48,6 +48,15 @@ def _fmt_rate(r: Rate, short: bool = False) -> str:
     return f"{r.count:d}  ->  {r.per_hour:.1f}/h  (95% CI {lo:.1f}-{hi:.1f})"
 
 
+def _why(summary: Summary) -> str:
+    """`` by Ctrl-C after 28.3 s of about 360.0 s`` (what an interrupted run covers)."""
+    why = f" by {summary.interrupted}" if summary.interrupted else ""
+    n, fps = summary.input.get("n_frames"), summary.input.get("fps")
+    if n and fps and summary.duration_s is not None:
+        why += f" after {summary.duration_s:.1f} s of about {n / fps:.1f} s"
+    return why
+
+
 def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     """A short human summary of one analysis (on ``file``, default the current stdout).
 
@@ -63,7 +72,7 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     lines = [
         f"{summary.input['name']}: {dur:.1f} s, face observed {obs:.1f} s "
         f"({100 * summary.observed_fraction:.0f} %)"
-        + ("" if summary.complete else "  [INTERRUPTED: partial result]"),
+        + ("" if summary.complete else f"  [INTERRUPTED{_why(summary)}: partial result]"),
     ]
     if summary.recorded_at:
         source = RECORDED_AT_WORDS.get(summary.recorded_at_source or "", "source unknown")
@@ -97,6 +106,11 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     q = summary.quality
     if q["multi_face_frames"]:
         lines.append(f"  note: several faces in {q['multi_face_frames']} frames; followed one")
+    if q.get("low_frame_rate"):
+        lines.append(
+            f"  note: {summary.fps:.3g} fps is too low to resolve blinks and twitches; short "
+            "events may be missed or mistyped"
+        )
     if q["truncated"]:
         lines.append(
             "  note: the video ended early (truncated or damaged); results cover what was decoded"
@@ -114,7 +128,18 @@ def _add_analyze(sub) -> None:
         "events.tsv, events.json, signals.csv.gz and summary.json.",
     )
     p.add_argument("video", nargs="?", help="video file (default: the bundled sample video)")
-    p.add_argument("--out", metavar="DIR", help="result folder (default: ./<video>.spasm-cv)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="result folder (default: ./<video>.spasm-cv); a new or empty folder, or an "
+        "earlier result with --force",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier spasm-cv result at --out (files you added there are kept; "
+        "anything that is not a spasm-cv result is never replaced)",
+    )
     p.add_argument(
         "--mirrored",
         action="store_true",
@@ -145,15 +170,30 @@ def _add_analyze(sub) -> None:
     p.set_defaults(func=_run_analyze)
 
 
+EARLIEST_RECORDING_YEAR = 1970
+
+
 def _iso_datetime(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
+    latest = datetime.now().year + 1
+    if not EARLIEST_RECORDING_YEAR <= value.year <= latest:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a plausible recording time (years "
+            f"{EARLIEST_RECORDING_YEAR}-{latest})"
+        )
     return value if value.tzinfo else value.astimezone()  # naive: local time
 
 
+def warn(message: str) -> None:
+    """Print a one-line ``spasm-cv: warning: ...`` on stderr."""
+    print(f"spasm-cv: warning: {message}", file=sys.stderr, flush=True)
+
+
 def _run_analyze(args) -> int:
+    from spasm_cv._processes import capped_jobs
     from spasm_cv.pipeline import analyze_video
     from spasm_cv.results.deidentify import from_args
 
@@ -171,12 +211,21 @@ def _run_analyze(args) -> int:
         model_path=args.model,
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
-        jobs=args.jobs,
+        jobs=capped_jobs(args.jobs),
         deidentify=deidentify,
+        replace_result=args.force,
+        on_warning=warn,
     )
+    summary = result.recording.summary
     if not args.quiet:
-        print_summary(result.recording.summary, result.out_dir)
-    return 130 if not result.recording.summary.complete else 0
+        print_summary(summary, result.out_dir)
+    if not summary.complete:
+        print(
+            f"spasm-cv: interrupted{_why(summary)}: partial result in {result.out_dir}",
+            file=sys.stderr,
+        )
+        return 143 if summary.interrupted == "SIGTERM" else 130
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,20 +262,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
-        argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
+    lead = [a for a in argv[:1] if a == "--debug"]  # the one option before a subcommand
+    rest = argv[len(lead) :]
+    if not rest or rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version"):
+        argv = [*lead, "analyze", *rest]  # `spasm-cv` alone analyses the sample
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "private", False):
         use_owner_only_umask()  # everything this command writes: owner-only
+    from spasm_cv._processes import sigterm_as_interrupt
+    from spasm_cv.errors import interrupt_exit_code, interrupt_reason
+
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():  # SIGTERM stops a run as Ctrl-C does
+            return int(args.func(args) or 0)
     except SpasmCvError as exc:
         print(f"spasm-cv: error: {scrub(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("spasm-cv: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"spasm-cv: interrupted ({interrupt_reason(exc)})", file=sys.stderr)
+        return interrupt_exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
         if args.debug:  # the traceback, without any stream password it may quote
             print(scrub(traceback.format_exc()), end="", file=sys.stderr)

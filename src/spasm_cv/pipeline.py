@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from spasm_cv.errors import SpasmCvError
+from spasm_cv.errors import SpasmCvError, interrupt_reason
 from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.landmarks.observe import observe
@@ -18,12 +18,14 @@ from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.results.deidentify import Deidentify, folder_label, label
 from spasm_cv.results.deidentify import deidentify as deidentify_recording
 from spasm_cv.results.files import write_folder
+from spasm_cv.results.outputs import ResultTarget
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
 from spasm_cv.video.segments import SegmentParams, plan_segments
+from spasm_cv.video.timing import Timing, check_timing
 
 
 @dataclass
@@ -85,7 +87,9 @@ def extract_signals(
     spawned: a script calling this with ``jobs`` > 1 needs the ``if __name__ == "__main__":``
     guard. On KeyboardInterrupt the signals measured so far are returned with
     ``meta["interrupted"] = True`` (nothing measured is lost; with ``jobs`` > 1, what was
-    measured from the start up to the first unfinished segment).
+    measured from the start up to the first unfinished segment); with SIGTERM
+    (:class:`~spasm_cv.errors.Terminated`) ``meta["interrupted"]`` is ``"SIGTERM"``, with
+    Ctrl-C ``"Ctrl-C"``.
     """
     info = info or probe(video)
     meta = {
@@ -112,19 +116,23 @@ def extract_signals(
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
         try:
-            for o in observe(prefetch(read_frames(video, mirrored=mirrored)), tracker):
+            frames = read_frames(video, mirrored=mirrored, fps=info.fps)
+            for o in observe(prefetch(frames), tracker):
                 builder.add(o.time_s, o.face, o.size)
                 bar.update(1)
-        except KeyboardInterrupt:
-            builder.meta["interrupted"] = True
+        except KeyboardInterrupt as exc:
+            builder.meta["interrupted"] = interrupt_reason(exc)
     return builder.build()
 
 
-def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> dict:
-    """summary.json's ``input``: which file, its size and time, what the container says."""
+def input_record(
+    video: str | os.PathLike, info: VideoInfo, mirrored: bool, timing: Timing | None = None
+) -> dict:
+    """summary.json's ``input``: which file, its size and time, what the container says
+    (``timing``: the frame rate used and where it came from)."""
     p = Path(video)
     st = p.stat()
-    return {
+    record = {
         "path": str(p.resolve()),
         "name": p.name,
         "size_bytes": st.st_size,
@@ -137,6 +145,9 @@ def input_record(video: str | os.PathLike, info: VideoInfo, mirrored: bool) -> d
         "codec": info.codec,
         "mirrored": mirrored,
     }
+    if timing is not None:
+        record["timing"] = timing.to_dict()
+    return record
 
 
 def default_out_dir(video: str | os.PathLike) -> Path:
@@ -156,6 +167,8 @@ def analyze_video(
     recorded_at: datetime | None = None,
     jobs: int = 1,
     deidentify: Deidentify | None = None,
+    replace_result: bool = True,
+    on_warning=None,
 ) -> Analysis:
     """Analyse a recorded video end to end and (by default) write its result folder.
 
@@ -163,7 +176,10 @@ def analyze_video(
     ----------
     video : path of a video file OpenCV can decode.
     out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
-        what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``.
+        what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``. It is checked
+        before any work (see :mod:`spasm_cv.results.outputs`): a file, the input, or a
+        folder that is not a spasm-cv result is refused (SpasmCvError); a ``.partial``
+        beside it that spasm-cv wrote is removed once the complete result is in place.
     mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
     recorded_at : wall-clock start of the recording; reports use it to place recordings in
         time. Default: the container's creation time (``recorded_at_source`` ``container``
@@ -174,6 +190,17 @@ def analyze_video(
     deidentify : write (and return) the recording without the video's path, file name,
         size and dates (:mod:`spasm_cv.results.deidentify`); its label is the result folder's
         name, so ``out_dir`` must be given.
+    replace_result : an earlier spasm-cv result folder at ``out_dir`` may be replaced
+        (the command line asks for ``--force``); files a user added to it are kept.
+    on_warning : called with each one-line warning (e.g. a frame rate too low to resolve
+        blinks, or repaired from the frame times); they are also in summary.json
+        (``input.timing``).
+
+    Raises
+    ------
+    SpasmCvError
+        A file that is not a video, a still image, an implausible frame rate, no face, or an
+        output location that cannot or must not be written (before any work).
     """
     if deidentify is not None and write and out_dir is None:
         raise SpasmCvError(
@@ -181,34 +208,54 @@ def analyze_video(
         )
     start = _time.perf_counter()
     info = probe(video)
-    signals = extract_signals(
-        video, mirrored=mirrored, model_path=model_path, progress=progress, info=info, jobs=jobs
-    )
-    if len(signals) == 0:
-        raise SpasmCvError(f"no frame could be decoded from {video}")
-    if not signals.face.any() and not signals.meta.get("interrupted"):
-        raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
-    detection = detect(signals, params)
-    source = "given"
-    if recorded_at is None:
-        recorded_at, source = creation_time(video), "container"
-    summary = Summary.of_analysis(
-        signals,
-        detection,
-        input_record(video, info, mirrored),
-        _time.perf_counter() - start,
-        recorded_at,
-        source,
-    )
+    timing = check_timing(video, info.fps)
+    info = replace(info, fps=timing.fps)
     target = None
     if write:
-        target = Path(out_dir) if out_dir is not None else default_out_dir(video)
-        if not summary.complete:
-            target = target.with_name(target.name + ".partial")
-    recording = Recording.from_analysis(signals, detection, summary, target)
-    if deidentify is not None:
-        name = folder_label(out_dir) if out_dir is not None else label(1)
-        recording = deidentify_recording(recording, name, deidentify)
-    if target is not None:
-        write_folder(target, recording)
-    return Analysis(signals, detection, recording, target)
+        path = Path(out_dir) if out_dir is not None else default_out_dir(video)
+        target = ResultTarget(
+            path,
+            inputs=(video,),
+            replace=replace_result,
+            expected_frames=info.n_frames,
+            what="--out" if out_dir is not None else "result folder",
+        ).prepare()
+    if on_warning is not None:
+        for w in timing.warnings:
+            on_warning(w)
+    try:
+        signals = extract_signals(
+            video,
+            mirrored=mirrored,
+            model_path=model_path,
+            progress=progress,
+            info=info,
+            jobs=jobs,
+        )
+        if len(signals) == 0:
+            raise SpasmCvError(f"no frame could be decoded from {video}")
+        if not signals.face.any() and not signals.meta.get("interrupted"):
+            raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
+        detection = detect(signals, params)
+        source = "given"
+        if recorded_at is None:
+            recorded_at, source = creation_time(video), "container"
+        summary = Summary.of_analysis(
+            signals,
+            detection,
+            input_record(video, info, mirrored, timing),
+            _time.perf_counter() - start,
+            recorded_at,
+            source,
+        )
+        out = None if target is None else target.final(partial=not summary.complete)
+        recording = Recording.from_analysis(signals, detection, summary, out)
+        if deidentify is not None:
+            name = folder_label(out_dir) if out_dir is not None else label(1)
+            recording = deidentify_recording(recording, name, deidentify)
+        if target is not None:
+            out = write_folder(out, recording, target=target)
+    finally:
+        if target is not None:
+            target.close()
+    return Analysis(signals, detection, recording, out)

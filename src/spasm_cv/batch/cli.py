@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from spasm_cv._processes import capped_jobs
 from spasm_cv.batch import key as key_file
 from spasm_cv.batch.engines import ENGINES, VideoOutcome, VideoTask, run_batch
 from spasm_cv.batch.plan import BatchItem, plan_batch, read_done
-from spasm_cv.batch.table import TABLE_FILE, write_table
+from spasm_cv.batch.table import TABLE_FILE, is_batch_table, write_table
 from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.deidentify import from_args
+from spasm_cv.results.outputs import ResultTarget, check_output_file, write_error
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -27,7 +30,9 @@ row per video.
 Resumable: a video whose result folder is complete and was made from the same file (same
 size and modification time) is skipped, so rerunning an interrupted batch finishes only
 the missing videos. A video that fails (corrupt, no face, ...) gets an error row and the
-batch goes on."""
+batch goes on. A folder under OUT with a video's name that is not a spasm-cv result is never
+replaced (that video gets an error row); files you add to a result folder are kept when it
+is redone."""
 
 EPILOG = """\
 engines:
@@ -49,7 +54,8 @@ de-identified (--deidentify --key FILE): result folders are OUT/rec001, OUT/rec0
   the one table linking each label to its video: keep it, do not share it; a rerun with the
   same FILE keeps the labels and resumes.
 
-exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 interrupted."""
+exit status: 0 every video analysed, 1 some videos failed, 2 bad input, 130 interrupted
+  (Ctrl-C), 143 stopped by SIGTERM (the videos being analysed keep a <name>.partial)."""
 
 
 def add_parser(subparsers) -> None:
@@ -100,6 +106,21 @@ def _deidentified(outcome: VideoOutcome, item: BatchItem) -> VideoOutcome:
     return replace(outcome, video="n/a", out_dir=item.name, error=error)
 
 
+def _check_out(out: Path, source: str) -> None:
+    """Refuse, before any work, an --out that is a file, the input, or not writable, and a
+    batch.tsv there that this command did not write."""
+    if out.exists() and not out.is_dir():
+        raise SpasmCvError(f"--out {out} is a file, not a folder: choose a folder for the results")
+    src = Path(source)
+    if out.exists() and src.exists() and os.path.samefile(out, src):
+        raise SpasmCvError(f"--out {out} is the input {src}: choose another folder")
+    check_output_file(out / TABLE_FILE, ours=is_batch_table, what="--out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc, "--out") from None
+
+
 def run(args) -> int:
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")
@@ -109,6 +130,7 @@ def run(args) -> int:
         raise SpasmCvError("--deidentify and --key go together: the key links each label to "
                            "its video")
     items = plan_batch(args.input, out)
+    _check_out(out, args.input)
     key: dict[str, key_file.KeyRow] = {}  # --deidentify: the key by video, its rows by label
     rows: dict[str, key_file.KeyRow] = {}
     key_path = None
@@ -120,7 +142,7 @@ def run(args) -> int:
         for item in items:
             rows.setdefault(item.name, key_file.KeyRow.of(item.name, item.video, args.mirrored))
         key_file.write_key(key_path, list(rows.values()))  # before any result is written
-    out.mkdir(parents=True, exist_ok=True)
+    jobs = args.jobs if args.ray_address else capped_jobs(args.jobs)  # a cluster has more
     model = str(Path(args.model).resolve()) if args.model else None
     done: dict[str, VideoOutcome] = {}  # skipped (already done) or failed at once
     tasks: list[VideoTask] = []
@@ -136,6 +158,8 @@ def run(args) -> int:
             )
             continue
         try:
+            # never into (nor deleting) a folder that is not a spasm-cv result
+            ResultTarget(item.out_dir, inputs=(item.video,), replace=True).check()
             duration = probe(item.video).duration_s
         except SpasmCvError as exc:  # not a video: no need for a worker to find out
             done[item.name] = VideoOutcome(
@@ -174,7 +198,7 @@ def run(args) -> int:
             bar.update(weights.get(outcome.name, 0.0))
             bar.set_postfix(ok=counts["ok"], error=counts["error"], refresh=False)
 
-        outcomes = run_batch(tasks, args.engine, args.jobs, args.ray_address, advance)
+        outcomes = run_batch(tasks, args.engine, jobs, args.ray_address, advance)
     elapsed = time.perf_counter() - start
     by_name = {o.name: o for o in outcomes} | done
     if key_path is not None:
@@ -201,5 +225,6 @@ def run(args) -> int:
             print(f"  {o.name}: {o.error}")
         print(f"table: {table}")
     if n_int:
-        return 130
+        terminated = any("SIGTERM" in (o.error or "") for o in outcomes)
+        return 143 if terminated else 130
     return 1 if failed else 0

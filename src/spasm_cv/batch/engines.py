@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from spasm_cv._private import use_owner_only_umask
-from spasm_cv.errors import SpasmCvError
+from spasm_cv.errors import SpasmCvError, Terminated, interrupt_reason
 from spasm_cv.results.deidentify import Deidentify
 from spasm_cv.results.summary import Summary
 
@@ -79,12 +79,13 @@ def run_task(task: VideoTask) -> VideoOutcome:
         return _failed(task, f"internal error: {type(exc).__name__}: {exc}{where}", start)
     summary = result.recording.summary
     status = "ok" if summary.complete else "interrupted"
+    why = f"interrupted ({summary.interrupted}): partial result in {result.out_dir}"
     return VideoOutcome(
         task.name,
         task.video,
         str(result.out_dir),
         status,
-        None if status == "ok" else "interrupted: partial result in " + str(result.out_dir),
+        None if status == "ok" else why,
         summary,
         time.perf_counter() - start,
     )
@@ -98,9 +99,10 @@ def _failed(task: VideoTask, message: str, start: float | None = None) -> VideoO
 
 def _init_local_worker(parent: int) -> None:
     from spasm_cv._native import silence_native_stderr
-    from spasm_cv._processes import exit_with_parent
+    from spasm_cv._processes import exit_with_parent, raise_on_sigterm
 
     silence_native_stderr()
+    raise_on_sigterm()  # SIGTERM (forwarded, or sent to the group) stops a video as Ctrl-C
     exit_with_parent(parent)  # the batch was killed: its unfinished videos are redone on resume
 
 
@@ -134,8 +136,8 @@ def run_local(tasks: list[VideoTask], jobs: int) -> Iterator[VideoOutcome]:
                         running[pool.submit(run_task, task)] = task
                 try:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    yield from _interrupt(pool, running)
+                except KeyboardInterrupt as exc:
+                    yield from _interrupt(pool, running, exc)
                     raise
                 for fut in done:
                     if isinstance(fut.exception(), BrokenProcessPool):
@@ -163,21 +165,26 @@ def run_local(tasks: list[VideoTask], jobs: int) -> Iterator[VideoOutcome]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _interrupt(pool: ProcessPoolExecutor, running: dict[Future, VideoTask]):
-    """Ctrl-C: interrupt the workers (as the terminal does), then collect what they kept.
+def _interrupt(
+    pool: ProcessPoolExecutor, running: dict[Future, VideoTask], exc: BaseException
+):
+    """Ctrl-C or SIGTERM: pass the signal on to the workers (as the terminal does with
+    Ctrl-C), then collect what they kept.
 
     A worker interrupted inside a video writes what it measured to ``<out>.partial``.
     """
+    signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+    why = f"interrupted ({interrupt_reason(exc)})"
     for fut in running:
         fut.cancel()
     for pid in list(getattr(pool, "_processes", None) or {}):
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGINT)
+            os.kill(pid, signum)
     for fut, task in running.items():
         try:
             yield fut.result(timeout=60)
         except BaseException:  # noqa: BLE001 - cancelled, or the worker died on the signal
-            yield VideoOutcome(task.name, task.video, task.out_dir, "interrupted", "interrupted")
+            yield VideoOutcome(task.name, task.video, task.out_dir, "interrupted", why)
     running.clear()
 
 
@@ -242,15 +249,17 @@ def run_batch(
         return []
     outcomes: dict[str, VideoOutcome] = {}
     runner = run_local(tasks, jobs) if engine == "local" else run_ray(tasks, jobs, address)
+    why = "interrupted"
     try:
         for outcome in runner:
             outcomes[outcome.name] = outcome
             if on_outcome is not None:
                 on_outcome(outcome)
-    except KeyboardInterrupt:  # the runner has collected what was running
+    except KeyboardInterrupt as exc:  # the runner has collected what was running
+        why = f"interrupted ({interrupt_reason(exc)})"
         runner.close()
     return [
         outcomes.get(t.name)
-        or VideoOutcome(t.name, t.video, t.out_dir, "interrupted", "interrupted before it finished")
+        or VideoOutcome(t.name, t.video, t.out_dir, "interrupted", f"{why} before it started")
         for t in tasks
     ]

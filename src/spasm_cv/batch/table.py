@@ -93,6 +93,12 @@ def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Pa
     return path
 
 
+def is_batch_table(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a combined table this command wrote (its header row is ours)."""
+    with open(path, newline="") as f:
+        return f.readline().rstrip("\r\n").split("\t") == list(COLUMNS)
+
+
 def read_table(path: str | os.PathLike) -> list[dict[str, str]]:
     """The rows of a combined table as text (``n/a`` kept as is)."""
     with open(path, newline="") as f:

@@ -61,8 +61,9 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
     return [episodes, summary]
 
 
-def write_json(rec: Recording, out_dir: str | os.PathLike) -> Path:
-    """``<name>.json``: the recording's summary and all its events (with clock onsets)."""
+def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = None) -> Path:
+    """``<stem>.json`` (default stem: the video's name): the recording's summary and all its
+    events (with clock onsets)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clock = _clock(rec, [e.onset for e in rec.events])
@@ -74,5 +75,5 @@ def write_json(rec: Recording, out_dir: str | os.PathLike) -> Path:
             {**e.to_dict(), "clock_onset": c} for e, c in zip(rec.events, clock, strict=True)
         ],
     }
-    path = out / f"{Path(rec.name).stem}.json"
+    path = out / f"{stem or Path(rec.name).stem}.json"
     return write_text_atomic(path, json.dumps(doc, indent=2) + "\n")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from spasm_cv._native import silence_native_stderr
 from spasm_cv._processes import exit_with_parent
+from spasm_cv.errors import Terminated, interrupt_reason
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.segments import Segment
 
@@ -41,8 +42,10 @@ _stop = None
 def _init_worker(progress, stop, parent: int) -> None:
     global _progress, _stop
     _progress, _stop = progress, stop
-    # Ctrl-C reaches the whole process group: the main process decides, then sets ``stop``.
+    # Ctrl-C reaches the whole process group (and SIGTERM may, from a service manager): the
+    # main process decides, then sets ``stop``; a worker whose main process died exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     silence_native_stderr()
     exit_with_parent(parent)
 
@@ -80,7 +83,7 @@ def segment_signals(
                 yield frame
 
     pending = 0
-    frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s)
+    frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s, fps=segment.fps)
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
         for o in observe(kept(prefetch(frames)), tracker):
             builder.add(o.time_s, o.face, o.size)
@@ -93,11 +96,12 @@ def segment_signals(
     return builder.build()
 
 
-def stitch(parts: list[Signals | None]) -> Signals:
+def stitch(parts: list[Signals | None], reason: str | bool = True) -> Signals:
     """The segments' signals end to end, in time order.
 
     Stops after the first part that is missing or was interrupted, so that the result is
-    contiguous (``meta["interrupted"]`` then set) and nothing after a gap is kept; and
+    contiguous (``meta["interrupted"]`` then set to ``reason``) and nothing after a gap is
+    kept; and
     after a part in which the video ended early (truncated or damaged: a serial decode stops
     there). Raises KeyboardInterrupt when the first part is missing (nothing to keep).
     """
@@ -114,12 +118,13 @@ def stitch(parts: list[Signals | None]) -> Signals:
         if part.meta.get("ended_early"):
             break
     if not kept:
-        raise KeyboardInterrupt  # interrupted before the first segment measured anything
+        # interrupted before the first segment measured anything
+        raise Terminated if reason == "SIGTERM" else KeyboardInterrupt
     out = Signals.concatenate(kept)
     out.meta.pop("interrupted", None)
     out.meta.pop("ended_early", None)
     if interrupted:
-        out.meta["interrupted"] = True
+        out.meta["interrupted"] = reason
     return out
 
 
@@ -143,6 +148,7 @@ def extract_parallel(
     progress, stop = ctx.Queue(), ctx.Event()
     model = str(model_path) if model_path is not None else None
     parts: list[Signals | None] = [None] * len(segments)
+    reason: str | bool = True
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(segments)),
         mp_context=ctx,
@@ -160,7 +166,8 @@ def extract_parallel(
                 _drain(progress, bar)
                 for fut in done:
                     parts[futures[fut]] = fut.result()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            reason = interrupt_reason(exc)
             stop.set()
             for fut in pending:
                 fut.cancel()
@@ -177,7 +184,7 @@ def extract_parallel(
             raise
         finally:
             _drain(progress, bar)
-    return stitch(parts)
+    return stitch(parts, reason)
 
 
 def _drain(progress, bar) -> None:

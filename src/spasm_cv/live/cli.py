@@ -199,6 +199,7 @@ def _printer(tty: bool):
 
 
 def run(args) -> int:
+    from spasm_cv._native import native_stderr_silenced_python_kept
     from spasm_cv.live.clips import ClipRecorder, ClipSettings
     from spasm_cv.live.devices import open_source
     from spasm_cv.live.monitor import MonitorSettings, run_monitor
@@ -234,7 +235,7 @@ def run(args) -> int:
             flush=True,
         )
 
-    with source, _stop_on_signals(stop):
+    with source, _stop_on_signals(stop), native_stderr_silenced_python_kept():
         result = run_monitor(
             source,
             db,

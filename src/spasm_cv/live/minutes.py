@@ -101,10 +101,14 @@ class MinuteAggregator:
         closed = {s: bool(closed_mask(bool(measurable[s]), closure[s])) for s in SIDES}
         self._prev = (t, bool(measurable["right"]), bool(measurable["left"]), *closed.values())
 
-    def finish(self) -> None:
-        """The last frame stands for one frame period."""
+    def finish(self, end_s: float | None = None) -> None:
+        """The last frame stands for one frame period, and never past the session's end
+        ``end_s`` (session seconds): observed time does not exceed the session."""
         if self._prev is not None:
-            self._book(1.0 / self.fps)
+            dt = 1.0 / self.fps
+            if end_s is not None:
+                dt = min(dt, max(end_s - self._prev[0], 0.0))
+            self._book(dt)
             self._prev = None
 
     def dropped(self, t: float, n: int) -> None:

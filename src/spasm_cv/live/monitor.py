@@ -78,13 +78,14 @@ class MonitorStatus:
     t: float = 0.0
     frames: int = 0
     dropped: int = 0
-    fps: float = 0.0  # frames processed per second, recently
+    fps: float = 0.0  # frames processed per second of source time, over the last seconds
     face: bool = False
     episodes: dict = field(default_factory=lambda: dict.fromkeys(SIDES, 0))
     rolling_count: int = 0
     rolling_observed_s: float = 0.0
     observed_s: float = 0.0
     gap: Gap | None = None
+    gap_status: str | None = None  # what is happening in the open gap now (retries)
     store_error: str | None = None
     source: str = ""
 
@@ -139,6 +140,9 @@ class Preview:
 
     def close(self) -> None:  # pragma: no cover
         pass
+
+
+FPS_WINDOW_FRAMES = 60  # frames the status line's rate is measured over
 
 
 def _columns(row: np.ndarray) -> dict[str, np.ndarray]:
@@ -218,15 +222,15 @@ class _Session:
         self.gaps: dict[float, Gap] = {}
         self._last_t = 0.0
         self._closed = False
-        self._frame_clock: list[float] = []  # monotonic times of the last frames processed
+        self._frame_times: list[float] = []  # source times of the last frames processed
         self._reason = ""
 
     def loop(self, stop: threading.Event, on_status) -> str:
         """Process frames until the session ends; returns why it ended."""
         for o in observe(self._frames(stop, on_status), self.tracker):
             view = self._frame(o)
-            self._frame_clock.append(time.monotonic())
-            del self._frame_clock[:-30]
+            self._frame_times.append(o.time_s)
+            del self._frame_times[:-FPS_WINDOW_FRAMES]
             if self.preview is not None and not self.preview.show(view, self._status()):
                 return "window closed"
         return self._reason
@@ -297,6 +301,7 @@ class _Session:
                 self.agg.unavailable(g.start_s, g.end_s)
             self.writer.submit(Batch.of(gaps=[g]))
         self.status.gap = self.source.open_gap
+        self.status.gap_status = self.source.gap_status
 
     def _progress(self) -> dict:
         return {"frames": self.status.frames, "dropped_frames": self.status.dropped}
@@ -306,10 +311,13 @@ class _Session:
 
     def _status(self) -> MonitorStatus:
         st = self.status
-        frame_clock = self._frame_clock
+        times = self._frame_times
         st.t = self.clock.now()
-        if len(frame_clock) >= 2 and frame_clock[-1] > frame_clock[0]:
-            st.fps = (len(frame_clock) - 1) / (frame_clock[-1] - frame_clock[0])
+        st.gap, st.gap_status = self.source.open_gap, self.source.gap_status
+        # frames per second of source time (frame times, not the moments they were
+        # processed: frames that queued up while the model started are not a burst of speed)
+        if len(times) >= 2 and times[-1] > times[0]:
+            st.fps = (len(times) - 1) / (times[-1] - times[0])
         st.rolling_count, st.rolling_observed_s = self.agg.rolling(
             self._last_t, self.settings.rolling_window_s
         )
@@ -323,6 +331,8 @@ class _Session:
             raise RuntimeError("session closed twice")
         self._closed = True
         end_t = self.clock.now()
+        if self.status.frames:  # the last frame stands for one frame period: the session
+            end_t = max(end_t, self._last_t + 1.0 / self.source.fps)  # lasts at least that
         self.source.close()
         error = None
         try:
@@ -330,7 +340,7 @@ class _Session:
             if open_gap is not None:
                 closed = Gap(open_gap.start_s, max(end_t, open_gap.start_s), open_gap.reason)
                 self._gaps([closed])
-            self.agg.finish()
+            self.agg.finish(end_t)  # observed time never past the session's end
             final = self.detector.flush()
             for e in final:
                 self.agg.event(e)

@@ -57,7 +57,9 @@ def status_line(st: MonitorStatus) -> str:
         _rate_text(st),
     ]
     if st.gap is not None:
-        parts.append(f"NO FRAMES since {hms(st.gap.start_s)}: {st.gap.reason}")
+        now = st.gap_status or st.gap.reason
+        lasted = hms(max(st.t - st.gap.start_s, 0.0))
+        parts.append(f"NO FRAMES since {hms(st.gap.start_s)} ({lasted}): {now}")
     if st.store_error:
         parts.append(f"DATABASE ERROR (data kept in memory, retrying): {st.store_error}")
     return scrub("  ".join(parts))

@@ -102,7 +102,7 @@ def load_recordings(
     last write (``summary.complete`` is False).
     """
     lo, hi = _day_bounds(date_from, date_to, tz)
-    with Store(db, create=False) as store:
+    with Store(db, read_only=True) as store:  # a reader never writes
         out = []
         for s in store.sessions(lo, hi):
             # a database of an older version may hold a stream address with its password

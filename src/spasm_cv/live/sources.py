@@ -36,6 +36,7 @@ from spasm_cv.live.frames import (
     SessionClock,
 )
 from spasm_cv.video.reader import probe, read_frames
+from spasm_cv.video.timing import check_timing
 
 __all__ = [
     "DEFAULT_FPS",
@@ -86,6 +87,7 @@ class LiveSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._gap: Gap | None = None
+        self._gap_now: str | None = None  # the latest word on an open gap (retry attempts)
         self._last_t: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -119,6 +121,12 @@ class LiveSource:
         """The gap going on now, if any."""
         return self._gap
 
+    @property
+    def gap_status(self) -> str | None:
+        """What is happening in the open gap now (e.g. the current reconnection attempt and
+        its wait); the gap's ``reason`` keeps what opened it."""
+        return self._gap_now if self._gap is not None else None
+
     # -- reading -----------------------------------------------------------------------
 
     def read(self, timeout_s: float = 0.1) -> Delivery:
@@ -130,15 +138,18 @@ class LiveSource:
         if frame is not None:
             if self._gap is not None:
                 gaps.append(replace(self._gap, end_s=max(frame.time_s, self._gap.start_s)))
-                self._gap = None
+                self._gap, self._gap_now = None, None
             self._last_t = frame.time_s
-        elif self._gap is None and not finished:
+        elif self._gap is not None:
+            if lost is not None:
+                self._gap_now = lost
+        elif not finished:
             last = self._last_t if self._last_t is not None else 0.0
             now = self.clock.now()
             if lost is not None or now - last > self.policy.stall_s:
                 start = min(last + 1.0 / self.fps, now) if self._last_t is not None else 0.0
                 reason = lost or f"no frame from {self.description} for {self.policy.stall_s:g} s"
-                self._gap = Gap(start, None, reason)
+                self._gap, self._gap_now = Gap(start, None, reason), reason
                 gaps.append(self._gap)
         return Delivery(frame, dropped, tuple(gaps), finished, error)
 
@@ -271,7 +282,8 @@ class FileSource(LiveSource):
 
     def _open(self) -> None:
         info = probe(self.path)  # SpasmCvError if missing or undecodable
-        self.fps = info.fps if info.fps > 0 else DEFAULT_FPS
+        # a still, or an implausible rate that the frame times cannot repair: SpasmCvError
+        self.fps = check_timing(self.path, info.fps).fps
         self.size = (info.width, info.height)
 
     def _run(self, queue: FrameQueue) -> None:
@@ -289,6 +301,7 @@ class FileSource(LiveSource):
         queue.finish()
 
     def _frames(self, offset: float) -> Iterator[tuple[float, np.ndarray]]:
-        with contextlib.closing(read_frames(self.path, mirrored=self.mirrored)) as frames:
+        frames = read_frames(self.path, mirrored=self.mirrored, fps=self.fps)
+        with contextlib.closing(frames):
             for f in frames:
                 yield f.time_s + offset, f.rgb

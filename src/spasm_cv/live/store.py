@@ -24,7 +24,15 @@ from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event
 from spasm_cv.live.frames import Gap
 from spasm_cv.live.minutes import MINUTE_FIELDS, MinuteRow
-from spasm_cv.live.schema import BUSY_TIMEOUT_S, from_iso, iso, migrate, transaction
+from spasm_cv.live.schema import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_S,
+    SCHEMA_VERSION,
+    from_iso,
+    iso,
+    migrate,
+    transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -105,12 +113,23 @@ class Store:
     schemas; a file that is not a spasm-cv store, or is from a newer version, raises
     SpasmCvError. Text that may quote a stream address (source, gap reasons, end reason) is
     stored without its credentials (:func:`~spasm_cv._secrets.scrub`).
+
+    ``read_only=True`` (what reports use) never writes: the file's header is checked first
+    (a SQLite file whose application id is spasm-cv's), without SQLite touching it, then it
+    is opened with the URI ``mode=ro``; nothing is created, migrated or switched to WAL, so a
+    file that is not a spasm-cv store is left byte for byte as it was.
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
         self.path = Path(path)
+        if read_only:
+            self.conn = _open_read_only(self.path)
+            return
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
+        if self.path.exists() and (not self.path.is_file() or self.path.stat().st_size > 0):
+            # another program's file: refused, left untouched (never switched to WAL)
+            check_store_header(self.path, allow_blank=True)
         try:
             if create:
                 # owner-only: new folders 0700, a new file 0600 (SQLite creates the WAL and
@@ -268,6 +287,94 @@ class Store:
         cur = self.conn.execute(sql, args)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_store_header(path: Path, allow_blank: bool = False) -> bool:
+    """Refuse a file that is not a spasm-cv store, from its header bytes alone.
+
+    A SQLite file starts with ``SQLite format 3\\0``; its application id is the big-endian
+    32-bit number at byte 68 (:data:`~spasm_cv.live.schema.APPLICATION_ID` for a store).
+    ``allow_blank``: a SQLite file with no schema at all (schema cookie, byte 40, zero) is
+    accepted too (a store whose creation was cut short).
+
+    Returns False when the bytes cannot tell: a write-ahead log beside a WAL-mode file (or
+    an empty one) holds pages not yet copied into it (a monitor killed mid-session); the
+    caller then asks SQLite, read-only, for the application id (:func:`_check_app_id`).
+    """
+    if not path.exists():
+        raise SpasmCvError(f"no monitor database at {path}")
+    if not path.is_file():
+        raise SpasmCvError(f"not a monitor database (a folder): {path}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise SpasmCvError(f"cannot read database {path}: {exc.strerror or exc}") from None
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.is_file() and wal.stat().st_size > 0
+    if not head:
+        if pending:
+            return False
+        raise SpasmCvError(f"{path} is an empty file, not a spasm-cv monitor database")
+    if not head.startswith(SQLITE_MAGIC) or len(head) < 72:
+        raise SpasmCvError(f"{path} is not a spasm-cv monitor database (not SQLite)")
+    app, cookie = int.from_bytes(head[68:72], "big"), int.from_bytes(head[40:44], "big")
+    if app == APPLICATION_ID or (allow_blank and app == 0 and cookie == 0):
+        return True
+    if pending and head[18:20] == b"\x02\x02":  # WAL mode: newer pages in the log
+        return False
+    raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
+
+
+def _check_app_id(conn: sqlite3.Connection, path: Path) -> None:
+    """The application id as SQLite sees it (through the write-ahead log)."""
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app != APPLICATION_ID and (app != 0 or tables):
+        conn.close()
+        raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
+
+
+def _connect(uri: str) -> sqlite3.Connection:
+    """A connection to ``uri`` that has read the schema (closed again if it cannot)."""
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write: URI ``mode=ro`` (``immutable=1`` where the folder is
+    read-only and no write-ahead log exists, so no writer can be at work)."""
+    verified = check_store_header(path)
+    uri = path.resolve().as_uri()
+    try:
+        conn = _connect(f"{uri}?mode=ro")
+    except sqlite3.Error as exc:
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() or os.access(path.parent, os.W_OK):
+            raise SpasmCvError(f"cannot read database {path}: {exc}") from None
+        try:  # a WAL store in a read-only folder: SQLite cannot make its shared-memory file
+            conn = _connect(f"{uri}?mode=ro&immutable=1")
+        except sqlite3.Error as exc2:
+            raise SpasmCvError(f"cannot read database {path}: {exc2}") from None
+    if not verified:
+        _check_app_id(conn, path)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        conn.close()
+        newer = version > SCHEMA_VERSION
+        raise SpasmCvError(
+            f"{path} has database schema {version}; this spasm-cv reads {SCHEMA_VERSION}: "
+            + ("update spasm-cv" if newer else "run `spasm-cv monitor --db` on it once to migrate")
+        )
+    return conn
 
 
 def _event_values(e: Event) -> tuple:

@@ -10,6 +10,8 @@ from spasm_cv.cliargs import nonnegative_float, positive_float, probability
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.phantom.make import make_phantom
 from spasm_cv.phantom.params import KINDS, SIDE_CHOICES, PhantomParams, ScheduleParams
+from spasm_cv.phantom.truth import is_truth_table, read_sidecar, sidecar_path
+from spasm_cv.results.outputs import check_output_file
 
 DESCRIPTION = """\
 Take a real face video and write a new one with one-sided (hemifacial) spasm episodes of
@@ -75,7 +77,8 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("input", type=Path, metavar="INPUT",
                    help="face video with at least one natural full blink")
     p.add_argument("--out", required=True, type=Path, metavar="VIDEO",
-                   help="phantom video to write (.mp4)")
+                   help="phantom video to write (.mp4); an existing file is replaced only if "
+                        "it is the phantom of the truth table at --truth")
     p.add_argument("--truth", required=True, type=Path, metavar="TRUTH.tsv",
                    help="truth table to write; its JSON sidecar goes beside it")
     p.add_argument("--side", choices=SIDE_CHOICES, default=sp.side,
@@ -118,11 +121,34 @@ def _summary(phantom) -> str:
             f"(perceived closure >= 0.5)")
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: the video, the truth table and its sidecar may be written there.
+
+    An existing file is replaced only when spasm-cv wrote it: a truth table or sidecar by
+    their header, the phantom video when the truth sidecar at ``--truth`` names it.
+    """
+    if args.truth.suffix.lower() != ".tsv":
+        raise SpasmCvError(f"--truth must end in .tsv, got {args.truth}")
+    inputs = (args.input,)
+    sidecar = read_sidecar(args.truth)
+
+    def our_video(p: Path) -> bool:
+        return sidecar is not None and sidecar.get("video") == p.name
+
+    if args.out.resolve() == args.truth.resolve():
+        raise SpasmCvError("--out and --truth name the same file")
+    check_output_file(args.out, ours=our_video, inputs=inputs, what="--out")
+    check_output_file(args.truth, ours=is_truth_table, inputs=inputs, what="--truth")
+    check_output_file(
+        sidecar_path(args.truth), ours=lambda p: read_sidecar(args.truth) is not None,
+        inputs=inputs, what="--truth sidecar",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``spasm-cv phantom``; returns the exit code (2 on bad input, message on stderr)."""
     try:
-        if args.truth.suffix.lower() != ".tsv":
-            raise SpasmCvError(f"--truth must end in .tsv, got {args.truth}")
+        check_outputs(args)
         phantom = make_phantom(args.input, args.out, args.truth, params_from_args(args),
                                progress=not args.quiet)
     except SpasmCvError as e:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -58,6 +58,7 @@ from spasm_cv.phantom.source import (
 from spasm_cv.phantom.truth import TruthRow, truth_rows, write_truth
 from spasm_cv.signals.geometry import SIDES
 from spasm_cv.video.reader import VideoInfo, probe, read_frames
+from spasm_cv.video.timing import check_timing
 
 CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
 
@@ -103,6 +104,7 @@ def pingpong(n_src: int, n_out: int) -> np.ndarray:
 def analyse_source(path: str | os.PathLike, params: PhantomParams) -> SourceAnalysis:
     """First pass: landmarks, closures, blinks and open frames of the source video."""
     info = probe(path)
+    info = replace(info, fps=check_timing(path, info.fps).fps)  # stills, absurd rates: refused
     frame_bytes = max(info.width * info.height * 3, 1)
     keep: list[np.ndarray] | None = None
     if 0 < info.n_frames * frame_bytes <= params.source.max_cached_bytes:
@@ -361,6 +363,7 @@ def make_phantom(
     meta = {
         "source": str(source),
         "source_name": Path(source).name,
+        "video": out_path.name,  # the phantom this truth belongs to (lets a rerun replace it)
         "seed": params.seed,
         "params": asdict(params),
         "duration_s": round(duration_s, 3),

@@ -106,6 +106,25 @@ def sidecar_path(truth_path: str | os.PathLike) -> Path:
     return Path(truth_path).with_suffix(".json")
 
 
+def is_truth_table(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a truth table spasm-cv wrote (its header row is ours)."""
+    with open(path, encoding="utf-8") as f:
+        return f.readline().rstrip("\r\n").split("\t") == list(TRUTH_COLUMNS)
+
+
+def read_sidecar(path: str | os.PathLike) -> dict | None:
+    """The JSON sidecar of a truth table spasm-cv wrote (None: absent or not ours)."""
+    p = sidecar_path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    columns = doc.get("columns") if isinstance(doc, dict) else None
+    if isinstance(columns, dict) and list(columns) == list(TRUTH_COLUMNS):
+        return doc
+    return None
+
+
 def write_truth(path: str | os.PathLike, rows: Sequence[TruthRow], meta: dict) -> Path:
     """Write the TSV (header even with no rows) and its JSON sidecar; returns the JSON path.
 

@@ -20,6 +20,7 @@ from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.results.deidentify import deidentify, from_args, label
+from spasm_cv.results.outputs import check_output_file, write_error
 from spasm_cv.results.recording import Recording
 
 
@@ -118,7 +119,8 @@ def add_parser(
         "--out",
         default="report.html",
         metavar="FILE",
-        help="HTML file to write (default: report.html)",
+        help="HTML file to write (default: report.html); an existing file is replaced only "
+        "if it is a report spasm-cv wrote",
     )
     p.add_argument("--title", help="page title, e.g. a patient code and visit")
     p.add_argument(
@@ -151,8 +153,10 @@ def gather_recordings(args: argparse.Namespace) -> list[Recording]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spasm_cv.report.html import render_report  # matplotlib: only when a report is made
+    from spasm_cv.report.html import is_report, render_report  # matplotlib: only when needed
 
+    # before reading anything: never over a file this command did not write
+    check_output_file(args.out, ours=is_report, inputs=args.results)
     recordings = gather_recordings(args)
     _check_summaries(recordings)
     treatments = args.treatment
@@ -165,7 +169,10 @@ def run(args: argparse.Namespace) -> int:
         treatments = [replace(t, when=t.when + shift) for t in treatments]
         width = max(2, len(str(len(recordings))))
         recordings = [deidentify(r, label(i, width), how) for i, r in enumerate(recordings, 1)]
-    out = render_report(recordings, args.out, title=args.title, treatments=treatments)
+    try:
+        out = render_report(recordings, args.out, title=args.title, treatments=treatments)
+    except OSError as exc:
+        raise write_error(args.out, exc, "--out") from None
     print(f"report: {out} ({len(recordings)} recording{'s' * (len(recordings) != 1)})")
     return 0
 

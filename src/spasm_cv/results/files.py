@@ -22,7 +22,7 @@ import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event
-from spasm_cv.results.atomic import atomic_folder
+from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
 from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 EVENTS_FILE, EVENTS_SIDECAR = "events.tsv", "events.json"
 SIGNALS_FILE, SUMMARY_FILE = "signals.csv.gz", "summary.json"
+assert (EVENTS_FILE, EVENTS_SIDECAR, SIGNALS_FILE, SUMMARY_FILE) == RESULT_FILES
 
 EVENT_COLUMNS = {
     "onset": {"Description": "Start of the event from the start of the video.", "Units": "s"},
@@ -248,15 +249,39 @@ def read_summary(path: str | os.PathLike) -> dict:
         raise SpasmCvError(f"corrupt summary {p}: {exc}") from None
 
 
-def write_folder(out_dir: str | os.PathLike, recording: Recording) -> Path:
-    """Write a recording's complete result folder atomically (temporary folder, then rename).
+def write_result_files(folder: str | os.PathLike, recording: Recording) -> None:
+    """Write a recording's result files into ``folder`` (an empty folder of our own).
 
-    signals.csv.gz is written when the recording has per-frame signals.
+    signals.csv.gz is written when the recording has per-frame signals; summary.json, the
+    mark of a spasm-cv result folder, last.
     """
-    with atomic_folder(out_dir) as tmp:
-        write_events(tmp / EVENTS_FILE, recording.events)
-        (tmp / EVENTS_SIDECAR).write_text(json.dumps(EVENT_COLUMNS, indent=2) + "\n")
-        if recording.signals is not None:
-            write_signals(tmp / SIGNALS_FILE, recording.signals)
-        (tmp / SUMMARY_FILE).write_text(json.dumps(recording.summary.to_dict(), indent=2) + "\n")
-    return Path(out_dir)
+    tmp = Path(folder)
+    write_events(tmp / EVENTS_FILE, recording.events)
+    (tmp / EVENTS_SIDECAR).write_text(json.dumps(EVENT_COLUMNS, indent=2) + "\n")
+    if recording.signals is not None:
+        write_signals(tmp / SIGNALS_FILE, recording.signals)
+    (tmp / SUMMARY_FILE).write_text(json.dumps(recording.summary.to_dict(), indent=2) + "\n")
+
+
+def write_folder(
+    out_dir: str | os.PathLike | None,
+    recording: Recording,
+    *,
+    target: ResultTarget | None = None,
+    replace: bool = True,
+) -> Path:
+    """Write a recording's result folder atomically (temporary folder, then rename).
+
+    ``target``: a destination prepared before the work (:class:`ResultTarget`); an
+    incomplete recording then goes to its ``.partial`` folder. Without one, ``out_dir`` is
+    checked now (``replace``: an earlier spasm-cv result there may be replaced). Never
+    replaces anything spasm-cv did not write; files a user added to an earlier result folder
+    are kept (see :mod:`spasm_cv.results.outputs`). Returns the folder written.
+    """
+    partial = target is not None and not recording.summary.complete
+    if target is None:
+        if out_dir is None:
+            raise ValueError("write_folder needs out_dir or target")
+        target = ResultTarget(out_dir, replace=replace).prepare()
+    with target:
+        return target.write(lambda tmp: write_result_files(tmp, recording), partial=partial)

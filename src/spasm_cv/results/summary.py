@@ -151,6 +151,7 @@ class Summary:
     monitor: dict | None = None
     recorded_at_source: str | None = None
     detector: dict | None = None
+    interrupted: str | None = None
     extra: dict = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------
@@ -215,6 +216,8 @@ class Summary:
         n_expected = input_info.get("n_frames")
         if recorded_at_source not in RECORDED_AT_SOURCES:
             raise ValueError(f"unknown recorded_at_source {recorded_at_source!r}")
+        stopped = signals.meta.get("interrupted")
+        interrupted = None if not stopped else stopped if isinstance(stopped, str) else "Ctrl-C"
         source: str | None = recorded_at_source
         if recorded_at is None:
             source = None
@@ -233,7 +236,8 @@ class Summary:
             software={"name": "spasm-cv", "version": __version__},
             model={"name": MODEL_VERSION, "sha256": MODEL_SHA256},
             input=input_info,
-            complete=not signals.meta.get("interrupted", False),
+            complete=interrupted is None,
+            interrupted=interrupted,
             fps=detection.fps,
             duration_s=duration,
             frames=n,
@@ -243,7 +247,11 @@ class Summary:
                 "multi_face_frames": int((signals.n_faces > 1).sum()),
                 "followed_face": FOLLOWED_FACE,
                 "tracker_restart_s": signals.meta.get("tracker_restart_s"),
-                "truncated": bool(n_expected and n < 0.98 * n_expected - 1),
+                # fewer frames than the container announced, though the run went to the end
+                "truncated": bool(
+                    interrupted is None and n_expected and n < 0.98 * n_expected - 1
+                ),
+                "low_frame_rate": bool((input_info.get("timing") or {}).get("low_frame_rate")),
             },
             params=detection.params.to_dict(),
             recorded_at=recorded_at.isoformat() if recorded_at else None,
@@ -279,6 +287,13 @@ class Summary:
         ``cover``: observed time and closed fractions from its per-minute aggregates.
         """
         numbers = cls.numbers(events, cover)
+        interrupted = None
+        if session["ended_at"] is None:
+            last = session.get("last_write_at") or session.get("started_at")
+            interrupted = (
+                f"ended abnormally at its last write, {last} (the monitor was stopped without "
+                "closing the session, or is still running)"
+            )
         return cls(
             schema_version=SCHEMA_VERSION,
             software={"name": "spasm-cv", "version": session["software_version"]},
@@ -292,6 +307,7 @@ class Summary:
                 "mirrored": bool(session["mirrored"]),
             },
             complete=session["ended_at"] is not None,
+            interrupted=interrupted,
             fps=session["fps"],
             duration_s=duration_s,
             frames=frames,
@@ -339,6 +355,8 @@ class Summary:
             model=d.get("model", {}),
             input=d.get("input", {}),
             complete=d.get("complete", True),
+            interrupted=d.get("interrupted")
+            or (None if d.get("complete", True) else "interrupted (reason not recorded)"),
             fps=d.get("fps"),
             duration_s=d.get("duration_s"),
             frames=d.get("frames"),
@@ -376,6 +394,7 @@ class Summary:
             "model": self.model,
             "input": self.input,
             "complete": self.complete,
+            "interrupted": self.interrupted,
             "fps": self.fps,
             "duration_s": self.duration_s,
             "frames": self.frames,

@@ -46,14 +46,30 @@ class Frame:
     rgb: np.ndarray  # (H, W, 3) uint8, unmirrored
 
 
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".avif"}
+)
+
+
 def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     p = Path(path)
     if not p.exists():
         raise SpasmCvError(f"video not found: {p}")
     if p.is_dir():
         raise SpasmCvError(f"expected a video file, got a folder: {p}")
+    if not p.is_file():  # a pipe or device would block the reader
+        raise SpasmCvError(f"not a regular file: {p}")
     if p.stat().st_size == 0:
         raise SpasmCvError(f"video file is empty: {p}")
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+    except PermissionError:
+        raise SpasmCvError(f"cannot read video (permission denied): {p}") from None
+    except OSError as exc:
+        raise SpasmCvError(f"cannot read video {p}: {exc.strerror or exc}") from None
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        raise SpasmCvError(f"{p} is a still image, not a video")
     with native_stderr_silenced():  # FFmpeg logs its own complaint; ours follows
         cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
     if not cap.isOpened():
@@ -63,13 +79,23 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     return cap
 
 
+MIN_SIDE_PX = 32  # smaller frames cannot show a face (and make MediaPipe fail outright)
+
+
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read a video's header; raise SpasmCvError if it cannot be decoded."""
+    """Read a video's header; raise SpasmCvError if it cannot be decoded, or if its frames
+    are too small to show a face (under :data:`MIN_SIDE_PX` pixels either way)."""
     cap = _open(path)
     try:
-        return _info(cap, path)
+        info = _info(cap, path)
     finally:
         cap.release()
+    if 0 < min(info.width, info.height) < MIN_SIDE_PX:
+        raise SpasmCvError(
+            f"frames of {info.width}x{info.height} pixels are too small to show a face "
+            f"(at least {MIN_SIDE_PX} pixels each way): {path}"
+        )
+    return info
 
 
 def _info(cap: cv2.VideoCapture, path: str | os.PathLike) -> VideoInfo:
@@ -104,6 +130,7 @@ def read_frames(
     mirrored: bool = False,
     start_s: float = 0.0,
     end_s: float | None = None,
+    fps: float | None = None,
 ) -> Iterator[Frame]:
     """Yield the frames of a video file in order, as unmirrored RGB.
 
@@ -115,11 +142,14 @@ def read_frames(
     back to decoding from the start when the seek overshot or the times are unusable
     (codecs or files that seek to keyframes only or carry broken timestamps). After a seek
     ``index`` is the container's frame number (exact for a constant frame rate).
+    ``fps``: the frame rate to fill in with (default the container's; see
+    :func:`spasm_cv.video.timing.check_timing` for a rate repaired from frame times).
     """
     cap = _open(path)
     try:
         info = _info(cap, path)
-        step = 1.0 / info.fps if info.fps > 0 else 1.0 / 30.0
+        rate = fps if fps and fps > 0 else info.fps
+        step = 1.0 / rate if rate > 0 else 1.0 / 30.0
         last_t = -math.inf
         index = 0
         landed: list[tuple[int, float, np.ndarray]] = []

@@ -40,10 +40,17 @@ from spasm_cv.results.atomic import write_text_atomic
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, ObservationThresholds
 from spasm_cv.results.recording import Recording
 
-__all__ = ["DEFAULT_TITLE", "build_html", "render_report"]
+__all__ = ["DEFAULT_TITLE", "GENERATOR", "build_html", "is_report", "render_report"]
 
 DEFAULT_TITLE = "Hemifacial spasm: video measurement report"
 _TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.html"
+GENERATOR = b'<meta name="generator" content="spasm-cv '  # in the template's head
+
+
+def is_report(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a report page spasm-cv wrote (its generator tag, near the top)."""
+    with open(path, "rb") as f:
+        return GENERATOR in f.read(2048)
 
 
 def render_report(

@@ -82,6 +82,21 @@ class Context:
         return text
 
 
+def partial_text(rec: Recording) -> str | None:
+    """``partial: interrupted by Ctrl-C ...`` for a recording that is not whole, else None."""
+    s = rec.summary
+    if s.complete:
+        return None
+    why = s.interrupted or "interrupted"
+    if rec.source == "monitor":
+        return f"partial: {why}"
+    text = f"partial: interrupted by {why}" if why in ("Ctrl-C", "SIGTERM") else f"partial: {why}"
+    n, fps = s.input.get("n_frames"), s.input.get("fps")
+    if n and fps and s.duration_s is not None:
+        text += f", after {s.duration_s:.1f} s of about {n / fps:.1f} s in the file"
+    return text
+
+
 def time_order(rec: Recording) -> tuple:
     """Sort key: dated recordings by start, then undated ones by name."""
     return (rec.start is None, rec.start.timestamp() if rec.start else 0.0, rec.name)

@@ -11,6 +11,7 @@ from spasm_cv.report.html.context import (
     MAX_EPISODE_ROWS,
     MAX_RECORDING_ROWS,
     Context,
+    partial_text,
     time_order,
     tz_name,
 )
@@ -96,9 +97,11 @@ def _recordings_table(ctx: Context) -> str:
         n_guessed += r.start is not None and s.recorded_at_guessed
         tag = ' <span class="tag short" data-short="1">short</span>' if short else ""
         obs_cls = " class='short'" if short else ""
+        why = partial_text(r)
+        flag = f'<br><small class="partial">{escape(why)}</small>' if why else ""
         rows.append(
-            f"<tr{' data-short=1' if short else ''}><td class='name'>{escape(r.name)}{tag}</td>"
-            f"<td>{ctx.start_cell(r)}</td>"
+            f"<tr{' data-short=1' if short else ''}><td class='name'>{escape(r.name)}{tag}"
+            f"{flag}</td><td>{ctx.start_cell(r)}</td>"
             f"<td{obs_cls}>{duration(s.observed_s)}</td>"
             f"<td>{ep['right'].count} / {ep['left'].count}</td>"
             + "".join(f"<td>{'—' if short else short_rate(ep[side])}</td>" for side in SIDES)

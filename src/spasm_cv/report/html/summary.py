@@ -10,7 +10,7 @@ from spasm_cv._version import __version__
 from spasm_cv.events.table import KINDS, SIDES
 from spasm_cv.report import scales
 from spasm_cv.report.html.comparison import comparison
-from spasm_cv.report.html.context import Context, param
+from spasm_cv.report.html.context import Context, param, partial_text
 from spasm_cv.report.html.format import (
     decimals_for,
     duration,
@@ -57,10 +57,20 @@ def _recording_span(ctx: Context) -> str:
 def _header(ctx: Context) -> str:
     p = ctx.pooled
     frac = p.observed_s / p.duration_s if p.duration_s else None
+    partial = [r for r in ctx.recordings if not r.summary.complete]
+    flag = ""
+    if partial:
+        what = (
+            escape(partial_text(partial[0]) or "partial")
+            if not ctx.multi
+            else f"{len(partial)} of {len(ctx.recordings)} recordings partial (interrupted)"
+        )
+        flag = f' · <b class="partial">{what}</b>'
     return (
         f'<p class="sub">{_recording_span(ctx)} · face observed {duration(p.observed_s)} of '
         f"{duration(p.duration_s or 0.0)} recorded"
         + (f" ({100 * frac:.0f} %)" if frac is not None else "")
+        + flag
         + (" · de-identified" if ctx.deidentified else "")
         + " · generated"
         + ("" if ctx.deidentified else f" {ctx.generated:%Y-%m-%d %H:%M}")  # bounds the dates
@@ -162,6 +172,16 @@ def _headline(ctx: Context) -> str:
         ("Regions involved", regions[0], regions[1], ""),
     ]
     html = ["<h2>Headline</h2>"]
+    for r in ctx.recordings:
+        why = partial_text(r)
+        if why:
+            html.append(
+                note(
+                    f'<b class="partial">Partial recording: {escape(r.name)}</b>, '
+                    f"{escape(why.removeprefix('partial: '))}. The numbers cover only what "
+                    "was measured before it stopped."
+                )
+            )
     if short:
         t = ctx.thresholds
         html.append(
