@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation_cli.add_parser(sub)
     live_cli.add_parser(sub)
     report_cli.add_parser(sub, sources=(live_cli,))  # report --db: monitor sessions
-    export_cli.add_parser(sub)
+    export_cli.add_parser(sub, sources=(live_cli,))  # export --db: monitor sessions
     batch_cli.add_parser(sub)
     return parser
 

@@ -17,6 +17,7 @@ from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.result import Result
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
@@ -37,6 +38,13 @@ class Analysis:
         The result (events, signals table, typed summary, provenance), as reports read it.
     out_dir : Path or None
         Where the result folder was written (None with ``write=False``).
+
+    Examples
+    --------
+    >>> a = analyze_video("sample_phantom.mp4", write=False)  # doctest: +SKIP
+    >>> a.result.events  # DataFrame, as spasm_cv.load(folder).events  # doctest: +SKIP
+    >>> a.result.signals.attrs["fps"]  # doctest: +SKIP
+    25.0
     """
 
     signals: Signals
@@ -48,6 +56,11 @@ class Analysis:
     def summary(self) -> dict:
         """summary.json's content (a plain dict)."""
         return self.recording.summary.to_dict()
+
+    @cached_property
+    def result(self) -> Result:
+        """Events, episodes and signals as pandas DataFrames (as :func:`spasm_cv.load`)."""
+        return Result(self.recording)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -157,14 +170,52 @@ def analyze_video(
 
     Parameters
     ----------
-    video : path of a video file OpenCV can decode.
-    out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
+    video : str or path
+        A video file FFmpeg/OpenCV can decode.
+    out_dir : str or path, optional
+        The result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
         what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``.
-    mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
-    recorded_at : wall-clock start of the recording (default: guessed from the file's
-        modification time); reports use it to place recordings in time.
-    jobs : worker processes landmarking time segments in parallel (1: serial); see
-        :func:`extract_signals`.
+    mirrored : bool
+        The video is mirrored (e.g. a phone selfie): sides are swapped back.
+    params : DetectionParams, optional
+        Detection parameters (default ``DetectionParams()``); recorded in summary.json.
+    model_path : str or path, optional
+        A ``face_landmarker.task`` (default: the bundled model, checked by its SHA-256).
+    progress : bool
+        Show a progress bar on stderr.
+    write : bool
+        Write the result folder (False: analyse in memory only; ``out_dir`` is None).
+    recorded_at : datetime, optional
+        Wall-clock start of the recording (default: guessed from the file's modification
+        time); reports, MNE annotations (``orig_time``) and BIDS ``acq_time`` use it.
+    jobs : int
+        Worker processes landmarking 10 s segments in parallel (1: serial); the results are
+        the same for every value (see :func:`extract_signals`).
+
+    Returns
+    -------
+    Analysis
+        The signals, the detection, the :class:`~spasm_cv.results.recording.Recording`, the
+        result folder, and ``.result``: events, episodes and time-indexed signals as pandas
+        DataFrames (the same as :func:`spasm_cv.load` gives for the folder).
+
+    Raises
+    ------
+    SpasmCvError
+        The file is missing, not a video, has no decodable frame or no face (one line).
+
+    Examples
+    --------
+    Landmarking the 60 s bundled sample takes about 30 s, so this example is not run as a
+    doctest (tests/test_sample.py runs the same analysis):
+
+    >>> import spasm_cv
+    >>> a = spasm_cv.analyze_video("sample_phantom.mp4", write=False)  # doctest: +SKIP
+    >>> a.result.episodes[["onset", "side", "kind"]].head(2)  # doctest: +SKIP
+       onset   side    kind
+    0   3.44  right  clonic
+    1  10.00  right  twitch
+    >>> a.result.signals["closure_right"].max()  # doctest: +SKIP
     """
     start = _time.perf_counter()
     info = probe(video)
