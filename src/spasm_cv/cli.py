@@ -7,6 +7,8 @@ unexpected failure prints one line too, with ``--debug`` for the traceback.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -101,6 +103,12 @@ def _add_analyze(sub) -> None:
         "all cores, here %(default)s; 1: serial; the results are the same for every N)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument(
+        "--json", action="store_true", help="print summary.json on stdout instead of the summary"
+    )
+    from spasm_cv.cliargs import add_params_arguments
+
+    add_params_arguments(p)
     p.set_defaults(func=_run_analyze)
 
 
@@ -114,7 +122,9 @@ def _iso_datetime(text: str) -> datetime:
 
 def _run_analyze(args) -> int:
     from spasm_cv.pipeline import analyze_video
+    from spasm_cv.results.params import params_from_args
 
+    params = params_from_args(args.params, args.set_params)
     video = args.video or str(data_path(*SAMPLE_VIDEO))
     if args.video is None and not Path(video).exists():
         raise SpasmCvError(f"bundled sample video missing: {video}")
@@ -122,12 +132,15 @@ def _run_analyze(args) -> int:
         video,
         args.out,
         mirrored=args.mirrored,
+        params=params,
         model_path=args.model,
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
         jobs=args.jobs,
     )
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(result.recording.summary.to_dict(), indent=2))
+    elif not args.quiet:
         print_summary(result.recording.summary, result.out_dir)
     return 130 if not result.recording.summary.complete else 0
 
@@ -166,10 +179,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["analyze", *argv]  # `spasm-cv` alone analyses the sample
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed stdout shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _stdout_closed()
+        raise exc from None
     except SpasmCvError as exc:
         print(f"spasm-cv: error: {exc}", file=sys.stderr)
         return 2
@@ -177,10 +200,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("spasm-cv: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
-        if args.debug:
+        if "--debug" in argv:
             raise
         print(
             f"spasm-cv: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
             file=sys.stderr,
         )
         return 1
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``spasm-cv ... | head -1``): end quietly.
+
+    Whatever is still buffered for stdout is dropped (stdout is pointed at /dev/null, so that
+    Python's final flush does not fail again); the exit status is that of a process ended by
+    SIGPIPE, as other command-line tools give.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. a StringIO in tests)
+        pass
+    return 128 + 13

@@ -56,3 +56,27 @@ def probability(text: str) -> float:
     if value > 1:
         raise argparse.ArgumentTypeError(f"must be within 0-1, got {text!r}")
     return value
+
+
+def add_params_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--params FILE.toml`` and repeatable ``--set name=value`` (detection parameters).
+
+    The command turns them into ``DetectionParams`` with
+    :func:`spasm_cv.results.params.params_from_args`.
+    """
+    g = parser.add_argument_group("detection parameters")
+    g.add_argument(
+        "--params",
+        metavar="FILE.toml",
+        help="detection parameters from a TOML file (name = value, one per line; names as "
+        "in summary.json's params)",
+    )
+    g.add_argument(
+        "--set",
+        dest="set_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one detection parameter, e.g. --set closure_on=0.4 (repeatable; "
+        "overrides --params)",
+    )

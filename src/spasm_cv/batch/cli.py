@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -67,12 +68,23 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mirrored", action="store_true", help="all videos are mirrored selfies")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome of every video (with its summary.json) as JSON on stdout",
+    )
+    from spasm_cv.cliargs import add_params_arguments
+
+    add_params_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from spasm_cv.results.params import params_from_args
+
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")
+    params = params_from_args(args.params, args.set_params).to_dict()
     out = Path(args.out)
     items = plan_batch(args.input, out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +93,7 @@ def run(args) -> int:
     tasks: list[VideoTask] = []
     weights: dict[str, float] = {}  # container durations, to weigh the progress bar
     for item in items:
-        summary = read_done(item, args.mirrored)
+        summary = read_done(item, args.mirrored, params)
         if summary is not None:
             done[item.name] = VideoOutcome(
                 item.name, str(item.video), str(item.out_dir), "ok", summary=summary
@@ -102,6 +114,7 @@ def run(args) -> int:
                 str(item.out_dir.resolve()),
                 args.mirrored,
                 model,
+                params,
             )
         )
     show = not args.quiet and sys.stderr.isatty()
@@ -131,7 +144,9 @@ def run(args) -> int:
     skipped = sum(o.status == "ok" for o in done.values())
     failed = [by_name[i.name] for i in items if by_name[i.name].status == "error"]
     n_int = sum(o.status == "interrupted" for o in outcomes)
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(_json_doc(table, [by_name[i.name] for i in items]), indent=2))
+    elif not args.quiet:
         hours = sum(o.summary.duration_s for o in outcomes if o.summary) / 3600.0
         rate = f", {hours * 3600.0 / elapsed:.1f} video-h/h" if elapsed > 0 and hours else ""
         analysed = sum(o.status == "ok" for o in outcomes)
@@ -146,3 +161,21 @@ def run(args) -> int:
     if n_int:
         return 130
     return 1 if failed else 0
+
+
+def _json_doc(table: Path, outcomes: list[VideoOutcome]) -> dict:
+    """``--json``: the batch table's path and, per video, its outcome and summary.json."""
+    return {
+        "table": str(table),
+        "videos": [
+            {
+                "name": o.name,
+                "status": o.status,
+                "error": o.error,
+                "video": o.video,
+                "result_dir": o.out_dir if o.summary is not None else None,
+                "summary": o.summary.to_dict() if o.summary is not None else None,
+            }
+            for o in outcomes
+        ],
+    }

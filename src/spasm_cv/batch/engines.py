@@ -37,6 +37,7 @@ class VideoTask:
     out_dir: str
     mirrored: bool = False
     model_path: str | None = None
+    params: dict | None = None  # detection parameters by name (None: the defaults)
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,16 @@ class VideoOutcome:
 def run_task(task: VideoTask) -> VideoOutcome:
     """Analyse one video and write its result folder; never raises an Exception."""
     from spasm_cv.pipeline import analyze_video
+    from spasm_cv.results.params import build_params
 
     start = time.perf_counter()
     try:
         result = analyze_video(
-            task.video, task.out_dir, mirrored=task.mirrored, model_path=task.model_path
+            task.video,
+            task.out_dir,
+            mirrored=task.mirrored,
+            model_path=task.model_path,
+            params=build_params(task.params),
         )
     except SpasmCvError as exc:
         return _failed(task, str(exc), start)
