@@ -164,10 +164,10 @@ def build_params(
     --------
     >>> build_params({"closure_on": 0.4}).closure_on
     0.4
-    >>> build_params({"closure_on": 1.5})
+    >>> build_params({"closure_on": 1.5})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    spasm_cv.errors.SpasmCvError: bad detection parameter: closure_on must be within [1e-09, 1], got 1.5
+    spasm_cv.errors.SpasmCvError: bad detection parameter: closure_on must be within [...], got 1.5
     """
     base = base or DetectionParams()
     current = base.to_dict()
