@@ -124,9 +124,8 @@ def _frame(conn: sqlite3.Connection, table: str, where: str, args: list) -> pd.D
         values = [r[j] for r in rows]
         kind = declared.get(name, "")
         if name.endswith("_at") or name in TIME_COLUMNS:
-            columns[name] = pd.to_datetime(
-                pd.Series(values, dtype="object"), utc=True, format="ISO8601"
-            )
+            when = pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601")
+            columns[name] = when.astype("datetime64[ns, UTC]")
         elif name in BOOLEAN_COLUMNS:
             columns[name] = pd.array(
                 [None if v is None else bool(v) for v in values], dtype="boolean"
