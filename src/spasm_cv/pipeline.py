@@ -89,6 +89,31 @@ def extract_signals(
 ) -> Signals:
     """Run the face landmarker over a video and return per-frame signals.
 
+    Parameters
+    ----------
+    video : str or path
+        A video file.
+    mirrored : bool
+        The video is mirrored: sides are swapped back.
+    model_path : str or path, optional
+        A ``face_landmarker.task`` (default: the bundled model).
+    progress : bool
+        Show a progress bar on stderr.
+    info : VideoInfo, optional
+        The video's probe, if already made.
+    jobs : int
+        Worker processes (1: serial); the signals are the same for every value.
+    segments : SegmentParams, optional
+        The tracker's restart grid (default every 10 s).
+
+    Returns
+    -------
+    Signals
+        One row per decoded frame: time (s), face found, faces counted, raw per-side
+        measurements; ``meta`` holds fps, size, mirroring and ``interrupted``.
+
+    Notes
+    -----
     The tracker restarts at fixed segment boundaries (``segments``, default every 10 s; see
     :mod:`spasm_cv.video.segments`). ``jobs`` > 1 landmarks the segments in that many worker
     processes and stitches them: the result is identical to the serial one. Workers are
@@ -96,6 +121,13 @@ def extract_signals(
     guard. On KeyboardInterrupt the signals measured so far are returned with
     ``meta["interrupted"] = True`` (nothing measured is lost; with ``jobs`` > 1, what was
     measured from the start up to the first unfinished segment).
+
+    Examples
+    --------
+    Landmarking takes about half the video's duration, so this is not run as a doctest:
+
+    >>> signals = extract_signals("sample_phantom.mp4", jobs=2)  # doctest: +SKIP
+    >>> detection = spasm_cv.detect(signals)  # doctest: +SKIP
     """
     info = info or probe(video)
     meta = {

@@ -46,8 +46,29 @@ def description(e: Event) -> str:
 
 
 def as_recording(result) -> Recording:
-    """The :class:`Recording` of a result: itself, ``.recording`` of an analysis or of
-    :func:`spasm_cv.load`'s Result, or a result folder read from disk."""
+    """The :class:`Recording` of a result, whatever form it comes in.
+
+    Parameters
+    ----------
+    result : Recording, Result, Analysis, str or path
+        A recording itself, what :func:`spasm_cv.load` or :func:`spasm_cv.analyze_video`
+        returned (their ``.recording``), or a result folder (read without its signals).
+
+    Returns
+    -------
+    Recording
+        The recording.
+
+    Raises
+    ------
+    TypeError
+        ``result`` is none of these.
+
+    Examples
+    --------
+    >>> as_recording("sample_phantom.spasm-cv").summary.fps
+    25.0
+    """
     if isinstance(result, Recording):
         return result
     rec = getattr(result, "recording", None)

@@ -40,7 +40,7 @@ from spasm_cv.events.table import EVENT_FIELDS
 from spasm_cv.export.bids import bids_name, validate_events
 from spasm_cv.export.physio import physio_sidecar, write_physio
 from spasm_cv.results.atomic import write_text_atomic
-from spasm_cv.results.files import EVENT_COLUMNS, format_cell
+from spasm_cv.results.files import EVENT_COLUMNS, format_cell, read_signals_table
 from spasm_cv.results.recording import Recording
 
 BIDS_VERSION = "1.10.0"
@@ -170,7 +170,8 @@ def write_dataset(
     Parameters
     ----------
     recordings : sequence of Recording
-        Analysed recordings (result folders, analyses in memory or monitor sessions).
+        Analysed recordings (result folders, analyses in memory or monitor sessions); the
+        per-frame signals of a result folder are read if the recording lacks them.
     root : str or path
         The dataset folder: new, empty, or an existing BIDS dataset to append to.
     subject, session, task : str
@@ -338,6 +339,8 @@ def _write_run(
         write_text_atomic(beh / f"{base}_events.json", json.dumps(sidecar, indent=2) + "\n")
     )
     fps = rec.summary.fps
+    if rec.signals is None and rec.source == "analyze" and rec.path:
+        rec.signals = read_signals_table(rec.path)  # a result folder read without them
     if rec.signals is not None and fps and len(rec.signals.get("time", ())):
         written.append(write_physio(beh / f"{base}_physio.tsv.gz", rec.signals))
         meta = {"TaskName": task, "PhysioType": "generic", **physio_sidecar(rec.signals, fps)}
@@ -442,12 +445,6 @@ def to_bids(
     [('sample_phantom.mp4', 'sub-P01_task-face_run-1')]
     """
     from spasm_cv.export.annotations import as_recording
-    from spasm_cv.results.files import read_signals_table
 
-    recordings = []
-    for r in results:
-        rec = as_recording(r)
-        if rec.signals is None and rec.source == "analyze" and rec.path:
-            rec.signals = read_signals_table(rec.path)
-        recordings.append(rec)
+    recordings = [as_recording(r) for r in results]
     return write_dataset(recordings, root, subject=subject, session=session, task=task)

@@ -159,6 +159,15 @@ def write_physio(path: str | Path, table: Mapping[str, np.ndarray]) -> Path:
     -------
     Path
         ``path``.
+
+    Examples
+    --------
+    >>> import gzip, numpy as np
+    >>> path = write_physio("x_physio.tsv.gz", {"time": np.array([0.0, 0.04]),
+    ...                     "measurable_right": np.array([1, 0]), "yaw": np.array([1.5, np.nan])})
+    >>> print(gzip.decompress(path.read_bytes()).decode(), end="")
+    0	yes	1.5
+    0.04	no	n/a
     """
     names = list(table)
     cols = [np.asarray(table[c]) for c in names]

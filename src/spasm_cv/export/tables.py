@@ -121,6 +121,14 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
     -------
     list of Path
         The two files written (atomically).
+
+    Examples
+    --------
+    >>> import pandas as pd, spasm_cv
+    >>> events_csv, _ = write_csv([spasm_cv.load("sample_phantom.spasm-cv").recording], "tables")
+    >>> table = pd.read_csv(events_csv, dtype=EVENTS_CSV_DTYPES)
+    >>> table.dtypes[["brow_raised", "counted"]].astype(str).tolist(), int(table["counted"].sum())
+    (['boolean', 'boolean'], 8)
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +141,24 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
 
 
 def json_name(rec: Recording) -> str:
-    """The JSON export's file name: ``<video stem>.json``, ``monitor-session-<id>.json``."""
+    """The JSON export's file name of a recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        An analysed recording.
+
+    Returns
+    -------
+    str
+        ``<video stem>.json``, or ``monitor-session-<id>.json`` for a monitor session.
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> json_name(spasm_cv.load("sample_phantom.spasm-cv").recording)
+    'sample_phantom.json'
+    """
     if rec.source == "monitor" and "session_id" in rec.meta:
         return f"monitor-session-{rec.meta['session_id']}.json"
     return f"{Path(rec.name).stem}.json"
@@ -153,6 +178,14 @@ def write_json(rec: Recording, out_dir: str | os.PathLike) -> Path:
     -------
     Path
         The file written (atomically); booleans are JSON true/false, missing values null.
+
+    Examples
+    --------
+    >>> import json, spasm_cv
+    >>> path = write_json(spasm_cv.load("sample_phantom.spasm-cv").recording, "json")
+    >>> doc = json.loads(path.read_text())
+    >>> doc["start"], doc["events"][1]["brow_raised"]
+    ('2026-01-05T09:30:00+00:00', False)
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
