@@ -32,12 +32,12 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
 from spasm_cv.export.bids import bids_name, validate_events
+from spasm_cv.export.bids_tsv import acq_time, append_rows, read_tsv
 from spasm_cv.export.physio import physio_sidecar, write_physio
 from spasm_cv.results.atomic import write_text_atomic
 from spasm_cv.results.files import EVENT_COLUMNS, format_cell, read_signals_table
@@ -129,32 +129,6 @@ def generated_by(recording: Recording) -> dict:
     }
 
 
-def acq_time(start: datetime | None) -> str:
-    """A recording's start as BIDS ``acq_time`` (UTC, ``YYYY-MM-DDThh:mm:ss[.ffffff]Z``).
-
-    Parameters
-    ----------
-    start : datetime or None
-        When the recording started (aware; naive is taken as UTC).
-
-    Returns
-    -------
-    str
-        The time in UTC, or ``n/a`` if unknown.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timedelta, timezone
-    >>> acq_time(datetime(2026, 1, 5, 10, 30, tzinfo=timezone(timedelta(hours=1))))
-    '2026-01-05T09:30:00Z'
-    """
-    if start is None:
-        return "n/a"
-    utc = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    spec = "microseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
 def write_dataset(
     recordings: Sequence[Recording],
     root: str | os.PathLike,
@@ -224,7 +198,7 @@ def write_dataset(
     prefix = bids_name(subject, task, session)
     scans_name = f"sub-{subject}" + (f"_ses-{session}" if session else "") + "_scans.tsv"
     scans_path = session_dir / scans_name
-    scans = _read_table(scans_path)
+    scans = read_tsv(scans_path)
     taken = _existing_runs(beh, prefix)
     next_run = max(taken, default=0) + 1
     order = sorted(recordings, key=lambda r: (r.start is None, r.start or 0, r.name))
@@ -246,12 +220,12 @@ def write_dataset(
             if f.name.endswith((".tsv", ".tsv.gz")):
                 new_scans.append({"filename": f"{DATATYPE}/{f.name}", "acq_time": when})
     if new_scans:
-        out.written.append(_append_rows(scans_path, ["filename", "acq_time"], new_scans))
+        out.written.append(append_rows(scans_path, ["filename", "acq_time"], new_scans))
         participants = root / "participants.tsv"
-        rows = _read_table(participants)
+        rows = read_tsv(participants)
         if not any(r.get("participant_id") == f"sub-{subject}" for r in rows):
             row = {"participant_id": f"sub-{subject}"}
-            out.written.append(_append_rows(participants, ["participant_id"], [row]))
+            out.written.append(append_rows(participants, ["participant_id"], [row]))
     return out
 
 
@@ -376,32 +350,6 @@ def _same_run(
         if same and times.get(f"{DATATYPE}/{tsv.name}", "n/a") == when:
             return base
     return None
-
-
-def _read_table(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f, delimiter="\t"))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SpasmCvError(f"cannot read {path}: {exc}") from None
-
-
-def _append_rows(path: Path, columns: list[str], rows: list[dict]) -> Path:
-    """Add rows to a BIDS TSV (created with ``columns`` if absent); other columns get n/a."""
-    old = _read_table(path)
-    header = columns
-    if path.is_file():
-        with open(path, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f, delimiter="\t"), columns)
-        header = header + [c for c in columns if c not in header]
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter="\t", lineterminator="\n")
-    w.writerow(header)
-    for r in [*old, *rows]:
-        w.writerow([r.get(c) if r.get(c) not in (None, "") else "n/a" for c in header])
-    return write_text_atomic(path, buf.getvalue())
 
 
 def to_bids(
