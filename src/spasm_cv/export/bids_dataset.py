@@ -184,6 +184,8 @@ def write_dataset(
     participants.tsv
     """
     bids_name(subject, task, session)  # checks the labels
+    if not recordings:
+        raise SpasmCvError("no recordings to write into a BIDS dataset")
     out = BidsExport(Path(root))
     root = out.root
     _check_root(root)
