@@ -4,8 +4,11 @@ Data flow: ``video -> landmarks -> signals -> events -> results -> report / expo
 ARCHITECTURE.md for the layers).
 
 >>> import spasm_cv
->>> result = spasm_cv.analyze_video("sample_videos/sample_phantom.mp4")  # doctest: +SKIP
->>> result.summary["episodes"]["total"]["per_hour"]  # doctest: +SKIP
+>>> result = spasm_cv.load("sample_phantom.spasm-cv")  # a result folder of `spasm-cv analyze`
+>>> result.summary["episodes"]["total"]["per_hour"]
+480.0
+>>> result.episodes.shape[0], result.signals.attrs["fps"]
+(8, 25.0)
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ _EXPORTS = {
     "Summary": "spasm_cv.results.summary",
     "read_signals": "spasm_cv.results.files",
     "Signals": "spasm_cv.signals.table",
+    "to_mne_annotations": "spasm_cv.export.annotations",
+    "to_bids": "spasm_cv.export.bids_dataset",
+    "load_db": "spasm_cv.live.dataframes",
 }
 
 __all__ = [
@@ -50,9 +56,12 @@ __all__ = [
     "detect",
     "extract_signals",
     "load",
+    "load_db",
     "poisson_ci",
     "rate_ratio",
     "read_signals",
+    "to_bids",
+    "to_mne_annotations",
 ]
 
 
@@ -75,6 +84,9 @@ if TYPE_CHECKING:
     from spasm_cv.events.detect import Detection, detect
     from spasm_cv.events.params import DetectionParams
     from spasm_cv.events.table import Event
+    from spasm_cv.export.annotations import to_mne_annotations
+    from spasm_cv.export.bids_dataset import to_bids
+    from spasm_cv.live.dataframes import load_db
     from spasm_cv.pipeline import Analysis, analyze_video, extract_signals
     from spasm_cv.results.files import read_signals
     from spasm_cv.results.rates import poisson_ci, rate_ratio

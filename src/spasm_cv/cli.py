@@ -10,6 +10,8 @@ write) makes everything the command writes owner-only.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -167,6 +169,12 @@ def _add_analyze(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     add_private_option(p, "the result folder")
     add_deidentify_options(p, "the result folder (needs --out)")
+    p.add_argument(
+        "--json", action="store_true", help="print summary.json on stdout instead of the summary"
+    )
+    from spasm_cv.cliargs import add_params_arguments
+
+    add_params_arguments(p)
     p.set_defaults(func=_run_analyze)
 
 
@@ -196,7 +204,9 @@ def _run_analyze(args) -> int:
     from spasm_cv._processes import capped_jobs
     from spasm_cv.pipeline import analyze_video
     from spasm_cv.results.deidentify import from_args
+    from spasm_cv.results.params import params_from_args
 
+    params = params_from_args(args.params, args.set_params)
     deidentify = from_args(args)
     if deidentify is not None and args.out is None:
         raise SpasmCvError("--deidentify needs --out DIR: the default folder is named after "
@@ -208,6 +218,7 @@ def _run_analyze(args) -> int:
         video,
         args.out,
         mirrored=args.mirrored,
+        params=params,
         model_path=args.model,
         recorded_at=args.recorded_at,
         progress=not args.quiet and sys.stderr.isatty(),
@@ -217,7 +228,9 @@ def _run_analyze(args) -> int:
         on_warning=warn,
     )
     summary = result.recording.summary
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    elif not args.quiet:
         print_summary(summary, result.out_dir)
     if not summary.complete:
         print(
@@ -254,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation_cli.add_parser(sub)
     live_cli.add_parser(sub)
     report_cli.add_parser(sub, sources=(live_cli,))  # report --db: monitor sessions
-    export_cli.add_parser(sub)
+    export_cli.add_parser(sub, sources=(live_cli,))  # export --db: monitor sessions
     batch_cli.add_parser(sub)
     review_cli.add_parser(sub)
     return parser
@@ -266,16 +279,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest = argv[len(lead) :]
     if not rest or rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version"):
         argv = [*lead, "analyze", *rest]  # `spasm-cv` alone analyses the sample
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "private", False):
-        use_owner_only_umask()  # everything this command writes: owner-only
     from spasm_cv._processes import sigterm_as_interrupt
     from spasm_cv.errors import interrupt_exit_code, interrupt_reason
 
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "private", False):
+            use_owner_only_umask()  # everything this command writes: owner-only
         with sigterm_as_interrupt():  # SIGTERM stops a run as Ctrl-C does
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed stdout shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _stdout_closed()
+        raise exc from None
     except SpasmCvError as exc:
         print(f"spasm-cv: error: {scrub(str(exc))}", file=sys.stderr)
         return 2
@@ -283,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spasm-cv: interrupted ({interrupt_reason(exc)})", file=sys.stderr)
         return interrupt_exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
-        if args.debug:  # the traceback, without any stream password it may quote
+        if "--debug" in argv:  # the traceback, without any stream password it may quote
             print(scrub(traceback.format_exc()), end="", file=sys.stderr)
             return 1
         print(
@@ -292,3 +315,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``spasm-cv ... | head -1``): end quietly.
+
+    Whatever is still buffered for stdout is dropped (stdout is pointed at /dev/null, so that
+    Python's final flush does not fail again); the exit status is that of a process ended by
+    SIGPIPE, as other command-line tools give.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. a StringIO in tests)
+        pass
+    return 128 + 13

@@ -91,3 +91,27 @@ def add_deidentify_options(parser: argparse.ArgumentParser, what: str) -> None:
         "written nowhere). Default: no dates at all",
     )
 
+
+
+def add_params_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--params FILE.toml`` and repeatable ``--set name=value`` (detection parameters).
+
+    The command turns them into ``DetectionParams`` with
+    :func:`spasm_cv.results.params.params_from_args`.
+    """
+    g = parser.add_argument_group("detection parameters")
+    g.add_argument(
+        "--params",
+        metavar="FILE.toml",
+        help="detection parameters from a TOML file (name = value, one per line; names as "
+        "in summary.json's params)",
+    )
+    g.add_argument(
+        "--set",
+        dest="set_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one detection parameter, e.g. --set closure_on=0.4 (repeatable; "
+        "overrides --params)",
+    )

@@ -20,6 +20,7 @@ from spasm_cv.results.deidentify import deidentify as deidentify_recording
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.outputs import ResultTarget
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.result import Result
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
@@ -42,6 +43,13 @@ class Analysis:
         The result (events, signals table, typed summary, provenance), as reports read it.
     out_dir : Path or None
         Where the result folder was written (None with ``write=False``).
+
+    Examples
+    --------
+    >>> a = analyze_video("sample_phantom.mp4", write=False)  # doctest: +SKIP
+    >>> a.result.events  # DataFrame, as spasm_cv.load(folder).events  # doctest: +SKIP
+    >>> a.result.signals.attrs["fps"]  # doctest: +SKIP
+    25.0
     """
 
     signals: Signals
@@ -53,6 +61,11 @@ class Analysis:
     def summary(self) -> dict:
         """summary.json's content (a plain dict)."""
         return self.recording.summary.to_dict()
+
+    @cached_property
+    def result(self) -> Result:
+        """Events, episodes and signals as pandas DataFrames (as :func:`spasm_cv.load`)."""
+        return Result(self.recording)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -81,6 +94,31 @@ def extract_signals(
 ) -> Signals:
     """Run the face landmarker over a video and return per-frame signals.
 
+    Parameters
+    ----------
+    video : str or path
+        A video file.
+    mirrored : bool
+        The video is mirrored: sides are swapped back.
+    model_path : str or path, optional
+        A ``face_landmarker.task`` (default: the bundled model).
+    progress : bool
+        Show a progress bar on stderr.
+    info : VideoInfo, optional
+        The video's probe, if already made.
+    jobs : int
+        Worker processes (1: serial); the signals are the same for every value.
+    segments : SegmentParams, optional
+        The tracker's restart grid (default every 10 s).
+
+    Returns
+    -------
+    Signals
+        One row per decoded frame: time (s), face found, faces counted, raw per-side
+        measurements; ``meta`` holds fps, size, mirroring and ``interrupted``.
+
+    Notes
+    -----
     The tracker restarts at fixed segment boundaries (``segments``, default every 10 s; see
     :mod:`spasm_cv.video.segments`). ``jobs`` > 1 landmarks the segments in that many worker
     processes and stitches them: the result is identical to the serial one. Workers are
@@ -90,6 +128,13 @@ def extract_signals(
     measured from the start up to the first unfinished segment); with SIGTERM
     (:class:`~spasm_cv.errors.Terminated`) ``meta["interrupted"]`` is ``"SIGTERM"``, with
     Ctrl-C ``"Ctrl-C"``.
+
+    Examples
+    --------
+    Landmarking takes about half the video's duration, so this is not run as a doctest:
+
+    >>> signals = extract_signals("sample_phantom.mp4", jobs=2)  # doctest: +SKIP
+    >>> detection = spasm_cv.detect(signals)  # doctest: +SKIP
     """
     info = info or probe(video)
     meta = {
@@ -174,33 +219,69 @@ def analyze_video(
 
     Parameters
     ----------
-    video : path of a video file OpenCV can decode.
-    out_dir : result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
-        what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``. It is checked
-        before any work (see :mod:`spasm_cv.results.outputs`): a file, the input, or a
-        folder that is not a spasm-cv result is refused (SpasmCvError); a ``.partial``
+    video : str or path
+        A video file FFmpeg/OpenCV can decode.
+    out_dir : str or path, optional
+        The result folder (default ``./<video stem>.spasm-cv``). An interrupted run writes
+        what it measured to ``<out_dir>.partial`` instead, never to ``out_dir``. It is
+        checked before any work (see :mod:`spasm_cv.results.outputs`): a file, the input, or
+        a folder that is not a spasm-cv result is refused (SpasmCvError); a ``.partial``
         beside it that spasm-cv wrote is removed once the complete result is in place.
-    mirrored : the video is mirrored (e.g. a phone selfie): sides are swapped back.
-    recorded_at : wall-clock start of the recording; reports use it to place recordings in
-        time. Default: the container's creation time (``recorded_at_source`` ``container``
-        in summary.json), else the file's modification time minus the duration
-        (``file_mtime``: a guess, a copy changes it); a value given here is ``given``.
-    jobs : worker processes landmarking time segments in parallel (1: serial); see
-        :func:`extract_signals`.
-    deidentify : write (and return) the recording without the video's path, file name,
-        size and dates (:mod:`spasm_cv.results.deidentify`); its label is the result folder's
-        name, so ``out_dir`` must be given.
-    replace_result : an earlier spasm-cv result folder at ``out_dir`` may be replaced
-        (the command line asks for ``--force``); files a user added to it are kept.
-    on_warning : called with each one-line warning (e.g. a frame rate too low to resolve
-        blinks, or repaired from the frame times); they are also in summary.json
-        (``input.timing``).
+    mirrored : bool
+        The video is mirrored (e.g. a phone selfie): sides are swapped back.
+    params : DetectionParams, optional
+        Detection parameters (default ``DetectionParams()``); recorded in summary.json.
+    model_path : str or path, optional
+        A ``face_landmarker.task`` (default: the bundled model, checked by its SHA-256).
+    progress : bool
+        Show a progress bar on stderr.
+    write : bool
+        Write the result folder (False: analyse in memory only; ``out_dir`` is None).
+    recorded_at : datetime, optional
+        Wall-clock start of the recording; reports, MNE annotations (``orig_time``) and BIDS
+        ``acq_time`` use it. Default: the container's creation time (``recorded_at_source``
+        ``container`` in summary.json), else the file's modification time minus the
+        duration (``file_mtime``: a guess, a copy changes it); a value given here is
+        ``given``.
+    jobs : int
+        Worker processes landmarking 10 s segments in parallel (1: serial); the results are
+        the same for every value (see :func:`extract_signals`).
+    deidentify : Deidentify, optional
+        Write (and return) the recording without the video's path, file name, size and
+        dates (:mod:`spasm_cv.results.deidentify`); its label is the result folder's name,
+        so ``out_dir`` must be given.
+    replace_result : bool
+        An earlier spasm-cv result folder at ``out_dir`` may be replaced (the command line
+        asks for ``--force``); files a user added to it are kept.
+    on_warning : callable, optional
+        Called with each one-line warning (e.g. a frame rate too low to resolve blinks, or
+        repaired from the frame times); they are also in summary.json (``input.timing``).
+
+    Returns
+    -------
+    Analysis
+        The signals, the detection, the :class:`~spasm_cv.results.recording.Recording`, the
+        result folder, and ``.result``: events, episodes and time-indexed signals as pandas
+        DataFrames (the same as :func:`spasm_cv.load` gives for the folder).
 
     Raises
     ------
     SpasmCvError
         A file that is not a video, a still image, an implausible frame rate, no face, or an
         output location that cannot or must not be written (before any work).
+
+    Examples
+    --------
+    Landmarking the 60 s bundled sample takes about 30 s, so this example is not run as a
+    doctest (tests/test_sample.py runs the same analysis):
+
+    >>> import spasm_cv
+    >>> a = spasm_cv.analyze_video("sample_phantom.mp4", write=False)  # doctest: +SKIP
+    >>> a.result.episodes[["onset", "side", "kind"]].head(2)  # doctest: +SKIP
+       onset   side    kind
+    0   3.44  right  clonic
+    1  10.00  right  twitch
+    >>> a.result.signals["closure_right"].max()  # doctest: +SKIP
     """
     if deidentify is not None and write and out_dir is None:
         raise SpasmCvError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -91,6 +92,14 @@ def add_parser(subparsers) -> None:
         help="with --deidentify: the table linking each label to its video (written "
         "owner-only, outside OUT; read again to resume)",
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome of every video (with its summary.json) as JSON on stdout",
+    )
+    from spasm_cv.cliargs import add_params_arguments
+
+    add_params_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -122,8 +131,11 @@ def _check_out(out: Path, source: str) -> None:
 
 
 def run(args) -> int:
+    from spasm_cv.results.params import params_from_args
+
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")
+    params = params_from_args(args.params, args.set_params).to_dict()
     out = Path(args.out)
     how = from_args(args)
     if (how is None) != (args.key is None):
@@ -149,7 +161,7 @@ def run(args) -> int:
     weights: dict[str, float] = {}  # container durations, to weigh the progress bar
     for item in items:
         if how is None:
-            summary = read_done(item, args.mirrored)
+            summary = read_done(item, args.mirrored, params)
         else:
             summary = key_file.done(item, key.get(str(item.video.resolve())), args.mirrored)
         if summary is not None:
@@ -176,6 +188,7 @@ def run(args) -> int:
                 model,
                 how,
                 args.private,
+                params,
             )
         )
     show = not args.quiet and sys.stderr.isatty()
@@ -212,7 +225,9 @@ def run(args) -> int:
     skipped = sum(o.status == "ok" for o in done.values())
     failed = [by_name[i.name] for i in items if by_name[i.name].status == "error"]
     n_int = sum(o.status == "interrupted" for o in outcomes)
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(_json_doc(table, [by_name[i.name] for i in items]), indent=2))
+    elif not args.quiet:
         hours = sum(o.summary.duration_s for o in outcomes if o.summary) / 3600.0
         rate = f", {hours * 3600.0 / elapsed:.1f} video-h/h" if elapsed > 0 and hours else ""
         analysed = sum(o.status == "ok" for o in outcomes)
@@ -228,3 +243,21 @@ def run(args) -> int:
         terminated = any("SIGTERM" in (o.error or "") for o in outcomes)
         return 143 if terminated else 130
     return 1 if failed else 0
+
+
+def _json_doc(table: Path, outcomes: list[VideoOutcome]) -> dict:
+    """``--json``: the batch table's path and, per video, its outcome and summary.json."""
+    return {
+        "table": str(table),
+        "videos": [
+            {
+                "name": o.name,
+                "status": o.status,
+                "error": o.error,
+                "video": o.video,
+                "result_dir": o.out_dir if o.summary is not None else None,
+                "summary": o.summary.to_dict() if o.summary is not None else None,
+            }
+            for o in outcomes
+        ],
+    }

@@ -41,6 +41,7 @@ class VideoTask:
     model_path: str | None = None
     deidentify: Deidentify | None = None  # write the result folder de-identified
     private: bool = False  # owner-only files (also on Ray nodes, which have their own umask)
+    params: dict | None = None  # detection parameters by name (None: the defaults)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class VideoOutcome:
 def run_task(task: VideoTask) -> VideoOutcome:
     """Analyse one video and write its result folder; never raises an Exception."""
     from spasm_cv.pipeline import analyze_video
+    from spasm_cv.results.params import build_params
 
     if task.private:
         use_owner_only_umask()
@@ -70,6 +72,7 @@ def run_task(task: VideoTask) -> VideoOutcome:
             mirrored=task.mirrored,
             model_path=task.model_path,
             deidentify=task.deidentify,
+            params=build_params(task.params),
         )
     except SpasmCvError as exc:
         return _failed(task, str(exc), start)

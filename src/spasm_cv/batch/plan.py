@@ -1,7 +1,9 @@
 """Which videos a batch covers, where each one's result folder goes, and which are done.
 
 A result folder is done when its ``summary.json`` says the analysis was complete and
-describes the same input: same size in bytes, same modification time, same ``mirrored``.
+describes the same input: same size in bytes, same modification time, same ``mirrored``,
+and was made with the same detection parameters (a parameter it does not list counts as
+that parameter's default).
 Result folders are written under a temporary name and renamed into place
 (:func:`spasm_cv.results.files.write_folder`), so a half-written one has no
 ``summary.json`` under the final name and is never taken as done.
@@ -110,8 +112,24 @@ def plan_batch(source: str | os.PathLike, out: str | os.PathLike) -> list[BatchI
     ]
 
 
-def read_done(item: BatchItem, mirrored: bool = False) -> Summary | None:
-    """The summary of a complete result for this very input, or None (to be analysed)."""
+def same_params(recorded: dict, wanted: dict | None) -> bool:
+    """Whether a summary's ``params`` are ``wanted`` (None: the defaults).
+
+    A parameter missing from ``recorded`` (a summary of an older version) counts as its
+    default; one ``recorded`` has but the current parameters lack is ignored.
+    """
+    from spasm_cv.events.params import DetectionParams
+
+    defaults = DetectionParams().to_dict()
+    wanted = {**defaults, **(wanted or {})}
+    return all(recorded.get(k, defaults[k]) == v for k, v in wanted.items())
+
+
+def read_done(
+    item: BatchItem, mirrored: bool = False, params: dict | None = None
+) -> Summary | None:
+    """The summary of a complete result for this very input and these detection parameters
+    (``params``: name -> value, None for the defaults), or None (to be analysed)."""
     summary_path = item.out_dir / SUMMARY_FILE
     try:
         raw = json.loads(summary_path.read_text())
@@ -122,6 +140,7 @@ def read_done(item: BatchItem, mirrored: bool = False) -> Summary | None:
             and record["size_bytes"] == st.st_size
             and abs(float(record["mtime"]) - st.st_mtime) <= MTIME_TOLERANCE_S
             and bool(record.get("mirrored", False)) == mirrored
+            and same_params(raw.get("params") or {}, params)
         )
         return Summary.from_dict(raw) if same else None
     except (OSError, ValueError, KeyError, TypeError, SpasmCvError):

@@ -1,8 +1,9 @@
-"""BIDS events: check that a result's ``events.json`` describes ``events.tsv``, and copy both
-under a BIDS file name (``sub-<label>[_ses-<label>]_task-<label>[_run-<n>]_events.tsv``).
+"""BIDS events: check that an events table's sidecar describes every column and level, and
+name files the BIDS way (``sub-<label>[_ses-<label>]_task-<label>[_run-<n>]``).
 
 The native events.tsv already is a BIDS events file (onset, duration first; ``n/a`` for
-missing values); export only validates it and renames.
+missing values). The whole dataset (folders, dataset_description.json, scans.tsv, signals as
+a continuous recording) is written by :mod:`spasm_cv.export.dataset`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import math
 import os
 import re
-import shutil
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
@@ -106,19 +106,3 @@ def bids_name(subject: str, task: str, session: str | None = None, run: int | No
     if run is not None:
         parts.append(f"run-{run}")
     return "_".join(parts)
-
-
-def write_bids(result_dir: str | os.PathLike, out_dir: str | os.PathLike, name: str) -> list[Path]:
-    """Validate, then copy events.tsv/json to ``out_dir/<name>_events.tsv/json``."""
-    problems = check_result(result_dir)
-    if problems:
-        shown = "; ".join(problems[:5]) + (
-            f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
-        )
-        raise SpasmCvError(f"events of {result_dir} are not valid BIDS: {shown}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tsv, sidecar = out / f"{name}_events.tsv", out / f"{name}_events.json"
-    shutil.copyfile(Path(result_dir) / EVENTS_FILE, tsv)
-    shutil.copyfile(Path(result_dir) / EVENTS_SIDECAR, sidecar)
-    return [tsv, sidecar]

@@ -1,11 +1,13 @@
-"""``spasm-cv export``: result folders to BIDS events, ELAN, CSV or JSON files."""
+"""``spasm-cv export``: result folders (or monitor sessions) to BIDS, ELAN, CSV or JSON."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
@@ -18,36 +20,64 @@ from spasm_cv.results.recording import Recording
 FORMATS = ("bids", "elan", "csv", "json")
 
 DESCRIPTION = """\
-Export analysed recordings (result folders of `spasm-cv analyze`) for research tools.
+Export analysed recordings (result folders of `spasm-cv analyze`, or the sessions of a
+monitor database with --db) for research tools.
 
-  bids   <out>/sub-<S>[_ses-<X>]_task-<T>[_run-<n>]_events.tsv + .json (BIDS events; the
-         sidecar is checked to describe every column and every level first)
+  bids   a BIDS dataset in --out (new, or an existing one to add runs to):
+         dataset_description.json (GeneratedBy: software, version, parameters),
+         participants.tsv, sub-<S>/[ses-<X>/]sub-<S>[_ses-<X>]_scans.tsv (acq_time) and
+         beh/sub-<S>[_ses-<X>]_task-<T>_run-<n>_events.tsv/.json (+ _physio.tsv.gz/.json:
+         the per-frame signals). Runs are numbered by recording time; a recording already
+         in the dataset is skipped; no existing file is replaced.
   elan   <out>/<video>.eaf: one tier per side and event type, video linked, for review in ELAN
-  csv    <out>/episodes.csv (one row per one-sided event of every RESULT) and
-         <out>/recordings.csv (headline numbers, one row per RESULT)
-  json   <out>/<video>.json: summary and all events of each RESULT
+  csv    <out>/events.csv (one row per event of every recording: spasm episodes, mouth-only
+         events, blinks, bilateral closures; `counted` marks the episodes the rates count;
+         before version 0.2 this was episodes.csv, with the spasm rows only) and
+         <out>/recordings.csv (headline numbers, one row per recording)
+  json   <out>/<video>.json (monitor sessions: monitor-session-<id>.json): summary and all
+         events of each recording
 
-In Python, spasm_cv.load(RESULT) gives the same data as pandas DataFrames.
+Booleans: yes/no/n/a in TSV (BIDS), 1/0/empty in CSV, true/false/null in JSON.
+In Python, spasm_cv.load(RESULT) and spasm_cv.load_db(PATH) give the same data as pandas
+DataFrames.
+
+Nothing is replaced but a file an earlier export wrote; a BIDS dataset is only ever added to.
 
 --deidentify: recordings are named rec01, rec02, ... (in the order given), and no file
 name, path or date of the videos is written (--date-shift DAYS keeps dates, moved); ELAN
 files link no video. Subject labels (--subject) are never taken from file names."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``export`` subcommand on ``subparsers``; returns its parser."""
+class RecordingSource(Protocol):
+    """Somewhere other than result folders that recordings come from (``--db``)."""
+
+    def add_report_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the options that select its recordings."""
+
+    def report_recordings(self, args: argparse.Namespace) -> list[Recording]:
+        """The recordings ``args`` ask for (none when its options are not given)."""
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction, sources: Sequence[RecordingSource] = ()
+) -> argparse.ArgumentParser:
+    """Register the ``export`` subcommand on ``subparsers``; returns its parser.
+
+    ``sources``: where recordings come from besides result folders (each adds its options:
+    the monitor database's ``--db PATH --from DATE --to DATE``).
+    """
     p = subparsers.add_parser(
         "export",
-        help="export results as BIDS events, ELAN .eaf, CSV or JSON",
+        help="export results as a BIDS dataset, ELAN .eaf, CSV or JSON",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("results", nargs="+", metavar="RESULT", help="result folder(s)")
+    p.add_argument("results", nargs="*", metavar="RESULT", help="result folder(s)")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("--out", default=".", metavar="DIR", help="output folder (default: .)")
     g = p.add_argument_group("bids")
     g.add_argument("--subject", default="01", help="BIDS subject label (default: 01)")
-    g.add_argument("--session", help="BIDS session label")
+    g.add_argument("--session", help="BIDS session label (default: none)")
     g.add_argument("--task", default="face", help="BIDS task label (default: face)")
     g = p.add_argument_group("elan")
     g.add_argument(
@@ -57,8 +87,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_deidentify_options(p, "the export (ELAN files then link no video)")
     add_private_option(p, "the exported files")
-    p.set_defaults(func=run)
+    for source in sources:  # --db PATH --from DATE --to DATE
+        source.add_report_arguments(p)
+    p.set_defaults(func=run, sources=tuple(sources))
     return p
+
+
+def gather_recordings(args: argparse.Namespace) -> list[Recording]:
+    """Recordings from RESULT folders and from every other source of the parser."""
+    recordings = [Recording.from_folder(r) for r in args.results]
+    for source in getattr(args, "sources", ()):
+        recordings.extend(source.report_recordings(args))
+    if not recordings:
+        raise SpasmCvError("nothing to export: give result folders (or --db PATH)")
+    return recordings
 
 
 def _is_ours(path: Path) -> bool:
@@ -72,7 +114,7 @@ def _is_ours(path: Path) -> bool:
         return head.split(b"\n", 1)[0].decode() == "\t".join(EVENT_FIELDS)
     if name.endswith("_events.json"):
         return set(json.loads(path.read_text())) == set(EVENT_COLUMNS)
-    if name in ("episodes.csv", "recordings.csv"):
+    if name in ("events.csv", "episodes.csv", "recordings.csv"):
         return head.startswith(b"recording,")
     if name.endswith(".json"):
         doc = json.loads(path.read_text())
@@ -101,9 +143,9 @@ def _check_out(out: Path, paths: list[Path]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spasm_cv.export import bids, elan, tables  # pandas: only when exporting
+    from spasm_cv.export import bids_dataset, elan, tables  # pandas: only when exporting
 
-    originals = [Recording.from_folder(r) for r in args.results]
+    originals = gather_recordings(args)
     how = from_args(args)
     if how is not None and args.video:
         raise SpasmCvError("--video links a video by its name: not with --deidentify")
@@ -113,24 +155,22 @@ def run(args: argparse.Namespace) -> int:
     ]
     out = Path(args.out)
     stems = unique_stems(recordings)
-    if args.format == "elan" and args.video and len(recordings) > 1:
-        raise SpasmCvError("--video links one video: give one RESULT with it")
+    if args.format == "elan":
+        if args.video and len(recordings) > 1:
+            raise SpasmCvError("--video links one video: give one RESULT with it")
+        if any(r.source != "analyze" for r in recordings):
+            raise SpasmCvError("ELAN files link a video: monitor sessions have none")
     if args.format == "csv":
-        paths = [out / "episodes.csv", out / "recordings.csv"]
+        paths = [out / tables.EVENTS_CSV, out / tables.RECORDINGS_CSV]
     elif args.format == "json":
         paths = [out / f"{stem}.json" for stem in stems]
     elif args.format == "bids":
-        many = len(recordings) > 1
-        names = [
-            bids.bids_name(args.subject, args.task, args.session, i if many else None)
-            for i in range(1, len(recordings) + 1)
-        ]
-        paths = [out / f"{n}_events{ext}" for n in names for ext in (".tsv", ".json")]
+        paths = []  # the dataset writer adds files and never replaces one
     else:
         paths = [out / f"{stem}.eaf" for stem in stems]
     _check_out(out, paths)
     try:
-        written = _write(args, recordings, originals, out, stems, bids, elan, tables)
+        written = _write(args, recordings, out, stems, bids_dataset, elan, tables)
     except OSError as exc:
         raise write_error(out, exc, "--out") from None
     for path in written:
@@ -138,20 +178,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(args, recordings, originals, out, stems, bids, elan, tables) -> list[Path]:
+def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Path]:
     if args.format == "csv":
         return tables.write_csv(recordings, out)
     if args.format == "json":
         return [tables.write_json(r, out, stem) for r, stem in zip(recordings, stems, strict=True)]
     if args.format == "bids":
-        many = len(recordings) > 1
-        written = []
-        # copies events.tsv/json (times and levels only) from the result folder, which a
-        # de-identified recording no longer names
-        for i, rec in enumerate(originals, 1):
-            name = bids.bids_name(args.subject, args.task, args.session, i if many else None)
-            written += bids.write_bids(rec.path, out, name)
-        return written
+        done = bids_dataset.write_dataset(
+            recordings, out, subject=args.subject, session=args.session, task=args.task
+        )
+        for name, base in done.skipped:
+            print(f"spasm-cv: note: {name} is already in the dataset as {base}", file=sys.stderr)
+        return done.written
     written = []
     for rec, stem in zip(recordings, stems, strict=True):
         media = args.video or rec.summary.input.get("path")

@@ -1,7 +1,10 @@
-"""Result numbers as pandas tables and files: per-episode rows and per-recording rows.
+"""Result numbers as pandas tables and files: per-event rows and per-recording rows.
 
 Column names follow events.tsv (BIDS) and summary.json; times are in seconds from the start
 of the recording, plus ``clock_onset`` (ISO 8601, UTC) where the recording time is known.
+CSV files write booleans as ``1``/``0`` and a missing value as an empty cell (the CSV
+convention of every spasm-cv file: signals.csv.gz does the same); read them back with
+:data:`EVENTS_CSV_DTYPES`.
 """
 
 from __future__ import annotations
@@ -15,27 +18,53 @@ from pathlib import Path
 import pandas as pd
 
 from spasm_cv.results.atomic import atomic_file, write_text_atomic
-from spasm_cv.results.frames import events_frame
+from spasm_cv.results.frames import EVENT_DTYPES, events_frame
 from spasm_cv.results.recording import Recording
 
+EVENTS_CSV, RECORDINGS_CSV = "events.csv", "recordings.csv"
+# pandas dtypes of events.csv: pd.read_csv("events.csv", dtype=EVENTS_CSV_DTYPES)
+EVENTS_CSV_DTYPES: dict[str, str] = {
+    "recording": "string",
+    "clock_onset": "string",
+    **EVENT_DTYPES,
+    "offset": "float64",
+    "counted": "boolean",
+}
 
-def episodes_frame(recordings: Sequence[Recording]) -> pd.DataFrame:
-    """One row per one-sided ``spasm`` event of every recording (blinks left out).
 
-    Columns: ``recording``, ``clock_onset`` (ISO, UTC; empty if the start is unknown),
-    ``offset`` (onset + duration, s), ``counted`` (True for eye episodes, the headline count;
-    False for mouth-only events) and the columns of events.tsv.
+def events_table(recordings: Sequence[Recording]) -> pd.DataFrame:
+    """One row per event of every recording (episodes, mouth-only events, blinks, closures).
+
+    Parameters
+    ----------
+    recordings : sequence of Recording
+        Analysed recordings.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``recording``, ``clock_onset`` (ISO 8601 UTC; <NA> if the start is unknown),
+        the columns of events.tsv with ``offset`` (onset + duration, s) after ``duration``,
+        and ``counted`` (True for the one-sided eye episodes the headline rates count).
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> table = events_table([spasm_cv.load("sample_phantom.spasm-cv").recording])
+    >>> table.groupby("trial_type")["counted"].sum().to_dict()
+    {'blink': 0, 'spasm': 8}
     """
     frames = []
     for rec in recordings:
-        spasms = [e for e in rec.events if e.trial_type == "spasm"]
-        df = events_frame(spasms)
+        df = events_frame(rec.events)
         df.insert(0, "recording", pd.array([rec.name] * len(df), dtype="string"))
         df.insert(1, "clock_onset", pd.array(_clock(rec, df["onset"]), dtype="string"))
         df.insert(4, "offset", df["onset"] + df["duration"])
-        df["counted"] = pd.array([e.is_episode for e in spasms], dtype="boolean")
+        df["counted"] = pd.array([e.is_episode for e in rec.events], dtype="boolean")
         frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else events_frame([])
+    if not frames:
+        return pd.DataFrame({c: pd.array([], dtype=t) for c, t in EVENTS_CSV_DTYPES.items()})
+    return pd.concat(frames, ignore_index=True)
 
 
 def _clock(rec: Recording, onsets) -> list[str | None]:
@@ -45,25 +74,123 @@ def _clock(rec: Recording, onsets) -> list[str | None]:
 
 
 def recordings_frame(recordings: Sequence[Recording]) -> pd.DataFrame:
-    """One row per recording with its headline numbers (see :meth:`Recording.headline`)."""
+    """One row per recording with its headline numbers (see :meth:`Recording.headline`).
+
+    Parameters
+    ----------
+    recordings : sequence of Recording
+        Analysed recordings.
+
+    Returns
+    -------
+    DataFrame
+        One row per recording: name, start, duration, observed time, counts and rates per
+        hour with 95 % intervals (all, per side, kind, side and kind), blinks, closed
+        fractions, longest tonic, software version and model.
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> row = recordings_frame([spasm_cv.load("sample_phantom.spasm-cv").recording]).iloc[0]
+    >>> int(row["episodes_count"]), float(row["episodes_per_hour"])
+    (8, 480.0)
+    """
     return pd.DataFrame([r.headline() for r in recordings])
 
 
+def _csv_booleans(df: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns as 1/0 (missing stays empty): the CSV convention."""
+    out = df.copy()
+    for c in out.columns:
+        if str(out[c].dtype) in ("boolean", "bool"):
+            out[c] = out[c].astype("Int64")
+    return out
+
+
 def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> list[Path]:
-    """``episodes.csv`` (one row per one-sided event) and ``recordings.csv`` in ``out_dir``."""
+    """``events.csv`` (one row per event) and ``recordings.csv`` in ``out_dir``.
+
+    Parameters
+    ----------
+    recordings : sequence of Recording
+        Analysed recordings.
+    out_dir : str or path
+        Folder to write into (created if needed).
+    stem : str, optional
+        The file's name without ``.json`` (export gives each of several recordings that
+        share a name its own).
+
+    Returns
+    -------
+    list of Path
+        The two files written (atomically).
+
+    Examples
+    --------
+    >>> import pandas as pd, spasm_cv
+    >>> events_csv, _ = write_csv([spasm_cv.load("sample_phantom.spasm-cv").recording], "tables")
+    >>> table = pd.read_csv(events_csv, dtype=EVENTS_CSV_DTYPES)
+    >>> table.dtypes[["brow_raised", "counted"]].astype(str).tolist(), int(table["counted"].sum())
+    (['boolean', 'boolean'], 8)
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    episodes, summary = out / "episodes.csv", out / "recordings.csv"
-    with atomic_file(episodes) as tmp:
-        episodes_frame(recordings).to_csv(tmp, index=False, float_format="%.4f")
+    events, summary = out / EVENTS_CSV, out / RECORDINGS_CSV
+    with atomic_file(events) as tmp:
+        _csv_booleans(events_table(recordings)).to_csv(tmp, index=False, float_format="%.4f")
     with atomic_file(summary) as tmp:
-        recordings_frame(recordings).to_csv(tmp, index=False)
-    return [episodes, summary]
+        _csv_booleans(recordings_frame(recordings)).to_csv(tmp, index=False)
+    return [events, summary]
+
+
+def json_name(rec: Recording) -> str:
+    """The JSON export's file name of a recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        An analysed recording.
+
+    Returns
+    -------
+    str
+        ``<video stem>.json``, or ``monitor-session-<id>.json`` for a monitor session.
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> json_name(spasm_cv.load("sample_phantom.spasm-cv").recording)
+    'sample_phantom.json'
+    """
+    if rec.source == "monitor" and "session_id" in rec.meta:
+        return f"monitor-session-{rec.meta['session_id']}.json"
+    return f"{Path(rec.name).stem}.json"
 
 
 def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = None) -> Path:
-    """``<stem>.json`` (default stem: the video's name): the recording's summary and all its
-    events (with clock onsets)."""
+    """``<stem>.json`` (default: ``<name>.json``): the recording's summary and all its events
+    (with clock onsets).
+
+    Parameters
+    ----------
+    rec : Recording
+        An analysed recording.
+    out_dir : str or path
+        Folder to write into (created if needed).
+
+    Returns
+    -------
+    Path
+        The file written (atomically); booleans are JSON true/false, missing values null.
+
+    Examples
+    --------
+    >>> import json, spasm_cv
+    >>> path = write_json(spasm_cv.load("sample_phantom.spasm-cv").recording, "json")
+    >>> doc = json.loads(path.read_text())
+    >>> doc["start"], doc["events"][1]["brow_raised"]
+    ('2026-01-05T09:30:00+00:00', False)
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clock = _clock(rec, [e.onset for e in rec.events])
@@ -75,5 +202,5 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
             {**e.to_dict(), "clock_onset": c} for e, c in zip(rec.events, clock, strict=True)
         ],
     }
-    path = out / f"{stem or Path(rec.name).stem}.json"
+    path = out / (f"{stem}.json" if stem else json_name(rec))
     return write_text_atomic(path, json.dumps(doc, indent=2) + "\n")

@@ -115,6 +115,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="refuse an existing database or clip folder that other users can read (new ones "
         "are always owner-only)",
     )
+    from spasm_cv.cliargs import add_params_arguments
+
+    add_params_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -204,9 +207,11 @@ def run(args) -> int:
     from spasm_cv.live.devices import open_source
     from spasm_cv.live.monitor import MonitorSettings, run_monitor
     from spasm_cv.live.schema import default_db_path
+    from spasm_cv.results.params import params_from_args
 
     tty = sys.stdout.isatty()
     settings = MonitorSettings(
+        params=params_from_args(args.params, args.set_params),
         duration_s=args.duration,
         model_path=args.model,
         status_every_s=1.0 if tty else 10.0,

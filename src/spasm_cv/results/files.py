@@ -222,7 +222,28 @@ def read_signals_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def read_signals(path: str | os.PathLike) -> Signals:
-    """The per-frame ``Signals`` of a result folder, to re-run detection without MediaPipe."""
+    """The per-frame ``Signals`` of a result folder, to re-run detection without MediaPipe.
+
+    Parameters
+    ----------
+    path : str or path
+        A result folder (or its signals.csv.gz; the frame rate then is unknown).
+
+    Returns
+    -------
+    Signals
+        Time, face found, faces counted and the raw per-side measurements (6 significant
+        digits, as saved), with ``meta["fps"]`` from summary.json.
+
+    Examples
+    --------
+    >>> import spasm_cv
+    >>> signals = spasm_cv.read_signals("sample_phantom.spasm-cv")
+    >>> len(signals), signals.meta["fps"]
+    (1500, 25.0)
+    >>> len(spasm_cv.detect(signals).events)  # detection again, e.g. with other params
+    28
+    """
     table = read_signals_table(path)
     summary_path = Path(path) / SUMMARY_FILE if Path(path).is_dir() else None
     fps = read_summary(summary_path)["fps"] if summary_path and summary_path.exists() else None

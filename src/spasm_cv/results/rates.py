@@ -25,6 +25,12 @@ def poisson_ci(count: int, level: float = 0.95) -> tuple[float, float]:
     -------
     (low, high) : tuple of float
         Interval for the expected count.
+
+    Examples
+    --------
+    >>> low, high = poisson_ci(8)
+    >>> round(low, 2), round(high, 2)
+    (3.45, 15.76)
     """
     from scipy.stats import chi2  # imported on use: scipy.stats takes 0.8 s
 
@@ -192,6 +198,30 @@ def rate_ratio(
     ``p = r t / (r t + r0 t0)``; a Clopper-Pearson interval on ``p`` maps to the ratio.
     None when there is no observed time or no episode in either period; the upper bound is
     ``inf`` when the reference has no episode.
+
+    Parameters
+    ----------
+    count : int
+        Episodes in the period compared (e.g. after a treatment).
+    seconds : float
+        Observed seconds of that period.
+    ref_count : int
+        Episodes in the reference period (e.g. before).
+    ref_seconds : float
+        Observed seconds of the reference period.
+    level : float
+        Confidence level (0-1).
+
+    Returns
+    -------
+    (ratio, low, high) : tuple of float, or None
+        The rate ratio and its exact interval.
+
+    Examples
+    --------
+    >>> ratio, low, high = rate_ratio(4, 3600.0, 16, 3600.0)
+    >>> ratio, round(low, 2), round(high, 2)
+    (0.25, 0.06, 0.77)
     """
     if seconds <= 0 or ref_seconds <= 0 or count + ref_count == 0:
         return None
