@@ -62,9 +62,7 @@ def chromium() -> str:
 def _activity(seconds: float, fps: float = 25.0) -> Activity:
     n = max(int(round(seconds * fps)), 1)
     t = np.arange(n) / fps
-    ones, zeros = np.ones(n, bool), np.zeros(n)
-    return Activity(t, {s: ones for s in SIDES}, {s: zeros for s in SIDES},
-                    {s: zeros for s in SIDES}, {s: zeros for s in SIDES})  # fmt: skip
+    return Activity.of(t, {s: np.ones(n, bool) for s in SIDES})
 
 
 def _tonic(onset: float, side: str = "right") -> Event:

@@ -135,7 +135,7 @@ def simulate_signals(
     --------
     >>> signals, blinks = simulate_signals(10.0, episodes=(SimEpisode(4.0, "right", "twitch",
     ...                                                               0.8),), seed=1)
-    >>> len(signals), signals.columns["eye_aperture_left"].mean() > 0.05
+    >>> len(signals), bool(signals.columns["eye_aperture_left"].mean() > 0.05)
     (300, True)
     """
     rng = np.random.default_rng(seed)

@@ -122,11 +122,12 @@ def _is_ours(path: Path) -> bool:
     return False
 
 
-def unique_stems(recordings: list[Recording]) -> list[str]:
-    """A distinct file stem per recording: its video's name, ``_2``, ``_3`` ... on a clash."""
+def unique_stems(recordings: list[Recording], name=None) -> list[str]:
+    """A distinct file stem per recording: ``name(rec)``'s stem (default its video's name),
+    then ``_2``, ``_3`` ... on a clash."""
     stems, seen = [], {}
     for rec in recordings:
-        stem = Path(rec.name).stem
+        stem = Path(name(rec) if name else rec.name).stem
         seen[stem] = seen.get(stem, 0) + 1
         stems.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
     if len(set(stems)) != len(stems):  # "a_2" given as a name too: number them all
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         for i, r in enumerate(originals, 1)
     ]
     out = Path(args.out)
-    stems = unique_stems(recordings)
+    stems = unique_stems(recordings, tables.json_name if args.format == "json" else None)
     if args.format == "elan":
         if args.video and len(recordings) > 1:
             raise SpasmCvError("--video links one video: give one RESULT with it")

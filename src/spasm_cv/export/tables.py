@@ -177,6 +177,9 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
         An analysed recording.
     out_dir : str or path
         Folder to write into (created if needed).
+    stem : str, optional
+        The file's name without ``.json`` (export gives each of several recordings that
+        share a name its own); default that of :func:`json_name`.
 
     Returns
     -------

@@ -197,6 +197,9 @@ def load_db(
         marks = ",".join("?" * len(ids))
         sel = f"WHERE session_id IN ({marks})" if ids else "WHERE 0"
         events = _frame(conn, "events", sel + " ORDER BY session_id, onset", ids)
+        # events.tsv's order, whatever order later schema versions added columns in
+        first = ["session_id", *[c for c in EVENT_FIELDS if c in events.columns]]
+        events = events[first + [c for c in events.columns if c not in first]]
         minutes = _frame(conn, "minutes", sel + " ORDER BY session_id, minute_start", ids)
         gaps = _frame(conn, "gaps", sel + " ORDER BY session_id, start_s", ids)
         version = conn.execute("PRAGMA user_version").fetchone()[0]

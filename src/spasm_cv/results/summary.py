@@ -17,6 +17,10 @@ What turns a recording's events and observed time into its numbers lives here (a
 Episodes are one-sided ``spasm`` events involving the eye (:attr:`Event.is_episode`);
 mouth-only events are counted apart. Rates are per hour of observed time: frames where the
 face was found and both sides were measurable.
+
+Long module: summary.json is one document with one reader and one writer; splitting its
+provenance from its numbers would put the two halves of :meth:`Summary.to_dict` and
+:meth:`Summary.from_dict` in different files.
 """
 
 from __future__ import annotations
