@@ -151,7 +151,7 @@ class DetectionParams:
 
     # Baselines: causal, over the last `baseline_window_s` of frames where the side was measured.
     baseline_window_s: float = 20.0
-    warmup_s: float = 0.5  # a side is measurable once its baselines have this much history
+    warmup_s: float = 0.0  # a side is measurable once its baselines have this much history
     # Occlusion: an eye whose region shows less than this share of its usual image detail,
     # against the other eye's share, is covered (usual: over the last occlusion_window_s).
     occlusion_texture_ratio: float = 0.5
