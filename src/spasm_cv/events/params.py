@@ -189,8 +189,8 @@ class DetectionParams:
     # The decision (events/decide.py): at its peak the eye is more closed than the other by
     # at least min_excess + asymmetry_factor x this person's usual difference between the eyes,
     # and its one-sided frames by min_margin (median).
-    min_excess: float = 0.05
-    asymmetry_factor: float = 3.5
+    min_excess: float = 0.0
+    asymmetry_factor: float = 5.0
     min_margin: float = 0.10
     max_drop_ratio: float = 0.70  # ... and, over its closed frames (median), the other eye's
     # absolute narrowing is at most this share of its own
