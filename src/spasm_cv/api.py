@@ -17,13 +17,17 @@ from spasm_cv.results.result import Result
 __all__ = ["Result", "load"]
 
 
-def load(result_dir: str | os.PathLike) -> Result:
+def load(result_dir: str | os.PathLike, min_confidence: float | None = None) -> Result:
     """Load a result folder as pandas DataFrames.
 
     Parameters
     ----------
     result_dir : str or path
         A result folder written by ``spasm-cv analyze`` (or ``analyze_video``).
+    min_confidence : float, optional
+        Keep only the one-sided events with at least this ``confidence`` (0-1; on people
+        the detector was not tuned on, episodes at 0.8 or more were real at least 95 % of
+        the time); counts and rates are recomputed over the same observed time.
 
     Returns
     -------
@@ -47,4 +51,5 @@ def load(result_dir: str | os.PathLike) -> Result:
     >>> result.summary["episodes"]["by_side"]["right"]["count"]
     8
     """
-    return Result(Recording.from_folder(result_dir, with_signals=False))
+    rec = Recording.from_folder(result_dir, with_signals=False)
+    return Result(rec if min_confidence is None else rec.with_min_confidence(min_confidence))

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from spasm_cv.cliargs import add_deidentify_options, add_private_option
+from spasm_cv.cliargs import add_deidentify_options, add_private_option, probability
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.results.deidentify import deidentify, from_args, label
@@ -124,6 +124,13 @@ def add_parser(
     )
     p.add_argument("--title", help="page title, e.g. a patient code and visit")
     p.add_argument(
+        "--min-confidence",
+        type=probability,
+        metavar="C",
+        help="count only one-sided events with confidence >= C (0-1; at 0.8, episodes were "
+        "real at least 95 %% of the time on people the detector was not tuned on)",
+    )
+    p.add_argument(
         "--treatment",
         action=TreatmentsAndResults,
         nargs="+",
@@ -159,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.out, ours=is_report, inputs=args.results)
     recordings = gather_recordings(args)
     _check_summaries(recordings)
+    if args.min_confidence is not None:
+        recordings = [r.with_min_confidence(args.min_confidence) for r in recordings]
     treatments = args.treatment
     how = from_args(args)
     if how is not None:  # labels in the order given; treatments moved with the dates

@@ -19,7 +19,7 @@ import csv
 import gzip
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from spasm_cv.results.files import (
     read_summary,
     signal_table,
 )
-from spasm_cv.results.summary import Summary
+from spasm_cv.results.summary import Coverage, Summary
 
 if TYPE_CHECKING:
     from spasm_cv.events.detect import Detection
@@ -92,6 +92,29 @@ class Recording:
     def mouth_only(self) -> list[Event]:
         """One-sided mouth-only events (counted apart)."""
         return [e for e in self.events if e.is_mouth_only]
+
+    def with_min_confidence(self, min_confidence: float) -> Recording:
+        """This recording keeping only the one-sided events with ``confidence`` at least
+        ``min_confidence`` (two-sided events are kept), its counts and rates recomputed over
+        the same observed time; ``summary.extra["min_confidence"]`` says so.
+
+        Examples
+        --------
+        >>> import spasm_cv
+        >>> rec = spasm_cv.load("sample_phantom.spasm-cv").recording
+        >>> sure = rec.with_min_confidence(0.8)
+        >>> len(sure.episodes) <= len(rec.episodes), sure.summary.extra["min_confidence"]
+        (True, 0.8)
+        """
+        if not 0.0 <= min_confidence <= 1.0:
+            raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence}")
+        kept = [e for e in self.events
+                if e.trial_type != "spasm" or e.confidence >= min_confidence]
+        s = self.summary
+        cover = Coverage(s.observed_s, dict(s.observed_s_by_side), dict(s.closed_fraction or {}))
+        summary = replace(s, **Summary.numbers(kept, cover),
+                          extra={**s.extra, "min_confidence": min_confidence})
+        return replace(self, events=kept, summary=summary)
 
     # -- constructors --------------------------------------------------------------
 

@@ -14,11 +14,18 @@ METHODS = (
     "MediaPipe Face Landmarker ({models}; sha256 {sha}…) by spasm-cv {versions} ({sources}). "
     "Each eye's closure was 1 − aperture / own open-eye baseline (the "
     "{baseline_quantile} quantile of its aperture over the preceding {baseline_window_s} s). A "
-    "one-sided contraction needed closure ≥ {closure_on} (ending below {closure_off}) that "
-    "exceeded the other eye's by ≥ {min_asymmetry} while the other stayed below "
-    "{other_open_ratio} of it, for ≥ {min_unilateral_s} s; contractions less than {merge_gap_s} s "
+    "one-sided contraction needed one eye closed ≥ {candidate_on} and more than the other, "
+    "with the other eye's absolute narrowing (in inter-ocular distances) ≤ "
+    "{candidate_drop_ratio} of it, for ≥ {min_unilateral_s} s; it was an episode when at its "
+    "peak the eye's closure exceeded the other's by ≥ {min_excess} + {asymmetry_factor} × the "
+    "person's usual difference between the eyes (learnt from their own face while neither eye "
+    "closed), by ≥ {min_margin} over its one-sided frames, and the other eye narrowed ≤ "
+    "{max_drop_ratio} as much over its closed frames; contractions less than {merge_gap_s} s "
     "apart formed one episode (twitch: one contraction; clonic: a train; tonic: held ≥ "
-    "{tonic_min_s} s). Both eyes closing together for ≤ {blink_max_s} s were blinks. A "
+    "{tonic_min_s} s). These thresholds were chosen with people held out of the choice; "
+    "confidence is a probability calibrated on people the detector had not seen. An eye whose "
+    "region lost most of its image detail (covered by a hand or an object) was not observed. "
+    "Both eyes closing together for ≤ {blink_max_s} s were blinks. A "
     "mouth-corner co-contraction was a same-side pull ≥ {mouth_on} inter-ocular distances more "
     "than the other side's; the brow counted as raised at ≥ {brow_on}. Frames with head yaw > "
     "{max_yaw_deg}° or pitch > {max_pitch_deg}°, or without a face, were not observed. Rates are "
@@ -98,6 +105,13 @@ def methods(ctx: Context) -> str:
         times=" ".join(TIMES.get(k, "") for k in kinds),
     )
     text += deidentified(ctx)
+    cut = {r.summary.extra.get("min_confidence") for r in ctx.recordings} - {None}
+    if cut:
+        levels = escape(", ".join(f"{c:g}" for c in sorted(cut)))
+        text += (
+            f" <b>Only one-sided events with confidence ≥ {levels} are counted on this "
+            "page</b> (the others remain in the result folders)."
+        )
     if any(r.summary.params != params for r in ctx.recordings):
         text += (
             " <b>Detection parameters differed between recordings;</b> the values above are "
