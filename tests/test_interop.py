@@ -28,7 +28,7 @@ EVENT_DTYPES = {
     "onset": "float64", "duration": "float64", "trial_type": "string", "side": "string",
     "kind": "string", "regions": "string", "n_contractions": "Int64",
     "peak_closure": "float64", "closure_duration": "float64", "brow_raised": "boolean",
-    "mouth_cocontraction": "boolean", "confidence": "float64",
+    "mouth_cocontraction": "boolean", "confidence": "float64", "context": "string",
 }  # fmt: skip
 
 

@@ -118,7 +118,7 @@ def find_candidates(
     and the ``blink_sync_s`` around them (``bilateral``: the eyes
     of a blink close a frame or two apart). Contractions less than ``merge_gap_s`` apart are
     grouped; a group is a candidate when at least ``min_unilateral_s`` of it is one-sided
-    and it ends before the recording does.
+    and it is not cut off by the end of the recording (still more than half closed there).
     """
     near_blink = dilate(bilateral, int(round(params.blink_sync_s * fps)))
     min_core = _frames(params.min_unilateral_s, fps)
@@ -139,9 +139,11 @@ def find_candidates(
         for group in merge_close(runs, _frames(params.merge_gap_s, fps)):
             start, stop = int(runs[group[0]][0]), int(runs[group[-1]][1])
             n_core = int(counts[group].sum())
-            # a contraction still closed at the last frame is cut off by the end of the
-            # recording: whether the other eye followed (a blink) cannot be known
-            if n_core >= min_core and stop < len(activity):
+            # a contraction still closing at the last frame is cut off by the end of the
+            # recording: whether the other eye followed (a blink) cannot be known; one that
+            # had half reopened is complete enough
+            cut = stop == len(activity) and closure[stop - 1] > 0.5 * closure[start:stop].max()
+            if n_core >= min_core and not cut:
                 out.append(Candidate(side, start, stop, n_core))
     return out
 

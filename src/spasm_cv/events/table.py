@@ -12,12 +12,26 @@ from dataclasses import asdict, dataclass, fields
 
 from spasm_cv.signals.geometry import SIDES
 
-__all__ = ["CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event"]
+__all__ = [
+    "CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event",
+    "context_levels",
+]
 
 OTHER = {"right": "left", "left": "right"}
 KINDS = ("twitch", "clonic", "tonic")
 # What the face was doing around an episode (Event.context joins them with "+", or "none").
 CONTEXTS = ("talking", "smiling", "head_moving")
+
+
+def context_levels() -> tuple[str, ...]:
+    """Every value ``Event.context`` can take besides None: ``none`` and each non-empty
+    combination of :data:`CONTEXTS`, in their order, joined by ``+``."""
+    from itertools import combinations
+
+    combos = [
+        "+".join(c) for n in range(1, len(CONTEXTS) + 1) for c in combinations(CONTEXTS, n)
+    ]
+    return ("none", *combos)
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,7 @@ class Event:
     ``eye``, ``mouth`` or ``eye+mouth``. ``brow_raised``/``mouth_cocontraction`` are None where
     they could not be measured or do not apply. ``context`` says what the face was doing
     around a one-sided event: any of :data:`CONTEXTS` joined by ``+`` (``talking+smiling``),
-    ``none``, or ``n/a`` for two-sided events.
+    or ``none``; None (``n/a`` in files) for two-sided events.
     """
 
     onset: float
@@ -43,7 +57,7 @@ class Event:
     brow_raised: bool | None
     mouth_cocontraction: bool | None
     confidence: float
-    context: str = "n/a"  # what the face was doing: see CONTEXTS
+    context: str | None = None  # what the face was doing (CONTEXTS); None: n/a (two-sided)
 
 
     @property

@@ -114,7 +114,7 @@ def to_mne_annotations(result) -> mne.Annotations:
     >>> sorted(set(annotations.description))
     ['blink/both', 'spasm/right/clonic', 'spasm/right/tonic', 'spasm/right/twitch']
     >>> round(float(annotations.onset[1]), 3), annotations.extras[1]["regions"]
-    (3.44, 'eye')
+    (3.4, 'eye')
     """
     try:
         import mne

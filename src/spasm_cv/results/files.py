@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event
+from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event, context_levels
 from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
 from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
 
@@ -33,6 +33,12 @@ EVENTS_FILE, EVENTS_SIDECAR = "events.tsv", "events.json"
 SIGNALS_FILE, SUMMARY_FILE = "signals.csv.gz", "summary.json"
 assert (EVENTS_FILE, EVENTS_SIDECAR, SIGNALS_FILE, SUMMARY_FILE) == RESULT_FILES
 
+CONTEXT_WORDS = {
+    "talking": "lips moving",
+    "smiling": "both mouth corners pulled up",
+    "head_moving": "head turning or tilting",
+    "none": "none of these",
+}
 EVENT_COLUMNS = {
     "onset": {"Description": "Start of the event from the start of the video.", "Units": "s"},
     "duration": {"Description": "Duration of the event.", "Units": "s"},
@@ -88,10 +94,8 @@ EVENT_COLUMNS = {
         "or tilted by head_motion_deg or more), joined by '+'; none; n/a for two-sided "
         "events. Speech and chewing trigger hemifacial spasm; expressions can also mimic it.",
         "Levels": {
-            "talking": "lips moving",
-            "smiling": "both mouth corners pulled up",
-            "head_moving": "head turning or tilting",
-            "none": "none of these",
+            level: " and ".join(CONTEXT_WORDS[c] for c in level.split("+"))
+            for level in context_levels()
         },
     },
 }

@@ -147,7 +147,7 @@ class EpisodeRates:
 def context_counts(episodes: Sequence[Event]) -> dict[str, int]:
     """Episodes per context (an episode while talking and smiling counts in both);
     ``none``: episodes with none of them."""
-    out = {c: sum(c in e.context.split("+") for e in episodes) for c in CONTEXTS}
+    out = {c: sum(c in (e.context or "").split("+") for e in episodes) for c in CONTEXTS}
     out["none"] = sum(e.context == "none" for e in episodes)
     return out
 
