@@ -196,7 +196,7 @@ def short_result(src: Path, dst: Path, start: float, end: float, when: datetime,
     events = [replace(e, onset=e.onset - start) for e in read_events(src)
               if start <= e.onset and e.end <= end]  # fmt: skip
     write_events(dst / "events.tsv", events)
-    activity = Activity(
+    activity = Activity.of(
         table["time"],
         {s: table[f"measurable_{s}"] > 0 for s in SIDES},
         *({s: table[f"{c}_{s}"] for s in SIDES} for c in ("closure", "mouth_pull", "brow_lift")),

@@ -119,8 +119,8 @@ class DetectionParams:
         narrowing is at most this share of its own (median): an expression that narrows
         both eyes alike is not one-sided even where noise makes a frame look so.
     context_s : float
-        Seconds around a candidate its context features (head motion, speech) look at; at
-        most ``merge_gap_s``, which the streaming detector keeps around every episode.
+        Seconds around a candidate its context features (head motion, speech) look at (the
+        streaming detector keeps that much, or ``merge_gap_s``, around every event).
     talking_lip_sd, smiling_iod, head_moving_deg : float
         The context of a one-sided event (``Event.context``), within ``context_s`` of it:
         ``talking`` where the inner-lip gap varies with an SD of at least
@@ -185,7 +185,7 @@ class DetectionParams:
     candidate_off: float = 0.12  # ... and lasts while closure stays above this ...
     candidate_asymmetry: float = 0.10  # ... with frames this much more closed than the other
     candidate_drop_ratio: float = 0.60  # ... whose absolute narrowing is at most this share
-    context_s: float = 0.5  # features look this far around a candidate (<= merge_gap_s)
+    context_s: float = 0.5  # features look this far around a candidate
     # The decision (events/decide.py): at its peak the eye is more closed than the other by
     # at least min_excess + asymmetry_factor x this person's usual difference between the eyes,
     # and its one-sided frames by min_margin (median).
@@ -220,11 +220,6 @@ class DetectionParams:
             raise ValueError(
                 f"candidate_off ({self.candidate_off}) must not exceed candidate_on "
                 f"({self.candidate_on})"
-            )
-        if self.context_s > self.merge_gap_s:
-            raise ValueError(
-                f"context_s ({self.context_s}) must not exceed merge_gap_s ({self.merge_gap_s}): "
-                "the streaming detector keeps only that much around an episode"
             )
         if self.closure_off > self.closure_on:
             raise ValueError(

@@ -69,10 +69,11 @@ class StreamingDetector:
         self._stage = ActivityStage(self.fps, self.params)
         self._buffer: Activity | None = None
         self._emitted: set[tuple] = set()
-        self._margin = (
-            int(np.ceil((self.params.merge_gap_s + self.params.blink_sync_s) * self.fps)) + 2
-        )
-        self._horizon_s = self.params.merge_gap_s + self.params.blink_sync_s + 2.0 / self.fps
+        # how far around an event its decision looks: the merge gap, and the window of its
+        # context features
+        reach = max(self.params.merge_gap_s, self.params.context_s) + self.params.blink_sync_s
+        self._margin = int(np.ceil(reach * self.fps)) + 2
+        self._horizon_s = reach + 2.0 / self.fps
         self._max_buffer = int(max_buffer_s * self.fps)
         self._step = max(int(round(step_s * self.fps)), 1)
         self._pending = 0  # frames since the event stage last ran

@@ -100,7 +100,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX sessions_started ON sessions(started_at)",
     ),
     # 2: events.context (what the face was doing around a one-sided event)
-    2: ("ALTER TABLE events ADD COLUMN context TEXT NOT NULL DEFAULT 'n/a'",),
+    2: ("ALTER TABLE events ADD COLUMN context TEXT",),  # NULL: n/a (two-sided events)
 }
 
 
