@@ -18,7 +18,7 @@ from spasm_cv.events.candidates import (
 )
 from spasm_cv.events.decide import Decider, load_model
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.events.runs import dilate, hysteresis, regions, seeded_runs
+from spasm_cv.events.runs import hysteresis, regions, seeded_runs
 from spasm_cv.events.table import OTHER, SIDES, Event
 
 
@@ -49,14 +49,6 @@ def bilateral_mask(activity: Activity, params: DetectionParams) -> np.ndarray:
     # shoulders of a one-sided closure does not make it a blink.
     seed = (both >= max(params.closure_on, params.blink_min_closure)) & even
     return seeded_runs((both >= params.closure_off) & even, seed)
-
-
-def unilateral_mask(
-    activity: Activity, side: str, bilateral: np.ndarray, fps: float, params: DetectionParams
-) -> np.ndarray:
-    """One-sided frames of ``side`` not at the edge of a two-sided closure (blink lag)."""
-    near_blink = dilate(bilateral, int(round(params.blink_sync_s * fps)))
-    return one_sided(activity, side, params) & ~near_blink
 
 
 def mouth_pull(activity: Activity, side: str) -> np.ndarray:
