@@ -184,6 +184,15 @@ def test_bids_refuses_a_folder_that_is_not_a_dataset(sample_result, tmp_path, ca
     assert "letters and digits" in capsys.readouterr().err
 
 
+def test_bids_without_out_writes_a_new_bids_folder(sample_result, tmp_path, monkeypatch):
+    # a new user's working folder holds their files: the dataset goes to ./bids, beside them
+    (tmp_path / "thesis.docx").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(sample_result), "--format", "bids"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bids", "thesis.docx"]
+    assert errors(validate(tmp_path / "bids")) == []
+
+
 def test_bids_export_refuses_events_its_sidecar_does_not_describe(sample_result, tmp_path):
     from spasm_cv.errors import SpasmCvError
     from spasm_cv.export import bids_dataset

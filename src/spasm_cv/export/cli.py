@@ -23,7 +23,7 @@ DESCRIPTION = """\
 Export analysed recordings (result folders of `spasm-cv analyze`, or the sessions of a
 monitor database with --db) for research tools.
 
-  bids   a BIDS dataset in --out (new, or an existing one to add runs to):
+  bids   a BIDS dataset in --out (default ./bids; new, or an existing one to add runs to):
          dataset_description.json (GeneratedBy: software, version, parameters),
          participants.tsv, sub-<S>/[ses-<X>/]sub-<S>[_ses-<X>]_scans.tsv (acq_time) and
          beh/sub-<S>[_ses-<X>]_task-<T>_run-<n>_events.tsv/.json (+ _physio.tsv.gz/.json:
@@ -74,7 +74,8 @@ def add_parser(
     )
     p.add_argument("results", nargs="*", metavar="RESULT", help="result folder(s)")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
-    p.add_argument("--out", default=".", metavar="DIR", help="output folder (default: .)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: ./bids for bids, . for the others)")
     g = p.add_argument_group("bids")
     g.add_argument("--subject", default="01", help="BIDS subject label (default: 01)")
     g.add_argument("--session", help="BIDS session label (default: none)")
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         deidentify(r, label(i, max(2, len(str(len(originals))))), how)
         for i, r in enumerate(originals, 1)
     ]
-    out = Path(args.out)
+    out = Path(args.out if args.out is not None else "bids" if args.format == "bids" else ".")
     stems = unique_stems(recordings, tables.json_name if args.format == "json" else None)
     if args.format == "elan":
         if args.video and len(recordings) > 1:
