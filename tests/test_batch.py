@@ -55,6 +55,8 @@ def test_batch_writes_one_result_per_video_and_a_table(local_run, videos):
         summary = json.loads((out / name[:-4] / "summary.json").read_text())
         assert float(row["duration_s"]) == pytest.approx(summary["duration_s"], abs=1e-3)
         assert int(row["episodes"]) == summary["episodes"]["total"]["count"]
+        assert row["insufficient_observation"] == "yes"  # seconds, not the 10 min a rate needs
+        assert summary["episodes"]["total"]["insufficient_observation"] is True
         assert (out / name[:-4] / "events.tsv").is_file()
     assert rows["c2_wink_man_frontal_cv"]["affected_side"] in ("left", "right")
     bad = rows["corrupt"]
@@ -79,6 +81,19 @@ def test_resumed_batch_finishes_only_the_missing_videos(local_run, videos, tmp_p
     assert "4 videos: 1 already done, 2 analysed" in printed
     assert (out / "c3_grid_man_bbaf2n" / "summary.json").stat().st_mtime_ns == kept
     assert _rows(out) == _rows(first)
+
+
+@pytest.mark.slow  # MediaPipe
+def test_a_batch_folder_of_the_previous_table_layout_resumes(local_run, videos, tmp_path):
+    _, first = local_run
+    out = tmp_path / "results"
+    shutil.copytree(first, out)
+    table = out / TABLE_FILE
+    lines = [line.split("\t") for line in table.read_text().splitlines()]
+    col = lines[0].index("insufficient_observation")
+    table.write_text("".join("\t".join(c[:col] + c[col + 1:]) + "\n" for c in lines))
+    assert main(["batch", str(videos), "--out", str(out), "--jobs", "1", "--quiet"]) == 1
+    assert _rows(out) == _rows(first)  # rewritten in today's layout, nothing lost
 
 
 @pytest.mark.slow  # MediaPipe

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from spasm_cv.batch.engines import VideoOutcome
 from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 
 TABLE_FILE = "batch.tsv"
 TIMING_COLUMNS = ("elapsed_s",)
@@ -30,6 +31,7 @@ COLUMNS = (
     "per_hour",
     "ci95_low",
     "ci95_high",
+    "insufficient_observation",  # yes: under 10 min observed, the rates are not rates yet
     "right",
     "right_per_hour",
     "left",
@@ -40,6 +42,8 @@ COLUMNS = (
     "result_dir",
     "elapsed_s",
 )
+# the header before ``insufficient_observation`` was added (a batch folder of 0.1 resumes)
+_OLD_COLUMNS = tuple(c for c in COLUMNS if c != "insufficient_observation")
 
 
 def outcome_row(outcome: VideoOutcome) -> dict:
@@ -63,6 +67,8 @@ def outcome_row(outcome: VideoOutcome) -> dict:
             per_hour=ep.total.per_hour,
             ci95_low=ep.total.ci95[0],
             ci95_high=ep.total.ci95[1],
+            insufficient_observation=(
+                "yes" if DEFAULT_THRESHOLDS.rates_insufficient(s.observed_s) else "no"),
             right=ep.by_side["right"].count,
             right_per_hour=ep.by_side["right"].per_hour,
             left=ep.by_side["left"].count,
@@ -96,7 +102,7 @@ def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Pa
 def is_batch_table(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a combined table this command wrote (its header row is ours)."""
     with open(path, newline="") as f:
-        return f.readline().rstrip("\r\n").split("\t") == list(COLUMNS)
+        return tuple(f.readline().rstrip("\r\n").split("\t")) in (COLUMNS, _OLD_COLUMNS)
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, str]]:

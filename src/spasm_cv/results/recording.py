@@ -35,6 +35,7 @@ from spasm_cv.results.files import (
     read_summary,
     signal_table,
 )
+from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 from spasm_cv.results.summary import Coverage, Summary
 
 if TYPE_CHECKING:
@@ -219,6 +220,8 @@ class Recording:
             "start": self.start.isoformat() if self.start else None,
             "duration_s": s.duration_s,
             "observed_s": s.observed_s,
+            # too little observed face time for the rates to be read as rates (10 min)
+            "insufficient_observation": DEFAULT_THRESHOLDS.rates_insufficient(s.observed_s),
             "affected_side": s.affected_side,
         }
 
