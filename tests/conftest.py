@@ -2,8 +2,10 @@
 
 Markers: ``slow`` marks every test that runs MediaPipe on real video. Tests that use one of
 the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
-automatically; tests that landmark video themselves carry the mark explicitly. The fast loop
-is ``pytest -m "not slow"``.
+automatically; tests that landmark video themselves carry the mark explicitly.
+
+``pytest --fast`` is the fast loop: no ``slow`` test, and property tests draw a fifth of their
+examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores.
 """
 
 from __future__ import annotations
@@ -27,10 +29,34 @@ SAMPLE_RECORDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
 LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed"})
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+_FAST = False  # set by --fast before test modules are imported
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true",
+                     help="the fast loop: skip slow (MediaPipe) tests, fewer property examples")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _FAST
+    _FAST = bool(config.getoption("--fast"))
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples: ``n``, or a fifth of it (at least 2) in the fast
+    loop (``pytest --fast``)."""
+    return max(2, n // 5) if _FAST else n
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if LANDMARKING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    if _FAST:
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 def shared_video(name: str) -> Path:

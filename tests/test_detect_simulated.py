@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,9 @@ from spasm_cv.events.detect import detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.events.stream import StreamingDetector
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 MIN_AMPLITUDE = 0.45  # stated: every one-sided episode at least this closed is found
 
 
@@ -98,7 +101,7 @@ def _stream(signals, chunk):
     return out + sd.flush()
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8), deadline=None)
 @given(episodes(n_slots=12, slot_s=9.0), conditions, st.sampled_from([1, 5, 64]))
 def test_streaming_equals_offline(eps, cond, chunk):
     signals, _ = simulate_signals(duration_s=110.0, episodes=eps, **cond)

@@ -86,7 +86,10 @@ def _public_functions():
                 yield f"{module.__name__}.{name}", obj
 
 
-@pytest.mark.parametrize(("name", "func"), list(_public_functions()), ids=lambda x: str(x))
+_PUBLIC = list(_public_functions())
+
+
+@pytest.mark.parametrize(("name", "func"), _PUBLIC, ids=[name for name, _ in _PUBLIC])
 def test_public_functions_have_numpydoc_sections(name, func):
     doc = inspect.getdoc(func) or ""
     summary = doc.split("\n\n")[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -233,7 +234,7 @@ episode_rows = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(episode_rows, st.floats(0, 1))
 def test_prediction_equal_to_truth_scores_one(rows, tol):
     truth = ep(*rows)
@@ -241,7 +242,7 @@ def test_prediction_equal_to_truth_scores_one(rows, tol):
     assert r.f1 == 1.0 and r.side_accuracy == 1.0 and r.splits == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(episode_rows, st.floats(0, 1), st.floats(0.01, 100))
 def test_prediction_shifted_past_tolerance_scores_zero(rows, tol, extra):
     truth = ep(*rows)

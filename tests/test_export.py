@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -125,7 +126,7 @@ events_strategy = st.lists(
 )  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(events=events_strategy)
 def test_eaf_round_trip_any_events(events, tmp_path_factory):
     path = elan.write_eaf(events, tmp_path_factory.mktemp("eaf") / "x.eaf", media=None)

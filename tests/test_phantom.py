@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,7 +86,7 @@ def _schedules(draw):
     return draw(st.integers(0, 2**31)), duration, allowed, full, params
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_schedules())
 def test_schedule_properties(case):
     seed, duration, allowed, full, p = case
