@@ -51,14 +51,6 @@ UTC = timezone.utc
 SIDES = ("right", "left")
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("chromium is not installed (CI installs Debian's chromium)")
-    return exe
-
-
 def _activity(seconds: float, fps: float = 25.0) -> Activity:
     n = max(int(round(seconds * fps)), 1)
     t = np.arange(n) / fps

@@ -61,14 +61,6 @@ def sample_report(sample_result, tmp_path_factory) -> Path:
     return render_report([Recording.from_folder(sample_result)], out, title="Sample phantom")
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("chromium is not installed (CI installs Debian's chromium)")
-    return exe
-
-
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",

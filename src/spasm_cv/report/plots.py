@@ -283,6 +283,19 @@ def _ci_errors(rates: Sequence[Rate]) -> tuple[np.ndarray, np.ndarray]:
     return y, np.vstack([y - lo, hi - y])
 
 
+def _side_rates(rows, min_observed_s: float):
+    """Per-row reliability (enough observed time), each side's (rates, CI error bars), and the
+    top of the rate axis they share."""
+    reliable = np.array([r.observed_s >= min_observed_s for r in rows], bool)
+    series = {side: _ci_errors([r.rate(side) for r in rows]) for side in SIDES}
+    top = rate_axis_top(
+        np.concatenate([y for y, _ in series.values()]),
+        np.concatenate([y + e[1] for y, e in series.values()]),
+        np.concatenate([reliable] * len(SIDES)),
+    )
+    return reliable, series, top
+
+
 def rate_axis_top(y: np.ndarray, hi: np.ndarray, reliable: np.ndarray) -> float:
     """Top of a rate axis, from the points with enough observed time (``reliable``).
 
@@ -330,13 +343,7 @@ def plot_rate_by_hour_of_day(
     fig = _figure(height_in, width_in)
     ax, ax_obs = _axes(fig, 2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     hours = np.array([r.key for r in rows], int)
-    reliable = np.array([r.observed_s >= min_observed_s for r in rows], bool)
-    series = {side: _ci_errors([r.rate(side) for r in rows]) for side in SIDES}
-    top = rate_axis_top(
-        np.concatenate([y for y, _ in series.values()]),
-        np.concatenate([y + e[1] for y, e in series.values()]),
-        np.concatenate([reliable] * len(SIDES)),
-    )
+    reliable, series, top = _side_rates(rows, min_observed_s)
     for k, side in enumerate(SIDES):
         y, err = series[side]
         x = hours + (k - 0.5) * 0.38
@@ -427,13 +434,7 @@ def plot_daily_rates(
     fig = _figure(height_in)
     ax = _axes(fig)
     days = [datetime(r.key.year, r.key.month, r.key.day, 12) for r in rows]
-    reliable = np.array([r.observed_s >= min_observed_s for r in rows], bool)
-    series = {side: _ci_errors([r.rate(side) for r in rows]) for side in SIDES}
-    top = rate_axis_top(
-        np.concatenate([y for y, _ in series.values()]),
-        np.concatenate([y + e[1] for y, e in series.values()]),
-        np.concatenate([reliable] * len(SIDES)),
-    )
+    reliable, series, top = _side_rates(rows, min_observed_s)
     clipped = 0
     for k, side in enumerate(SIDES):
         y, err = series[side]
