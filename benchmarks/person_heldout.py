@@ -178,7 +178,13 @@ def fold_models(videos, signals, folds, boosted: bool = False) -> dict:
     """For each fold, what is learnt or chosen on the other folds' people only (their
     phantoms, training phantoms and normal faces): (thresholds of the rule, its confidence),
     or (``boosted``) (default parameters, gradient-boosted trees deciding on their own)."""
-    from detector_training import candidate_table, choose_rule, fit_boosted, fit_confidence
+    from detector_training import (
+        RULE_GRID,
+        candidate_table,
+        choose_rule,
+        fit_boosted,
+        fit_confidence,
+    )
 
     from spasm_cv.events.params import DetectionParams
 
@@ -194,8 +200,8 @@ def fold_models(videos, signals, folds, boosted: bool = False) -> dict:
                         for v in train if v.role != "training")
             rule = choose_rule(args[0], args[1], [v.role != "training" for v in train], hours)
             models[k] = (rule, fit_confidence(*args, "", rule))
-            print(f"fold {k}: min_excess {rule.min_excess}, asymmetry_factor "
-                  f"{rule.asymmetry_factor}, min_margin {rule.min_margin}", file=sys.stderr)
+            print(f"fold {k}: " + ", ".join(f"{n} {getattr(rule, n)}" for n in RULE_GRID),
+                  file=sys.stderr)
     return models
 
 
