@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -128,8 +129,11 @@ def main() -> int:
         t0 = time.perf_counter()
         d = args.work / name
         (d / "videos").mkdir(parents=True, exist_ok=True)
-        degraded = [replace(v, path=degrade(v.path, d / "videos" / v.path.name, name))
-                    for v in scored]
+        with ProcessPoolExecutor(args.jobs) as pool:  # re-encoding is one core per video
+            paths = list(pool.map(degrade, [v.path for v in scored],
+                                  [d / "videos" / v.path.name for v in scored],
+                                  [name] * len(scored)))
+        degraded = [replace(v, path=path) for v, path in zip(scored, paths, strict=True)]
         signals = cache_all(degraded, d, args.jobs)
         results = run_rule(videos, clean, folds, params, scoring=signals)
         rows = by_person(results, {v.name: v.person for v in scored}, folds,
