@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,3 +182,20 @@ def test_episodes_found_on_a_narrow_eyed_expressive_talker():
     found = spasms(detect(signals).events)
     assert [(e.side, e.kind) for e in found] == [("right", "twitch"), ("left", "tonic"),
                                                  ("right", "clonic")]
+
+
+@pytest.mark.parametrize("fps", [12.5, 15.0, 30.0])
+def test_one_frame_of_one_eye_is_not_an_episode_at_any_frame_rate(fps):
+    """A webcam halves its rate in dim light: then one frame is 67-80 ms, and the frame in
+    which one eye's landmarks lag (a blink caught a frame apart, motion blur) looked like
+    a twitch. A contraction must be seen in two frames at least."""
+    signals, _ = simulate_signals(duration_s=40.0, fps=fps, blinks_per_min=0, seed=2)
+    for k, t in enumerate(np.arange(3.0, 38.0, 3.0)):
+        i = int(round(t * fps))
+        side = "right" if k % 2 else "left"
+        signals.columns[f"eye_aperture_{side}"][i] *= 0.5  # one frame, half closed
+    assert spasms(detect(signals).events) == []
+    # while a twitch lasting a few frames is found at that rate
+    eps = (SimEpisode(10.0, "left", "twitch", 0.8, hold_s=0.1),)
+    signals, _ = simulate_signals(duration_s=20.0, fps=fps, episodes=eps, seed=2)
+    assert [e.side for e in spasms(detect(signals).events)] == ["left"]

@@ -121,7 +121,9 @@ def find_candidates(
     and it is not cut off by the end of the recording (still more than half closed there).
     """
     near_blink = dilate(bilateral, int(round(params.blink_sync_s * fps)))
-    min_core = _frames(params.min_unilateral_s, fps)
+    # at least two frames, whatever the frame rate: in one frame the eyes of a blink can
+    # simply be caught a frame apart (at 15 fps, one frame is 67 ms of lag)
+    min_core = max(_frames(params.min_unilateral_s, fps), 2)
     out = []
     for side in SIDES:
         core = loosely_one_sided(activity, side, params) & ~near_blink
