@@ -98,6 +98,7 @@ def main() -> int:
     from person_heldout import (
         by_person,
         cache_all,
+        format_person_table,
         read_people,
         run_rule,
         summary_lines,
@@ -113,6 +114,8 @@ def main() -> int:
                     help="person_heldout.py's work folder (signals of the clean videos)")
     ap.add_argument("--only", default=",".join(DEGRADATIONS), help="comma-separated names")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--persons", action="store_true",
+                    help="also print each condition's per-person table (worst first)")
     args = ap.parse_args()
     if not (args.set / "people.tsv").is_file():
         print(f"skipped: no {args.set / 'people.tsv'} (run benchmarks/make_phantom_set.py)")
@@ -139,6 +142,8 @@ def main() -> int:
         rows = by_person(results, {v.name: v.person for v in scored}, folds,
                          {v.name: v.role == "phantom" for v in scored})
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)")
+        if args.persons:
+            print(format_person_table(rows))
         print("\n".join(summary_lines(rows)), flush=True)
     return 0
 
