@@ -16,7 +16,7 @@ scored by the episode model fitted without their fold's people (on the clean vid
 
     python benchmarks/make_phantom_set.py      # once
     python benchmarks/person_heldout.py        # once: the clean videos' signals
-    python benchmarks/robustness.py [--set DIR] [--work DIR] [--only dim,15fps]
+    python benchmarks/robustness.py [--set DIR] [--work DIR] [--only dim,15fps] [--persons]
 """
 
 from __future__ import annotations
