@@ -42,7 +42,7 @@ COLUMNS = (
     "result_dir",
     "elapsed_s",
 )
-# the header before ``insufficient_observation`` was added (a batch folder of 0.1 resumes)
+# the header written before ``insufficient_observation`` existed: such a batch folder resumes
 _OLD_COLUMNS = tuple(c for c in COLUMNS if c != "insufficient_observation")
 
 
