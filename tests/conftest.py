@@ -1,6 +1,7 @@
 """Shared test helpers: where the real face videos are, and cached analyses of them.
 
-Markers: ``slow`` marks every test that runs MediaPipe on real video. Tests that use one of
+Markers: ``slow`` marks every test that runs MediaPipe on real video, and the few that wait
+seconds of wall-clock time (a camera outage, a locked database). Tests that use one of
 the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
 automatically; tests that landmark video themselves carry the mark explicitly.
 

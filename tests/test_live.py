@@ -117,6 +117,7 @@ def _fake_camera(frames, fps, outage, mode="fail", policy=None):
     return CaptureSource(opener, "fake camera", "camera", policy=policy)
 
 
+@pytest.mark.slow  # 2.5 s of wall-clock time
 @pytest.mark.parametrize("mode", ["fail", "stall"])
 def test_source_gap_is_recorded_and_reading_resumes(mode):
     frames = [np.full((48, 64, 3), 100, np.uint8)]
@@ -199,6 +200,7 @@ def test_store_schema_wal_and_migration_checks(tmp_path):
         Store(tmp_path / "junk.sqlite")
 
 
+@pytest.mark.slow  # holds the database locked for seconds
 def test_writer_keeps_data_while_database_is_locked(tmp_path):
     db = tmp_path / "locked.sqlite"
     store = Store(db)

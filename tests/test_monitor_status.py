@@ -44,6 +44,7 @@ class DyingCamera:
         pass
 
 
+@pytest.mark.slow  # an outage of 1.5 s of wall-clock time
 def test_an_outage_shows_the_current_attempt_not_the_first():
     opened = []
 
