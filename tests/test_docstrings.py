@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -38,13 +39,10 @@ def _doctests(sample: bool) -> list[str]:
     """Modules with examples (read from their source: importing every module, MediaPipe
     included, would slow collection in every test process); ``sample``: those whose
     examples use the sample's result folder or the monitor database."""
-    root = Path(spasm_cv.__file__).parent
     out = []
     for name in _modules():
-        rel = name.split(".")[1:]
-        path = root.joinpath(*rel, "__init__.py") if (root.joinpath(*rel)).is_dir() else (
-            root.joinpath(*rel).with_suffix(".py"))
-        examples = "".join(line for line in path.read_text().splitlines()
+        source = Path(importlib.util.find_spec(name).origin).read_text()
+        examples = "".join(line for line in source.splitlines()
                            if line.lstrip().startswith((">>> ", "... ")))
         if examples and any(s in examples for s in NEEDS_SAMPLE) == sample:
             out.append(name)

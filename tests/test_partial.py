@@ -212,6 +212,22 @@ def _looped(src: Path, dst: Path, times: int) -> None:
             span = span or end
 
 
+def _sigterm_once_working(proc: subprocess.Popen, pattern: str, folder: Path,
+                          after_s: float) -> tuple[str, str, list[int]]:
+    """SIGTERM ``proc`` ``after_s`` seconds after ``pattern`` appears in ``folder`` (its
+    work has started); its stdout, stderr and the worker processes it had then."""
+    try:
+        _wait_for(pattern, folder, proc)
+        time.sleep(after_s)
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return out, err, workers
+
+
 def _wait_for(pattern: str, folder: Path, proc: subprocess.Popen, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while not list(folder.glob(pattern)):
@@ -226,16 +242,10 @@ def test_sigterm_during_analyze_writes_the_partial_result(tmp_path, jobs):
     video = tmp_path / "visit.mp4"
     _looped(SAMPLE_VIDEO, video, 4)  # 4 min
     proc = _spawn("analyze", video, "--out", tmp_path / "res", "--jobs", jobs, cwd=tmp_path)
-    try:
-        _wait_for(".res.tmp-*", tmp_path, proc)  # the destination is ready: work started
-        # long enough for a first 10 s segment to be landmarked on a slow machine (with 2 jobs,
-        # what workers had not finished is not kept), far short of 4 min on a fast one
-        time.sleep(8.0 if jobs == 1 else 12.0)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # once the destination is ready, long enough for a first 10 s segment to be landmarked on
+    # a slow machine (with 2 jobs, what workers had not finished is not kept), far short of
+    # 4 min on a fast one
+    out, err, _ = _sigterm_once_working(proc, ".res.tmp-*", tmp_path, 8.0 if jobs == 1 else 12.0)
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "leaked" not in err and "internal error" not in err, err
     s = json.loads((tmp_path / "res.partial" / "summary.json").read_text())
@@ -253,15 +263,7 @@ def test_sigterm_during_batch_keeps_what_was_measured(tmp_path):
         _looped(SAMPLE_VIDEO, videos / name, 2)  # 2 min each: none is done when the signal comes
     out = tmp_path / "out"
     proc = _spawn("batch", videos, "--out", out, "--jobs", 2, cwd=tmp_path)
-    try:
-        _wait_for(".*.tmp-*", out, proc)
-        time.sleep(8.0)
-        workers = _children(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        stdout, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    stdout, err, workers = _sigterm_once_working(proc, ".*.tmp-*", out, 8.0)
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "leaked" not in err, err
     partial = sorted(out.glob("*.partial"))

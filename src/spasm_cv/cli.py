@@ -70,7 +70,7 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
 
     ep = summary.episodes
     dur, obs = summary.duration_s, summary.observed_s
-    short = DEFAULT_THRESHOLDS.rates_insufficient(obs)
+    short = summary.insufficient_observation
     lines = [
         f"{summary.input['name']}: {dur:.1f} s, face observed {obs:.1f} s "
         f"({100 * summary.observed_fraction:.0f} %)"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from spasm_cv.batch.engines import VideoOutcome
 from spasm_cv.results.atomic import atomic_file
-from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 
 TABLE_FILE = "batch.tsv"
 TIMING_COLUMNS = ("elapsed_s",)
@@ -67,8 +66,7 @@ def outcome_row(outcome: VideoOutcome) -> dict:
             per_hour=ep.total.per_hour,
             ci95_low=ep.total.ci95[0],
             ci95_high=ep.total.ci95[1],
-            insufficient_observation=(
-                "yes" if DEFAULT_THRESHOLDS.rates_insufficient(s.observed_s) else "no"),
+            insufficient_observation="yes" if s.insufficient_observation else "no",
             right=ep.by_side["right"].count,
             right_per_hour=ep.by_side["right"].per_hour,
             left=ep.by_side["left"].count,

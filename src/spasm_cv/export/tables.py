@@ -116,9 +116,6 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
         Analysed recordings.
     out_dir : str or path
         Folder to write into (created if needed).
-    stem : str, optional
-        The file's name without ``.json`` (export gives each of several recordings that
-        share a name its own).
 
     Returns
     -------

@@ -35,7 +35,6 @@ from spasm_cv.results.files import (
     read_summary,
     signal_table,
 )
-from spasm_cv.results.observation import DEFAULT_THRESHOLDS
 from spasm_cv.results.summary import Coverage, Summary
 
 if TYPE_CHECKING:
@@ -220,8 +219,7 @@ class Recording:
             "start": self.start.isoformat() if self.start else None,
             "duration_s": s.duration_s,
             "observed_s": s.observed_s,
-            # too little observed face time for the rates to be read as rates (10 min)
-            "insufficient_observation": DEFAULT_THRESHOLDS.rates_insufficient(s.observed_s),
+            "insufficient_observation": s.insufficient_observation,
             "affected_side": s.affected_side,
         }
 

@@ -384,6 +384,12 @@ class Summary:
             extra={k: v for k, v in d.items() if k not in known},
         )
 
+    @property
+    def insufficient_observation(self) -> bool:
+        """Too little observed face time for rates to be read as rates
+        (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`: 10 min)."""
+        return DEFAULT_THRESHOLDS.rates_insufficient(self.observed_s)
+
     def to_dict(self) -> dict:
         """summary.json, keys in their documented order.
 
@@ -391,7 +397,7 @@ class Summary:
         thresholds (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`) and what they
         allow for this recording's observed time.
         """
-        short = DEFAULT_THRESHOLDS.rates_insufficient(self.observed_s)
+        short = self.insufficient_observation
         out = {
             "schema_version": self.schema_version,
             "software": self.software,
