@@ -178,6 +178,7 @@ RULE_GRID = {
     "min_excess": (0.0, 0.05, 0.08, 0.10, 0.12, 0.15),
     "asymmetry_factor": (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0),
     "min_margin": (0.10, 0.15),
+    "head_speed_weight": (0.0, 0.0025, 0.005, 0.01, 0.02),
 }
 MAX_FALSE_PER_HOUR = 2.0
 

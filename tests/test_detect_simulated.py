@@ -199,3 +199,61 @@ def test_one_frame_of_one_eye_is_not_an_episode_at_any_frame_rate(fps):
     eps = (SimEpisode(10.0, "left", "twitch", 0.8, hold_s=0.1),)
     signals, _ = simulate_signals(duration_s=20.0, fps=fps, episodes=eps, seed=2)
     assert [e.side for e in spasms(detect(signals).events)] == ["left"]
+
+
+def _blinks_with_a_late_lid(times, late_side, fps=30.0, seed=0):
+    """Blinks at ``times`` in which ``late_side``'s lid reopens over 0.3 s instead of 0.1 s
+    (both close together; one lid's landmarks lag under motion blur)."""
+    signals, _ = simulate_signals(duration_s=max(times) + 5.0, fps=fps, blinks_per_min=0,
+                                  noise=0.005, seed=seed)
+    t = signals.time
+    for onset in times:
+        for side in ("left", "right"):
+            fall = 0.3 if side == late_side else 0.1
+            closing = np.clip((t - onset) / 0.06, 0, 1)
+            opening = np.clip(1 - (t - onset - 0.14) / fall, 0, 1)
+            signals.columns[f"eye_aperture_{side}"] *= 1 - 0.9 * np.minimum(closing, opening)
+    return signals
+
+
+def test_one_lid_reopening_late_after_blinks_is_not_an_episode():
+    """Blinks during head turns: one lid's landmarks lag under motion blur, so that eye
+    reads closed a few frames after the other reopened, without ever closing on its own.
+    Not a contraction (without the rule that says so, these are twitches)."""
+    from spasm_cv.events.params import DetectionParams
+
+    times = [4.0, 9.0, 14.0, 19.0, 24.0]
+    for side in ("left", "right"):
+        signals = _blinks_with_a_late_lid(times, side)
+        assert spasms(detect(signals).events) == []
+        without = spasms(detect(signals, DetectionParams(min_close_speed=0.0)).events)
+        assert {e.side for e in without} == {side}
+
+
+def test_a_held_one_sided_closure_after_a_blink_is_found():
+    """What the rule must not take: a lid that stays shut after a blink (a spasm the blink
+    set off), though it does not close on its own either."""
+    signals = _blinks_with_a_late_lid([5.0], "left")
+    t = signals.time
+    held = (t >= 5.2) & (t < 5.8)  # the left lid stays 80 % closed for 0.6 s
+    signals.columns["eye_aperture_left"][held] = 0.2 * np.median(
+        signals.columns["eye_aperture_left"][:60])
+    assert [e.side for e in spasms(detect(signals).events)] == ["left"]
+
+
+def test_fast_head_motion_asks_for_a_larger_difference_between_the_eyes():
+    from spasm_cv.events.candidates import FEATURES
+    from spasm_cv.events.decide import accept
+    from spasm_cv.events.params import DetectionParams
+
+    params = DetectionParams()
+    x = np.zeros(len(FEATURES))
+    for name, value in {"peak_closure": 0.45, "other_closure": 0.2, "margin": 0.2,
+                        "usual_asymmetry": 0.06, "close_speed": 3.0, "held_s": 0.1}.items():
+        x[FEATURES.index(name)] = value
+    moving = x.copy()
+    moving[FEATURES.index("head_speed_deg_s")] = 90.0
+    assert accept(x, params).tolist() == [True]
+    assert accept(moving, params).tolist() == [False]
+    still = dataclasses.replace(params, head_speed_weight=0.0)
+    assert accept(moving, still).tolist() == [True]

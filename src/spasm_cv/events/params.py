@@ -39,6 +39,9 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "min_excess": (0.0, 1.0),
     "asymmetry_factor": (0.0, None),
     "min_margin": (0.0, 1.0),
+    "head_speed_weight": (0.0, None),
+    "min_close_speed": (0.0, None),
+    "reopening_min_held_s": (0.0, None),
     "max_drop_ratio": (0.0, 2.0),
     "talking_lip_sd": (0.0, None),
     "smiling_iod": (0.0, None),
@@ -114,6 +117,16 @@ class DetectionParams:
         one-sided frame its eye's closure exceeds the other's by at least ``min_excess`` +
         ``asymmetry_factor`` x this person's usual difference between the eyes (0-1
         closure), and over its one-sided frames by ``min_margin`` (median).
+    head_speed_weight : float
+        ... where that usual difference counts ``1 + head_speed_weight x`` the fastest head
+        rotation around the candidate (degrees per second; so the unit is s/deg, 0: head
+        motion asks no more): under motion blur the two eyes' landmarks lag differently, and
+        a blink during a head turn can look one-sided for a few frames.
+    min_close_speed, reopening_min_held_s : float
+        A candidate whose lid does not close on its own (its fastest closing is below
+        ``min_close_speed``, closure per second) and is held less than
+        ``reopening_min_held_s`` seconds is the uneven end of a two-sided blink (one lid
+        reopening a few frames after the other), not a contraction.
     max_drop_ratio : float
         ... and over its frames closed at least ``candidate_on``, the other eye's absolute
         narrowing is at most this share of its own (median): an expression that narrows
@@ -189,9 +202,12 @@ class DetectionParams:
     # The decision (events/decide.py): at its peak the eye is more closed than the other by
     # at least min_excess + asymmetry_factor x this person's usual difference between the eyes,
     # and its one-sided frames by min_margin (median).
-    min_excess: float = 0.0
-    asymmetry_factor: float = 5.0
+    min_excess: float = 0.08
+    asymmetry_factor: float = 1.5
     min_margin: float = 0.10
+    head_speed_weight: float = 0.01  # ... the usual difference x (1 + this x head speed, deg/s)
+    min_close_speed: float = 0.2  # a lid closing slower than this (closure/s) on its own ...
+    reopening_min_held_s: float = 0.2  # ... and held less than this only reopens: a blink's end
     max_drop_ratio: float = 0.70  # ... and, over its closed frames (median), the other eye's
     # absolute narrowing is at most this share of its own
     # Context of an episode (Event.context), within context_s of it:
