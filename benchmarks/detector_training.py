@@ -174,11 +174,15 @@ def fit_boosted(tables: Sequence[CandidateTable], groups: Sequence[str], name: s
 
 
 # The rule's thresholds searched when they are chosen on training people only.
+# head_speed_weight is positive: measured without labels on the normal faces, the eyes'
+# difference in frames where neither closes is 1.1-1.35x as large while the head turns at
+# 10-90 deg/s as when it is still (head_speed_noise.py); how much more to ask for is chosen
+# like the rest.
 RULE_GRID = {
     "min_excess": (0.0, 0.05, 0.08, 0.10, 0.12, 0.15),
     "asymmetry_factor": (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0),
     "min_margin": (0.10, 0.15),
-    "head_speed_weight": (0.0, 0.0025, 0.005, 0.01, 0.02),
+    "head_speed_weight": (0.0025, 0.005, 0.01, 0.02),
 }
 MAX_FALSE_PER_HOUR = 2.0
 

@@ -197,15 +197,7 @@ def test_partial_twitches_next_to_natural_blinks_are_found(tmp_path):
         "c3_dpe_vox_man_reporter.mp4",  # 256-px interview crop, squints while talking
         "c3_styleheat_woman_glasses.mp4",  # glasses, talking
         "c3_grid_oldwoman_lwbsza.mp4",  # an older face
-        pytest.param(
-            "c3_latentsync_man_kitchen_portrait.mp4",  # one eye narrows more as he tilts his head
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known: at 0.9 s, before his usual eye difference is known, talking "
-                "while turning his head at 73 deg/s, the right eye reads 47 % closed against "
-                "22 % (the other eye narrowing 68 % as much): taken for a right twitch",
-            ),
-        ),
+        "c3_latentsync_man_kitchen_portrait.mp4",  # one eye narrows more as he tilts his head
         "c3_expressions_man_lp_d18.mp4",  # posed expressions, lips pulled to one side
         "c3_webcam_man_headpose_smallface.mp4",  # fast head turns, small face at 15 fps
         "c3_stock_woman_model_headturn.mp4",  # a slow head turn from three-quarter view

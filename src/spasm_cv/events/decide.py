@@ -18,7 +18,7 @@ few frames after the other at the end of a blink, not a contraction.
 ``min_excess``, ``asymmetry_factor``, ``min_margin`` and ``head_speed_weight`` are the values
 the person-held-out procedure chooses on everyone (``benchmarks/train_detector.py``); with
 each fold's people held out of the choice it chose ``min_excess`` 0.08-0.1,
-``asymmetry_factor`` 1.5-2 and ``head_speed_weight`` 0-0.01 (``benchmarks/person_heldout.py``,
+``asymmetry_factor`` 1.5-2 and ``head_speed_weight`` 0.005-0.01 (``benchmarks/person_heldout.py``,
 README); a gradient-boosted model over all the features, fitted the same way, did not beat the rule
 on held-out people (``--method boosted``), so the rule decides.
 
