@@ -5,14 +5,12 @@
   read-only bind mount when running as root (CI runs as root, which ignores permission bits),
   permission bits otherwise; the test is skipped where neither works.
 - :func:`tiny_disk`: a small tmpfs mounted on a folder (root only), to fill up.
-- :func:`cli`: run ``spasm-cv`` in this process; (exit code, stdout, stderr).
 - :func:`assert_one_line_error`: exactly one ``spasm-cv: error:`` line and no traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +20,6 @@ import cv2
 import numpy as np
 import pytest
 
-from spasm_cv.cli import main
 from spasm_cv.events.detect import detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.results.files import write_folder
@@ -106,17 +103,6 @@ def fill(folder: Path) -> None:
         while True:
             f.write(b"\0" * 4096)
             f.flush()
-
-
-def cli(*args) -> tuple[int, str, str]:
-    """Run ``spasm-cv ARGS`` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_one_line_error(code: int, err: str, *words: str) -> str:

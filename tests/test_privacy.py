@@ -67,8 +67,7 @@ def mode(path: Path) -> int:
 
 @pytest.fixture
 def umask022():
-    """The usual umask (files 0644), whatever the test runner's; restored afterwards (the
-    ``--private`` option changes the process's umask)."""
+    """The usual umask (files 0644), whatever the test runner's; restored afterwards."""
     old = os.umask(0o022)
     yield
     os.umask(old)
@@ -325,12 +324,11 @@ def test_private_option_makes_outputs_owner_only(tmp_path, umask022, capsys):
 
     assert main(["report", str(result), "--out", str(tmp_path / "r" / "r.html"),
                  "--private"]) == 0
-    assert os.umask(0o022) == 0o077  # --private set the process's umask
+    assert os.umask(0o022) == 0o022  # main() gave the umask back
     assert mode(tmp_path / "r" / "r.html") == 0o600 and mode(tmp_path / "r") == 0o700
     for fmt in ("csv", "json", "elan", "bids"):
         out = tmp_path / f"private-{fmt}"
         assert main(["export", str(result), "--format", fmt, "--out", str(out), "--private"]) == 0
-        os.umask(0o022)
         assert mode(out) == 0o700
         inside = list(out.rglob("*"))
         assert {mode(p) for p in inside if p.is_file()} == {0o600}, fmt
@@ -482,7 +480,6 @@ def test_analyze_deidentify_writes_a_shareable_result_folder(
     out = tmp_path / "study" / "s01.spasm-cv"
     assert main(["analyze", str(video), "--out", str(out), "--deidentify", "--private",
                  "--recorded-at", recorded.isoformat(), "--jobs", "1"]) == 0
-    os.umask(0o022)
     printed = capsys.readouterr().out
     assert printed.startswith("s01: ")  # the label, not the file name
     _assert_clean(tmp_path / "study", _identifying(video, recorded))
