@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 import subprocess
 from collections.abc import Iterator
@@ -20,23 +22,19 @@ import cv2
 import numpy as np
 import pytest
 
-from spasm_cv.events.detect import detect
+from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
+from spasm_cv.signals.table import Signals
 
 
 def sim_result(
     folder: Path, name: str = "visit.mp4", interrupted: str | None = None, seconds: float = 20.0
 ) -> Path:
     """Write a result folder for a simulated recording of ``seconds`` with one episode."""
-    signals, _ = simulate_signals(
-        seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1
-    )
-    if interrupted:
-        signals.meta["interrupted"] = interrupted
-    detection = detect(signals)
+    signals, detection = copy.deepcopy(_simulated(seconds, interrupted))
     info = {
         "path": f"/videos/{name}",
         "name": name,
@@ -53,6 +51,18 @@ def sim_result(
     summary = Summary.of_analysis(signals, detection, info)
     rec = Recording.from_analysis(signals, detection, summary, folder)
     return write_folder(folder, rec)
+
+
+@functools.cache
+def _simulated(seconds: float, interrupted: str | None) -> tuple[Signals, Detection]:
+    """The simulated recording and its detection: the same every time, so made once a run
+    (callers copy them)."""
+    signals, _ = simulate_signals(
+        seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1
+    )
+    if interrupted:
+        signals.meta["interrupted"] = interrupted
+    return signals, detect(signals)
 
 
 def _mount(*args: str) -> bool:
