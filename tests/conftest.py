@@ -1,4 +1,5 @@
-"""Shared test helpers: where the real face videos are, and cached analyses of them.
+"""Shared test helpers: where the real face videos are, cached analyses of them, and
+:func:`cli`, which runs ``spasm-cv`` in this process.
 
 Markers: ``slow`` marks every test that runs MediaPipe on real video, and the few that wait
 seconds of wall-clock time (a camera outage, a locked database). Tests that use one of
@@ -6,7 +7,8 @@ the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
 automatically; tests that landmark video themselves carry the mark explicitly.
 
 ``pytest --fast`` is the fast loop: no ``slow`` test, and property tests draw a fifth of their
-examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores.
+examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores (scheduled with
+``--dist worksteal`` unless ``--dist`` is given).
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ _FAST = False  # set by --fast before test modules are imported
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fast", action="store_true",
                      help="the fast loop: skip slow (MediaPipe) tests, fewer property examples")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist makes -n mean --dist load
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # a few of the fast loop's tests take seconds, several of them in one file: with -n and
+    # no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
+    fast, workers = config.getoption("--fast"), getattr(config.option, "numprocesses", None)
+    if fast and workers and config.option.dist == "no":
+        config.option.dist = "worksteal"
 
 
 def pytest_configure(config: pytest.Config) -> None:
