@@ -139,7 +139,8 @@ def cli(*args: object, cwd: str | os.PathLike | None = None) -> CliRun:
                     code = 1
         finally:
             os.chdir(here)
-    assert _process_state() == before, "spasm-cv changed the process's state"
+    after = _process_state()
+    assert after == before, f"spasm-cv changed the process's state: {before} -> {after}"
     return CliRun(code, *printed)
 
 
