@@ -1,4 +1,5 @@
-"""Shared test helpers: where the real face videos are, and cached analyses of them.
+"""Shared test helpers: where the real face videos are, cached analyses of them, and
+:func:`cli`, which runs ``spasm-cv`` in this process.
 
 Markers: ``slow`` marks every test that runs MediaPipe on real video, and the few that wait
 seconds of wall-clock time (a camera outage, a locked database). Tests that use one of
@@ -6,18 +7,23 @@ the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
 automatically; tests that landmark video themselves carry the mark explicitly.
 
 ``pytest --fast`` is the fast loop: no ``slow`` test, and property tests draw a fifth of their
-examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores.
+examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores (scheduled with
+``--dist worksteal`` unless ``--dist`` is given).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -37,6 +43,15 @@ _FAST = False  # set by --fast before test modules are imported
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fast", action="store_true",
                      help="the fast loop: skip slow (MediaPipe) tests, fewer property examples")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist makes -n mean --dist load
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # a few of the fast loop's tests take seconds, several of them in one file: with -n and
+    # no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
+    fast, workers = config.getoption("--fast"), getattr(config.option, "numprocesses", None)
+    if fast and workers and config.option.dist == "no":
+        config.option.dist = "worksteal"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -89,6 +104,81 @@ def package_env() -> dict[str, str]:
     return env
 
 
+class CliRun(NamedTuple):
+    """What ``spasm-cv ARGS`` did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: object, cwd: str | os.PathLike | None = None) -> CliRun:
+    """Run ``spasm-cv ARGS`` in this process, as ``python -m spasm_cv ARGS`` would.
+
+    The exit code is ``main``'s, or argparse's (``--help``, usage errors); stdout and stderr
+    are what reached file descriptors 1 and 2, native libraries' output included, as a
+    terminal would show it. An exception escaping ``main`` (a traceback) fails the test.
+    ``cwd`` is the working folder for the run. The command must leave the process as it
+    found it (working folder, umask, signal handlers): checked after every run.
+    """
+    from spasm_cv.cli import main
+
+    before = _process_state()
+    with _captured_output() as printed:
+        here = os.getcwd()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse; the interpreter's rules for the code
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    code = 1
+        finally:
+            os.chdir(here)
+    after = _process_state()
+    assert after == before, f"spasm-cv changed the process's state: {before} -> {after}"
+    return CliRun(code, *printed)
+
+
+def _process_state() -> dict[str, object]:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    return {"cwd": os.getcwd(), "umask": umask, "handlers": handlers}
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[list[str]]:
+    """File descriptors 1 and 2 (and ``sys.stdout``/``sys.stderr`` on them) go to temporary
+    files within the block; the list then holds what was written to each."""
+    printed: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        try:
+            with (
+                open(1, "w", encoding="utf-8", closefd=False) as stdout,
+                open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False) as stderr,
+                contextlib.redirect_stdout(stdout),
+                contextlib.redirect_stderr(stderr),
+            ):
+                yield printed
+        finally:
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+        for f in (out, err):
+            f.seek(0)
+            printed.append(f.read().decode("utf-8", errors="replace"))
+
+
 _cache: dict[tuple[str, bool], object] = {}
 
 
@@ -111,7 +201,6 @@ def sample_run(tmp_path_factory) -> SampleRun:
     comparisons with the live monitor).
     """
     import spasm_cv.pipeline as pipeline
-    from spasm_cv.cli import main
 
     if not SAMPLE_VIDEO.is_file():
         pytest.skip("bundled sample video missing")
@@ -122,20 +211,15 @@ def sample_run(tmp_path_factory) -> SampleRun:
         made.append(analyze(*args, **kwargs))
         return made[-1]
 
-    cwd = tmp_path_factory.mktemp("sample")
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
     pipeline.analyze_video = keep
     try:
-        os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--recorded-at", SAMPLE_RECORDED_AT.isoformat()])
+        run = cli("--recorded-at", SAMPLE_RECORDED_AT.isoformat(),
+                  cwd=tmp_path_factory.mktemp("sample"))
     finally:
         pipeline.analyze_video = analyze
-        os.chdir(here)
-    assert code == 0, err.getvalue()
+    assert run.returncode == 0, run.stderr
     (analysis,) = made
-    return SampleRun(analysis, out.getvalue(), err.getvalue())
+    return SampleRun(analysis, run.stdout, run.stderr)
 
 
 @pytest.fixture(scope="session")

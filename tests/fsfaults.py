@@ -5,14 +5,14 @@
   read-only bind mount when running as root (CI runs as root, which ignores permission bits),
   permission bits otherwise; the test is skipped where neither works.
 - :func:`tiny_disk`: a small tmpfs mounted on a folder (root only), to fill up.
-- :func:`cli`: run ``spasm-cv`` in this process; (exit code, stdout, stderr).
 - :func:`assert_one_line_error`: exactly one ``spasm-cv: error:`` line and no traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import copy
+import functools
 import os
 import subprocess
 from collections.abc import Iterator
@@ -22,24 +22,19 @@ import cv2
 import numpy as np
 import pytest
 
-from spasm_cv.cli import main
-from spasm_cv.events.detect import detect
+from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
+from spasm_cv.signals.table import Signals
 
 
 def sim_result(
     folder: Path, name: str = "visit.mp4", interrupted: str | None = None, seconds: float = 20.0
 ) -> Path:
     """Write a result folder for a simulated recording of ``seconds`` with one episode."""
-    signals, _ = simulate_signals(
-        seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1
-    )
-    if interrupted:
-        signals.meta["interrupted"] = interrupted
-    detection = detect(signals)
+    signals, detection = copy.deepcopy(_simulated(seconds, interrupted))
     info = {
         "path": f"/videos/{name}",
         "name": name,
@@ -56,6 +51,18 @@ def sim_result(
     summary = Summary.of_analysis(signals, detection, info)
     rec = Recording.from_analysis(signals, detection, summary, folder)
     return write_folder(folder, rec)
+
+
+@functools.cache
+def _simulated(seconds: float, interrupted: str | None) -> tuple[Signals, Detection]:
+    """The simulated recording and its detection: the same every time, so made once a run
+    (callers copy them)."""
+    signals, _ = simulate_signals(
+        seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1
+    )
+    if interrupted:
+        signals.meta["interrupted"] = interrupted
+    return signals, detect(signals)
 
 
 def _mount(*args: str) -> bool:
@@ -106,17 +113,6 @@ def fill(folder: Path) -> None:
         while True:
             f.write(b"\0" * 4096)
             f.flush()
-
-
-def cli(*args) -> tuple[int, str, str]:
-    """Run ``spasm-cv ARGS`` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_one_line_error(code: int, err: str, *words: str) -> str:

@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO
-from fsfaults import assert_one_line_error, cli, sim_result, snapshot, write_video
+from conftest import SAMPLE_VIDEO, cli
+from fsfaults import assert_one_line_error, sim_result, snapshot, write_video
 
 Make = Callable[[Path], Path]
 

@@ -9,15 +9,17 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_video
+from conftest import cli, package_env, shared_video
 
 
 def spasm_cv(*args, cwd=None):
+    """``python -m spasm_cv ARGS`` in a new process (``cli`` runs it in this one)."""
     return subprocess.run(
         [sys.executable, "-m", "spasm_cv", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=package_env(),
         timeout=300,
     )
 
@@ -42,19 +44,19 @@ def write_video(path, frames, fps=25.0):
 
 
 def test_missing_path(tmp_path):
-    assert_one_line_error(spasm_cv("analyze", tmp_path / "nope.mp4"), "not found")
+    assert_one_line_error(cli("analyze", tmp_path / "nope.mp4"), "not found")
 
 
 def test_empty_file(tmp_path):
     p = tmp_path / "empty.mp4"
     p.write_bytes(b"")
-    assert_one_line_error(spasm_cv("analyze", p), "empty")
+    assert_one_line_error(cli("analyze", p), "empty")
 
 
 def test_text_file_renamed(tmp_path):
     p = tmp_path / "notes.mp4"
     p.write_text("this is not a video\n" * 100)
-    assert_one_line_error(spasm_cv("analyze", p), "cannot decode")
+    assert_one_line_error(cli("analyze", p), "cannot decode")
 
 
 @pytest.mark.slow  # MediaPipe (what decodes is analysed)
@@ -81,8 +83,15 @@ def test_video_without_a_face(tmp_path):
 
 
 def test_wrong_argument():
-    proc = spasm_cv("analyze", "--no-such-flag")
+    proc = cli("analyze", "--no-such-flag")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow  # a new Python process; the errors above are checked in this one
+def test_the_command_in_a_new_process_says_what_it_says_in_this_one(tmp_path):
+    proc = spasm_cv("analyze", "nope.mp4", cwd=tmp_path)
+    assert_one_line_error(proc, "not found")
+    assert cli("analyze", "nope.mp4", cwd=tmp_path) == (proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.mark.slow  # MediaPipe

@@ -14,8 +14,8 @@ import time
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO
-from fsfaults import cli, write_video
+from conftest import SAMPLE_VIDEO, cli
+from fsfaults import write_video
 
 from spasm_cv.live.frames import LiveFrame, ReconnectPolicy, SessionClock
 from spasm_cv.live.minutes import MinuteAggregator

@@ -350,8 +350,9 @@ def test_monitor_report_methods_do_not_mention_files(tmp_path):
 def test_thresholds_reach_the_report():
     start = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     rec = synthetic_recording("s1", start, [60.0 * i for i in range(8)], minutes=15)
-    assert INSUFFICIENT not in build_html([rec], "x", tz=UTC).split("Suggested clinical")[0]
-    grades = parse_page(build_html([rec], "x", tz=UTC)).grades
+    page = build_html([rec], "x", tz=UTC)
+    assert INSUFFICIENT not in page.split("Suggested clinical")[0]
+    grades = parse_page(page).grades
     assert grades == ["—", "—"]  # 15 min: rates yes, grades no
     strict = ObservationThresholds(rate_min_observed_s=3600.0, grade_min_observed_s=3600.0)
     text = build_html([rec], "x", tz=UTC, thresholds=strict)

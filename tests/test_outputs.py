@@ -14,10 +14,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-from conftest import SAMPLE_VIDEO
+from conftest import SAMPLE_VIDEO, cli
 from fsfaults import (
     assert_one_line_error,
-    cli,
     fill,
     read_only,
     sim_result,

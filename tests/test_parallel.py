@@ -21,6 +21,11 @@ JOIN_TOLERANCE_FRAMES = 3
 
 def pingpong(src, dst, seconds: float, fourcc: str = "mp4v", size=None) -> None:
     """Write ``seconds`` of ``src`` looped forward-backward (no jump at the turns)."""
+    write_pingpong(*bgr_frames(src, size), dst, seconds, fourcc)
+
+
+def bgr_frames(src, size=None) -> tuple[list[np.ndarray], float]:
+    """Every frame of ``src`` (resized to ``size``) and its frame rate."""
     cap = cv2.VideoCapture(str(src))
     fps = cap.get(cv2.CAP_PROP_FPS)
     frames = []
@@ -30,6 +35,10 @@ def pingpong(src, dst, seconds: float, fourcc: str = "mp4v", size=None) -> None:
             break
         frames.append(f if size is None else cv2.resize(f, size))
     cap.release()
+    return frames, fps
+
+
+def write_pingpong(frames, fps: float, dst, seconds: float, fourcc: str = "mp4v") -> None:
     loop = frames + frames[-2:0:-1]
     h, w = frames[0].shape[:2]
     out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
@@ -104,9 +113,10 @@ def codec_clips(tmp_path_factory):
     src = shared_video(WINKS)
     d = tmp_path_factory.mktemp("codecs")
     clips = [src]
+    frames, fps = bgr_frames(src, size=(256, 256))
     for fourcc, ext in (("mp4v", "mp4"), ("MJPG", "avi")):
         clips.append(d / f"winks_{fourcc}.{ext}")
-        pingpong(src, clips[-1], 12.0, fourcc, size=(256, 256))
+        write_pingpong(frames, fps, clips[-1], 12.0, fourcc)
     return clips
 
 

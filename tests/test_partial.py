@@ -25,8 +25,8 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import SAMPLE_VIDEO, package_env
-from fsfaults import assert_one_line_error, cli, read_only, sim_result
+from conftest import SAMPLE_VIDEO, cli, package_env
+from fsfaults import assert_one_line_error, read_only, sim_result
 
 from spasm_cv.cli import print_summary
 from spasm_cv.live.minutes import MinuteAggregator

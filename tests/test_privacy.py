@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import gzip
 import json
 import os
@@ -38,7 +40,7 @@ from conftest import SAMPLE_VIDEO, package_env, shared_video
 from spasm_cv.batch.table import read_table
 from spasm_cv.cli import main
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.detect import detect
+from spasm_cv.events.detect import Detection, detect
 from spasm_cv.events.simulate import SimEpisode, simulate_signals
 from spasm_cv.events.table import Event
 from spasm_cv.export import bids, elan
@@ -50,6 +52,7 @@ from spasm_cv.pipeline import input_record
 from spasm_cv.results.files import write_folder
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
+from spasm_cv.signals.table import Signals
 from spasm_cv.video.reader import VideoInfo
 
 # New modules are imported in the tests that use them, so that the tests of the three defects
@@ -67,8 +70,7 @@ def mode(path: Path) -> int:
 
 @pytest.fixture
 def umask022():
-    """The usual umask (files 0644), whatever the test runner's; restored afterwards (the
-    ``--private`` option changes the process's umask)."""
+    """The usual umask (files 0644), whatever the test runner's; restored afterwards."""
     old = os.umask(0o022)
     yield
     os.umask(old)
@@ -295,6 +297,17 @@ def test_clips_and_unsaved_rows_are_owner_only(tmp_path, umask022):
     assert PASSWORD not in dump.read_text()
 
 
+@functools.cache
+def _simulated_visit() -> tuple[Signals, Detection]:
+    """50 s with six episodes, detected: made once a run (callers copy them)."""
+    eps = tuple(SimEpisode(5.0 + 7 * i, "right", ("twitch", "clonic", "tonic")[i % 3], 0.7,
+                           n_contractions=3 if i % 3 == 1 else 1, hold_s=1.2 if i % 3 == 2
+                           else 0.08) for i in range(6))
+    signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
+    signals.meta["fps"] = 30.0
+    return signals, detect(signals)
+
+
 def _synthetic_result(root: Path, recorded_at: datetime) -> tuple[Path, Path]:
     """A result folder made by the real writers from simulated signals (no MediaPipe), for a
     video whose path names a patient: ``<root>/Patients/Jane Doe/jane_doe_visit2.mp4``."""
@@ -302,12 +315,7 @@ def _synthetic_result(root: Path, recorded_at: datetime) -> tuple[Path, Path]:
     video.parent.mkdir(parents=True)
     video.write_bytes(b"\0" * 2048)  # only its name, size and time are read
     os.utime(video, (recorded_at.timestamp() + 60, recorded_at.timestamp() + 60))
-    eps = tuple(SimEpisode(5.0 + 7 * i, "right", ("twitch", "clonic", "tonic")[i % 3], 0.7,
-                           n_contractions=3 if i % 3 == 1 else 1, hold_s=1.2 if i % 3 == 2
-                           else 0.08) for i in range(6))
-    signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
-    signals.meta["fps"] = 30.0
-    det = detect(signals)
+    signals, det = copy.deepcopy(_simulated_visit())
     info = VideoInfo(str(video), 640, 480, 30.0, len(signals), 0, "avc1")
     summary = Summary.of_analysis(signals, det, input_record(video, info, False), 3.0,
                                   recorded_at)
@@ -325,12 +333,11 @@ def test_private_option_makes_outputs_owner_only(tmp_path, umask022, capsys):
 
     assert main(["report", str(result), "--out", str(tmp_path / "r" / "r.html"),
                  "--private"]) == 0
-    assert os.umask(0o022) == 0o077  # --private set the process's umask
+    assert os.umask(0o022) == 0o022  # main() gave the umask back
     assert mode(tmp_path / "r" / "r.html") == 0o600 and mode(tmp_path / "r") == 0o700
     for fmt in ("csv", "json", "elan", "bids"):
         out = tmp_path / f"private-{fmt}"
         assert main(["export", str(result), "--format", fmt, "--out", str(out), "--private"]) == 0
-        os.umask(0o022)
         assert mode(out) == 0o700
         inside = list(out.rglob("*"))
         assert {mode(p) for p in inside if p.is_file()} == {0o600}, fmt
@@ -482,7 +489,6 @@ def test_analyze_deidentify_writes_a_shareable_result_folder(
     out = tmp_path / "study" / "s01.spasm-cv"
     assert main(["analyze", str(video), "--out", str(out), "--deidentify", "--private",
                  "--recorded-at", recorded.isoformat(), "--jobs", "1"]) == 0
-    os.umask(0o022)
     printed = capsys.readouterr().out
     assert printed.startswith("s01: ")  # the label, not the file name
     _assert_clean(tmp_path / "study", _identifying(video, recorded))

@@ -13,8 +13,8 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO
-from fsfaults import assert_one_line_error, cli, write_video
+from conftest import SAMPLE_VIDEO, cli
+from fsfaults import assert_one_line_error, write_video
 
 from spasm_cv.errors import SpasmCvError
 

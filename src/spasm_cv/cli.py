@@ -4,7 +4,7 @@ review``.
 Errors the user can act on print one line (``spasm-cv: error: ...``) and exit 2; an
 unexpected failure prints one line too, with ``--debug`` for the traceback. Neither ever shows
 a stream password (:func:`~spasm_cv._secrets.scrub`). ``--private`` (on the subcommands that
-write) makes everything the command writes owner-only.
+write) makes everything the command writes owner-only (umask ``077`` while it runs).
 """
 
 from __future__ import annotations
@@ -282,11 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from spasm_cv._processes import sigterm_as_interrupt
     from spasm_cv.errors import interrupt_exit_code, interrupt_reason
 
+    umask = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if getattr(args, "private", False):
-            use_owner_only_umask()  # everything this command writes: owner-only
+            umask = use_owner_only_umask()  # everything this command writes: owner-only
         with sigterm_as_interrupt():  # SIGTERM stops a run as Ctrl-C does
             code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed stdout shows here, not at interpreter exit
@@ -315,6 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if umask is not None:  # main() called from a program (a test): its umask back
+            os.umask(umask)
 
 
 def _stdout_closed() -> int:
