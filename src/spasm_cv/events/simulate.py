@@ -146,6 +146,9 @@ def simulate_signals(
     for _ in range(head_turns):
         c, amp = rng.uniform(2, max(duration_s - 2, 2.1)), rng.choice([-20.0, 20.0])
         yaw += amp * np.exp(-0.5 * ((t - c) / 0.7) ** 2)
+    # turns that overlap must not add up beyond +-20 deg (past max_yaw_deg an eye is not
+    # measured at all, and an episode there is not one the detector can be asked to find)
+    np.clip(yaw, -20.0, 20.0, out=yaw)
     closure = {s: np.zeros(n) for s in SIDES}  # what each eye really does
     own = {s: np.zeros(n) for s in SIDES}  # one-sided closures (episodes) only
     mouth = {s: np.zeros(n) for s in SIDES}
