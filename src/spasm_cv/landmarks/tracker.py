@@ -158,9 +158,12 @@ class FaceTracker:
         best = None
         for x0, y0, x1, y1 in tiles(rgb.shape[1], rgb.shape[0]):
             tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            for d in self._detector.detect(
-                mp.Image(image_format=mp.ImageFormat.SRGB, data=tile)
-            ).detections:
+            # tiles are new input shapes: LiteRT may warn about their memory alignment
+            with native_stderr_silenced():
+                found = self._detector.detect(
+                    mp.Image(image_format=mp.ImageFormat.SRGB, data=tile)
+                ).detections
+            for d in found:
                 b = d.bounding_box
                 box = (b.origin_x + x0, b.origin_y + y0, b.width, b.height)
                 if best is None or box[2] * box[3] > best[2] * best[3]:
