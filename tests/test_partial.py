@@ -277,3 +277,28 @@ def test_sigterm_during_batch_keeps_what_was_measured(tmp_path):
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers)  # workers stopped
+
+
+def test_an_interrupt_while_a_frame_is_added_leaves_whole_frames(monkeypatch):
+    """SIGTERM or Ctrl-C lands between Python steps, also inside ``SignalsBuilder.add``: the
+    frames already added must build, none of them half (it was an internal error, and the
+    partial result was lost, when the interrupt came while a frame's row was computed)."""
+    import spasm_cv.signals.table as table
+
+    real, calls = table.signals_row, []
+
+    def interrupted_on_the_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(table, "signals_row", interrupted_on_the_third)
+    builder = table.SignalsBuilder(640, 480, {"fps": 30.0})
+    with pytest.raises(KeyboardInterrupt):
+        for i in range(5):
+            builder.add(i / 30.0, None)
+    signals = builder.build()
+    assert len(builder) == len(signals) == 2
+    assert all(len(v) == 2 for v in signals.columns.values())
+    assert signals.time.tolist() == [0.0, 1 / 30.0]

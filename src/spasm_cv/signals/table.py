@@ -106,30 +106,29 @@ class SignalsBuilder:
     def __init__(self, width: int, height: int, meta: dict | None = None):
         self.width, self.height = width, height
         self.meta = dict(meta or {})
-        self._time: list[float] = []
-        self._face: list[bool] = []
-        self._n_faces: list[int] = []
-        self._rows: list[np.ndarray] = []
+        # one entry per frame, appended in one step: an interrupt (Ctrl-C, SIGTERM) arriving
+        # while a frame is being added must not leave the columns of different lengths
+        self._frames: list[tuple[float, bool, int, np.ndarray]] = []
 
     def __len__(self) -> int:
-        return len(self._time)
+        return len(self._frames)
 
     def add(self, time_s: float, observation, size: tuple[int, int] | None = None) -> None:
         """Add a frame; ``observation`` is a FaceObservation or None (no face). ``size``: the
         frame's (width, height) in pixels, when it may differ from the previous frames'."""
         if size is not None:
             self.width, self.height = size
-        self._time.append(time_s)
-        self._face.append(observation is not None)
-        self._n_faces.append(0 if observation is None else observation.n_faces)
-        self._rows.append(signals_row(observation, self.width, self.height))
+        row = signals_row(observation, self.width, self.height)
+        n_faces = 0 if observation is None else observation.n_faces
+        self._frames.append((time_s, observation is not None, n_faces, row))
 
     def build(self) -> Signals:
-        rows = np.array(self._rows).reshape(len(self._rows), len(SIGNAL_COLUMNS))
+        n = len(self._frames)
+        rows = np.array([f[3] for f in self._frames]).reshape(n, len(SIGNAL_COLUMNS))
         return Signals(
-            time=np.asarray(self._time, dtype=np.float64),
-            face=np.asarray(self._face, dtype=bool),
-            n_faces=np.asarray(self._n_faces, dtype=np.int16),
+            time=np.array([f[0] for f in self._frames], dtype=np.float64),
+            face=np.array([f[1] for f in self._frames], dtype=bool),
+            n_faces=np.array([f[2] for f in self._frames], dtype=np.int16),
             columns={c: rows[:, i] for i, c in enumerate(SIGNAL_COLUMNS)},
             meta=dict(self.meta),
         )
