@@ -160,13 +160,15 @@ def extract_signals(
         FaceTracker(model_path, segments=params, fps=info.fps) as tracker,
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
+        frames = prefetch(read_frames(video, mirrored=mirrored, fps=info.fps))
         try:
-            frames = read_frames(video, mirrored=mirrored, fps=info.fps)
-            for o in observe(prefetch(frames), tracker):
+            for o in observe(frames, tracker):
                 builder.add(o.time_s, o.face, o.size)
                 bar.update(1)
         except KeyboardInterrupt as exc:
             builder.meta["interrupted"] = interrupt_reason(exc)
+        finally:
+            frames.close()  # the decoding thread stops before the tracker closes
     return builder.build()
 
 

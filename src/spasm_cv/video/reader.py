@@ -242,3 +242,7 @@ def prefetch(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
     finally:
         stop.set()
         t.join(timeout=5)
+        if not t.is_alive() and hasattr(frames, "close"):
+            # release the decoder here and now, not whenever (and in whichever thread) the
+            # source happens to be collected: an interrupted run exits soon after
+            frames.close()
