@@ -155,20 +155,15 @@ class FaceTracker:
         box (x, y, width, height) of the whole frame; None if none."""
         import mediapipe as mp
 
-        best = None
-        for x0, y0, x1, y1 in tiles(rgb.shape[1], rgb.shape[0]):
-            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            # tiles are new input shapes: LiteRT may warn about their memory alignment
-            with native_stderr_silenced():
-                found = self._detector.detect(
-                    mp.Image(image_format=mp.ImageFormat.SRGB, data=tile)
-                ).detections
-            for d in found:
-                b = d.bounding_box
-                box = (b.origin_x + x0, b.origin_y + y0, b.width, b.height)
-                if best is None or box[2] * box[3] > best[2] * best[3]:
-                    best = box
-        return best
+        found = []
+        # tiles are new input shapes: LiteRT may warn about their memory alignment
+        with native_stderr_silenced():
+            for x0, y0, x1, y1 in tiles(rgb.shape[1], rgb.shape[0]):
+                tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=tile)
+                found += [(d.bounding_box, x0, y0) for d in self._detector.detect(image).detections]
+        boxes = [(b.origin_x + x0, b.origin_y + y0, b.width, b.height) for b, x0, y0 in found]
+        return max(boxes, key=lambda box: box[2] * box[3], default=None)
 
     def _crop_image(self, rgb: np.ndarray):
         import mediapipe as mp

@@ -11,7 +11,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +208,7 @@ def _seek(cap: cv2.VideoCapture, start_s: float) -> list[tuple[int, float, np.nd
     return landed if first_ok and rising else []
 
 
-def prefetch(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+def prefetch(frames: Iterator[Frame], depth: int = 8) -> Generator[Frame, None, None]:
     """Decode in a background thread so decoding overlaps with landmark inference."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
