@@ -2,6 +2,7 @@
 
     python benchmarks/make_phantom_set.py       # once: every person of ../shared/videos
     python benchmarks/person_heldout.py [--set DIR] [--work DIR] [--folds 5]
+    python benchmarks/make_phantom_set.py --sealed && python benchmarks/person_heldout.py --sealed
 
 MediaPipe runs once per video (signals cached in WORK/signals/<video>.npz while the video and
 the landmarking are unchanged); detection is re-run from the cache with the code as it is.
@@ -10,6 +11,12 @@ is tuned or trained is fitted on the other folds' people only, then each fold's 
 scored. Prints the per-person table (worst first), the pooled figures and the worst person.
 False episodes count every spasm row, mouth-only ones included, on the uninjected videos and
 outside the placed episodes of the phantoms.
+
+``--sealed [DIR]`` scores the sealed people (``../shared/videos/SEALED.txt``, built by
+``make_phantom_set.py --sealed`` into /tmp/spasm_sealed_set) with the detector exactly as it
+ships: design, thresholds and confidence model all fixed before, nothing fitted or chosen on
+them. It is a final test: run it once a change's design is final, quote its figures whatever
+they are, and never change anything because of them.
 """
 
 from __future__ import annotations
@@ -235,6 +242,22 @@ def run_boosted(videos, signals, folds, params, scoring=None):
 METHODS = {"rule": run_rule, "boosted": run_boosted, "packaged": run_default}
 
 
+def false_event_lines(scored: list[tuple[float, bool]], results: dict, videos: list[Video]
+                      ) -> list[str]:
+    """False episodes on the normal faces (videos without placed episodes) per hour of those
+    faces, and how confident every false event was."""
+    negatives = [results[v.name] for v in videos if v.role == "negative" and v.name in results]
+    fp = sum(r.fp for r in negatives)
+    hours = sum(r.observed_s or 0.0 for r in negatives) / 3600.0
+    conf = np.array([c for c, real in scored if not real])
+    line = (f"normal faces: {fp} false episodes in {60 * hours:.1f} min = "
+            f"{fp / hours if hours else float('nan'):.1f}/h")
+    if conf.size:
+        line += (f"; confidence of all {conf.size} false events: median {np.median(conf):.2f}, "
+                 f"range {conf.min():.2f}-{conf.max():.2f}")
+    return [line]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))
@@ -247,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
                          "figures to quote); boosted: trees deciding instead; packaged: the "
                          "shipped confidence model, fitted on everyone (optimistic)")
     ap.add_argument("--json", type=Path, help="also write the per-video results here")
+    ap.add_argument("--sealed", type=Path, nargs="?", const=Path("/tmp/spasm_sealed_set"),
+                    help="score the sealed people only, with the detector as it ships "
+                         "(a final test: run once, when the design is final)")
     args = ap.parse_args(argv)
+    if args.sealed is not None:
+        args.set, args.method = args.sealed, "packaged"
     if not (args.set / "people.tsv").is_file():
         print(f"skipped: no {args.set / 'people.tsv'} (run benchmarks/make_phantom_set.py)")
         return 0
@@ -255,18 +283,21 @@ def main(argv: list[str] | None = None) -> int:
     signals = cache_all(videos, args.work, args.jobs)
     scored = [v for v in videos if v.role != "training"]
     person_of = {v.name: v.person for v in videos}
-    folds = assign_folds([v.person for v in videos], args.folds, args.seed)
+    folds = ({v.person: 0 for v in videos} if args.sealed is not None
+             else assign_folds([v.person for v in videos], args.folds, args.seed))
     params = EvaluationParams(regions="any")
     results = METHODS[args.method](videos, signals, folds, params)
     results = {v.name: results[v.name] for v in scored}
     has_truth = {v.name: v.role == "phantom" for v in scored}
     rows = by_person(results, person_of, folds, has_truth)
+    if args.sealed is not None:
+        print("== SEALED people, detector as shipped (nothing fitted or chosen on them)")
     print(f"== {args.method}: {len(scored)} videos of {len(rows)} people, {args.folds} folds "
           f"by person (tolerance {params.tolerance_s} s, a hit needs the side; every spasm "
           "row counts, mouth-only included)")
     print(format_person_table(rows))
     print()
-    print("\n".join(summary_lines(rows)))
+    print("\n".join(summary_lines(rows) + false_event_lines(SCORED_EVENTS, results, scored)))
     print("\nHeld-out one-sided events by confidence (mouth-only included):")
     print(calibration_table(SCORED_EVENTS))
     if args.json:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import os
 
+from spasm_cv.cliargs import COUNTS
+from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.result import Result
 
 __all__ = ["Result", "load"]
 
 
-def load(result_dir: str | os.PathLike, min_confidence: float | None = None) -> Result:
+def load(result_dir: str | os.PathLike, min_confidence: float | None = None,
+         count: str = "sure") -> Result:
     """Load a result folder as pandas DataFrames.
 
     Parameters
@@ -28,6 +31,10 @@ def load(result_dir: str | os.PathLike, min_confidence: float | None = None) -> 
         Keep only the one-sided events with at least this ``confidence`` (0-1; on people
         the detector was not tuned on, episodes at 0.8 or more were real at least 95 % of
         the time); counts and rates are recomputed over the same observed time.
+    count : {"sure", "possible"}
+        ``possible`` also counts the ``possible_spasm`` events (one-sided eye episodes the
+        detector could not be sure of, e.g. during speech with the head moving) as episodes;
+        by default they are listed in the events but not counted.
 
     Returns
     -------
@@ -51,5 +58,9 @@ def load(result_dir: str | os.PathLike, min_confidence: float | None = None) -> 
     >>> result.summary["episodes"]["by_side"]["right"]["count"]
     8
     """
+    if count not in COUNTS:
+        raise SpasmCvError(f"count must be one of {', '.join(COUNTS)}, got {count!r}")
     rec = Recording.from_folder(result_dir, with_signals=False)
+    if count == "possible":
+        rec = rec.counting_possible()
     return Result(rec if min_confidence is None else rec.with_min_confidence(min_confidence))

@@ -98,6 +98,11 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     mouth_only = sum(v.count for v in summary.mouth_only.values())
     if mouth_only:
         lines.append(f"  mouth-only one-sided events (not counted above): {mouth_only}")
+    possible = sum(v.count for v in (summary.possible or {}).values())
+    if possible:
+        by_side = ", ".join(f"{s} {r.count}" for s, r in summary.possible.items() if r.count)
+        lines.append(f"  possible episodes, not sure enough to count (review them; "
+                     f"--count possible counts them): {possible} ({by_side})")
     bpm = summary.blinks.per_minute
     lines.append(
         f"  blinks: {summary.blinks.count}"

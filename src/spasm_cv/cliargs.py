@@ -115,3 +115,26 @@ def add_params_arguments(parser: argparse.ArgumentParser) -> None:
         help="set one detection parameter, e.g. --set closure_on=0.4 (repeatable; "
         "overrides --params)",
     )
+
+
+COUNTS = ("sure", "possible")
+
+
+def add_count_option(parser: argparse.ArgumentParser) -> None:
+    """``--count sure|possible``: whether ``possible_spasm`` events (one-sided eye episodes
+    the detector could not be sure of) are counted as episodes (read by
+    :func:`counting`)."""
+    parser.add_argument(
+        "--count",
+        choices=COUNTS,
+        default="sure",
+        help="sure (default): count the episodes the detector is sure of, list the possible "
+        "ones apart; possible: count the possible ones too",
+    )
+
+
+def counting(recordings: list, count: str) -> list:
+    """``recordings`` (``Recording``) as ``--count`` asks: unchanged for ``sure``, with their
+    possible episodes counted for ``possible``."""
+    return [r.counting_possible() for r in recordings] if count == "possible" else recordings
+

@@ -74,6 +74,13 @@ def accept(x: np.ndarray, params: DetectionParams) -> np.ndarray:
     )
 
 
+def unsure(x: np.ndarray, params: DetectionParams) -> np.ndarray:
+    """Candidates the detector cannot be sure of, whatever decided them: an accepted one of
+    these is a ``possible_spasm`` (listed, not counted unless asked)."""
+    x = np.atleast_2d(x)
+    return np.zeros(len(x), dtype=bool)
+
+
 @dataclass(frozen=True)
 class EpisodeRule:
     """The rule, with a calibrated logistic confidence.

@@ -16,10 +16,10 @@ from spasm_cv.events.candidates import (
     find_candidates,
     split_at_dips,
 )
-from spasm_cv.events.decide import Decider, load_model
+from spasm_cv.events.decide import Decider, load_model, unsure
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.events.runs import hysteresis, regions, seeded_runs
-from spasm_cv.events.table import OTHER, SIDES, Event
+from spasm_cv.events.table import OTHER, POSSIBLE, SIDES, SPASM, Event
 
 
 def _frames(seconds: float, fps: float) -> int:
@@ -64,6 +64,7 @@ def _episode_event(
     probability: float,
     fps: float,
     params: DetectionParams,
+    trial_type: str = SPASM,
 ) -> Event:
     side, start, stop = cand.side, cand.start, cand.stop
     other = OTHER[side]
@@ -88,7 +89,7 @@ def _episode_event(
     return Event(
         onset=float(t[start]),
         duration=float(t[stop - 1] - t[start] + 1.0 / fps),
-        trial_type="spasm",
+        trial_type=trial_type,
         side=side,
         kind=kind,
         regions="eye+mouth" if mouth else "eye",
@@ -113,17 +114,20 @@ def eye_episodes(
 
     Every candidate (:func:`~spasm_cv.events.candidates.find_candidates`) is described by its
     features; ``decider`` (default the packaged rule, :mod:`spasm_cv.events.decide`) says
-    which are episodes and how confident that is.
+    which are episodes and how confident that is. An episode the detector cannot be sure of
+    (:func:`~spasm_cv.events.decide.unsure`) is a ``possible_spasm``.
     """
     candidates = find_candidates(activity, bilateral, fps, params)
     if not candidates:
         return []
     x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
     accepted, confidence = decider.decide(x, params)
+    possible = unsure(x, params)
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     return [
-        _episode_event(activity, cand, pulls[cand.side], float(p), fps, params)
-        for cand, ok, p in zip(candidates, accepted, confidence, strict=True)
+        _episode_event(activity, cand, pulls[cand.side], float(p), fps, params,
+                       POSSIBLE if maybe else SPASM)
+        for cand, ok, p, maybe in zip(candidates, accepted, confidence, possible, strict=True)
         if ok
     ]
 
@@ -154,7 +158,7 @@ def mouth_episodes(
                 Event(
                     onset=onset,
                     duration=end - onset,
-                    trial_type="spasm",
+                    trial_type=SPASM,
                     side=side,
                     kind="tonic" if (b - a) / fps >= params.tonic_min_s else "twitch",
                     regions="mouth",

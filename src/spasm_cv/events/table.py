@@ -2,8 +2,11 @@
 
 The vocabulary lives here once: :data:`SIDES` (the patient's anatomical sides, as the signal
 stage names them), :data:`OTHER` (each side's opposite), :data:`KINDS`,
-and the two questions every consumer asks of an event, :attr:`Event.is_episode` (a one-sided
-episode involving the eye: what rates count) and :attr:`Event.is_mouth_only`.
+the trial types (:data:`TRIAL_TYPES`), and the questions every consumer asks of an event:
+:attr:`Event.is_episode` (a one-sided episode involving the eye: what rates count),
+:attr:`Event.is_possible` (one the detector could not be sure of: listed, not counted unless
+asked), :attr:`Event.is_one_sided` (either of them, or a mouth-only pull) and
+:attr:`Event.is_mouth_only`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ from dataclasses import asdict, dataclass, fields
 from spasm_cv.signals.geometry import SIDES
 
 __all__ = [
-    "CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event",
-    "context_levels",
+    "CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "POSSIBLE", "SIDES",
+    "SPASM", "TRIAL_TYPES", "Event", "context_levels",
 ]
 
 OTHER = {"right": "left", "left": "right"}
 KINDS = ("twitch", "clonic", "tonic")
+# What an event is (events.tsv ``trial_type``). ``possible_spasm``: a one-sided eye episode
+# the detector could not be sure of (see spasm_cv.events.decide.unsure): listed and
+# reviewable, not counted in rates unless asked (``Recording.counting_possible``).
+SPASM, POSSIBLE = "spasm", "possible_spasm"
+TRIAL_TYPES = (SPASM, POSSIBLE, "blink", "bilateral_closure")
 # What the face was doing around an episode (Event.context joins them with "+", or "none").
 CONTEXTS = ("talking", "smiling", "head_moving")
 
@@ -71,12 +79,23 @@ class Event:
     @property
     def is_episode(self) -> bool:
         """A one-sided ``spasm`` event involving the eye: what episode counts and rates count."""
-        return self.trial_type == "spasm" and self.involves_eye
+        return self.trial_type == SPASM and self.involves_eye
+
+    @property
+    def is_possible(self) -> bool:
+        """A ``possible_spasm``: a one-sided eye episode the detector could not be sure of
+        (listed and reviewable, not counted unless asked)."""
+        return self.trial_type == POSSIBLE
+
+    @property
+    def is_one_sided(self) -> bool:
+        """Any one-sided event: an episode, a possible one, or a mouth-only pull."""
+        return self.trial_type in (SPASM, POSSIBLE)
 
     @property
     def is_mouth_only(self) -> bool:
         """A one-sided mouth-corner pull without the eye (counted apart from episodes)."""
-        return self.trial_type == "spasm" and not self.involves_eye
+        return self.trial_type == SPASM and not self.involves_eye
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from spasm_cv.cliargs import add_deidentify_options, add_private_option
+from spasm_cv.cliargs import (
+    add_count_option,
+    add_deidentify_options,
+    add_private_option,
+    counting,
+)
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
 from spasm_cv.results.deidentify import deidentify, from_args, label
@@ -87,6 +92,7 @@ def add_parser(
         help="the video to link (default: the analysed path in summary.json); one RESULT only",
     )
     add_deidentify_options(p, "the export (ELAN files then link no video)")
+    add_count_option(p)
     add_private_option(p, "the exported files")
     for source in sources:  # --db PATH --from DATE --to DATE
         source.add_report_arguments(p)
@@ -147,7 +153,7 @@ def _check_out(out: Path, paths: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     from spasm_cv.export import bids_dataset, elan, tables  # pandas: only when exporting
 
-    originals = gather_recordings(args)
+    originals = counting(gather_recordings(args), args.count)
     how = from_args(args)
     if how is not None and args.video:
         raise SpasmCvError("--video links a video by its name: not with --deidentify")

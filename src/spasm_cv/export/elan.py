@@ -1,6 +1,7 @@
 """ELAN annotation files (``.eaf``, EAF 3.0) with one tier per side and event type.
 
-Tiers: ``spasm_right``, ``spasm_left``, ``blink``, ``bilateral_closure`` (always present, so an
+Tiers: ``spasm_right``, ``spasm_left``, ``blink``, ``bilateral_closure``, ``possible_right``,
+``possible_left`` (possible episodes; all always present, so an
 annotator can add what the detector missed) and, when per-frame signals are given,
 ``not_measurable`` (stretches without a face or with the head turned too far). The video is
 linked (absolute ``MEDIA_URL`` and ``RELATIVE_MEDIA_URL``), so each detection can be reviewed on
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import EVENT_FIELDS, Event
+from spasm_cv.events.table import EVENT_FIELDS, POSSIBLE, SPASM, Event
 from spasm_cv.results.atomic import atomic_file
 from spasm_cv.results.files import format_cell, parse_cell
 
@@ -33,6 +34,8 @@ TIERS = {
     "spasm_left": ("spasm", "left"),
     "blink": ("blink", "both"),
     "bilateral_closure": ("bilateral_closure", "both"),
+    "possible_right": ("possible_spasm", "right"),
+    "possible_left": ("possible_spasm", "left"),
 }
 QUALITY_TIER = "not_measurable"
 LINGUISTIC_TYPE = "spasm-cv-event"
@@ -60,15 +63,16 @@ def ms(seconds: float) -> int:
 
 
 def tier_of(e: Event) -> str:
-    return f"spasm_{e.side}" if e.trial_type == "spasm" else e.trial_type
+    """The tier of an event: one per side for episodes and for possible episodes."""
+    if e.is_one_sided:
+        return f"{'spasm' if e.trial_type == SPASM else 'possible'}_{e.side}"
+    return e.trial_type
 
 
 def annotation_value(e: Event) -> str:
     """Label of an event: kind and regions for the eye, then all fields as key=value."""
-    head = e.trial_type if e.trial_type != "spasm" else f"{e.kind or 'episode'} {e.regions}"
-    if e.trial_type != "spasm":
-        head += f" {e.regions}"
-    return head + " | " + " ".join(f"{k}={format_cell(getattr(e, k))}" for k in _DETAIL)
+    what = (e.kind or "episode") if e.is_one_sided else e.trial_type
+    return f"{what} {e.regions} | " + " ".join(f"{k}={format_cell(getattr(e, k))}" for k in _DETAIL)
 
 
 def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
@@ -77,7 +81,7 @@ def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
     head, _, detail = value.partition(" | ")
     words = head.split()
     fields = dict(item.split("=", 1) for item in detail.split())
-    if trial_type == "spasm":
+    if trial_type in (SPASM, POSSIBLE):  # one-sided
         kind, regions = (words + [None, None])[:2]
         kind = None if kind == "episode" else kind
     else:

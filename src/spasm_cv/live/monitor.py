@@ -289,7 +289,7 @@ class _Session:
             self.agg.event(e)
             if e.is_episode:
                 self.status.episodes[e.side] += 1
-            if self.clips is not None and e.trial_type == "spasm":
+            if self.clips is not None and e.is_one_sided:
                 self.clips.request(e)
         self.events.extend(new)
         self.writer.submit(Batch.of(events=new, minutes=self.agg.take_dirty()))
@@ -349,7 +349,7 @@ class _Session:
             self.events.extend(final)
             if self.clips is not None:
                 for e in final:
-                    if e.trial_type == "spasm":
+                    if e.is_one_sided:
                         self.clips.request(e)
             self.writer.submit(
                 Batch.of(events=final, minutes=self.agg.take_dirty(), progress=self._progress())

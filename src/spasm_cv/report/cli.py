@@ -16,7 +16,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from spasm_cv.cliargs import add_deidentify_options, add_private_option, probability
+from spasm_cv.cliargs import (
+    add_count_option,
+    add_deidentify_options,
+    add_private_option,
+    counting,
+    probability,
+)
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.results.deidentify import deidentify, from_args, label
@@ -130,6 +136,7 @@ def add_parser(
         help="count only one-sided events with confidence >= C (0-1; at 0.8, episodes were "
         "real at least 95 %% of the time on people the detector was not tuned on)",
     )
+    add_count_option(p)
     p.add_argument(
         "--treatment",
         action=TreatmentsAndResults,
@@ -166,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.out, ours=is_report, inputs=args.results)
     recordings = gather_recordings(args)
     _check_summaries(recordings)
+    recordings = counting(recordings, args.count)
     if args.min_confidence is not None:
         recordings = [r.with_min_confidence(args.min_confidence) for r in recordings]
     treatments = args.treatment

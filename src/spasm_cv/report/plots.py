@@ -256,7 +256,7 @@ def plot_episode_zooms(zooms: Sequence[Zoom], height_in: float = 2.5) -> Figure:
             for other in z.events:
                 if other.end < mid - half or other.onset > mid + half:
                     continue
-                if other.trial_type == "spasm":
+                if other.is_one_sided:
                     if i == 0 and not other.involves_eye:
                         continue
                     alpha = 0.28 if other is e else 0.10

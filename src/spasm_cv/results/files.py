@@ -46,6 +46,9 @@ EVENT_COLUMNS = {
         "Description": "What the event is.",
         "Levels": {
             "spasm": "One-sided involuntary-looking contraction episode (eye and/or mouth).",
+            "possible_spasm": "One-sided eye episode the detector could not be sure of "
+                              "(e.g. during speech with the head moving): listed for review, "
+                              "not counted in rates unless asked (--count possible).",
             "blink": "Both eyes closing together for at most blink_max_s.",
             "bilateral_closure": "Both eyes closed together for longer (squint, eyes shut).",
         },

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import KINDS, SIDES, Event
+from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
 from spasm_cv.results.files import (
     SUMMARY_FILE,
     read_events,
@@ -109,12 +109,37 @@ class Recording:
         if not 0.0 <= min_confidence <= 1.0:
             raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence}")
         kept = [e for e in self.events
-                if e.trial_type != "spasm" or e.confidence >= min_confidence]
+                if not e.is_one_sided or e.confidence >= min_confidence]
+        return self._recounted(kept, min_confidence=min_confidence)
+
+    @property
+    def possible(self) -> list[Event]:
+        """The ``possible_spasm`` events: one-sided eye episodes the detector could not be
+        sure of (listed for review, not counted unless asked: :meth:`counting_possible`)."""
+        return [e for e in self.events if e.is_possible]
+
+    def counting_possible(self) -> Recording:
+        """This recording with its possible episodes counted as episodes (``--count
+        possible``), counts and rates recomputed over the same observed time;
+        ``summary.extra["count"]`` says so.
+
+        Examples
+        --------
+        >>> import spasm_cv
+        >>> rec = spasm_cv.load("sample_phantom.spasm-cv").recording
+        >>> every = rec.counting_possible()
+        >>> len(every.episodes) == len(rec.episodes) + len(rec.possible), every.possible
+        (True, [])
+        """
+        events = [replace(e, trial_type=SPASM) if e.is_possible else e for e in self.events]
+        return self._recounted(events, count="possible")
+
+    def _recounted(self, events: list[Event], **extra) -> Recording:
+        """This recording with other events, counted over the same observed time."""
         s = self.summary
         cover = Coverage(s.observed_s, dict(s.observed_s_by_side), dict(s.closed_fraction or {}))
-        summary = replace(s, **Summary.numbers(kept, cover),
-                          extra={**s.extra, "min_confidence": min_confidence})
-        return replace(self, events=kept, summary=summary)
+        summary = replace(s, **Summary.numbers(events, cover), extra={**s.extra, **extra})
+        return replace(self, events=events, summary=summary)
 
     # -- constructors --------------------------------------------------------------
 

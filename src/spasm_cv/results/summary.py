@@ -156,6 +156,9 @@ class Summary:
     recorded_at_source: str | None = None
     detector: dict | None = None
     interrupted: str | None = None
+    # possible_spasm events (one-sided eye episodes the detector could not be sure of) per
+    # side: listed apart, never in ``episodes``; None where an older summary.json lacks them
+    possible: dict[str, Rate] | None = None
     extra: dict = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------
@@ -176,6 +179,9 @@ class Summary:
             "mouth_only": {
                 s: Rate.of(sum(e.side == s for e in events if e.is_mouth_only), obs)
                 for s in SIDES
+            },
+            "possible": {
+                s: Rate.of(sum(e.side == s for e in events if e.is_possible), obs) for s in SIDES
             },
             "blinks": Blinks.of(sum(e.trial_type == "blink" for e in events), obs),
             "affected_side": affected_side(episodes.counts()),
@@ -372,6 +378,8 @@ class Summary:
             episodes=EpisodeRates.from_dict(d["episodes"]),
             contractions=d.get("contractions"),
             mouth_only={s: Rate.from_dict(r) for s, r in d["mouth_only"].items()},
+            possible={s: Rate.from_dict(r) for s, r in d["possible"].items()}
+            if isinstance(d.get("possible"), dict) else None,
             blinks=Blinks(blinks["count"], blinks["per_minute"]),
             affected_side=d.get("affected_side"),
             closed_fraction=d.get("closed_fraction"),
@@ -417,6 +425,8 @@ class Summary:
             "episodes": self.episodes.to_dict(short),
             "contractions": self.contractions,
             "mouth_only": {s: r.to_dict(short) for s, r in self.mouth_only.items()},
+            "possible": None if self.possible is None
+            else {s: r.to_dict(short) for s, r in self.possible.items()},
             "blinks": self.blinks.to_dict(short),
             "affected_side": self.affected_side,
             "closed_fraction": self.closed_fraction,

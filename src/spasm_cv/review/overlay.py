@@ -122,8 +122,9 @@ class FrameState:
 
 def event_words(e: Event) -> str:
     """``RIGHT spasm, tonic, eye+mouth, confidence 0.63`` (and the context when known)."""
-    if e.trial_type == "spasm":
-        words = f"{e.side.upper()} spasm, {e.kind or 'mouth only'}, {e.regions}"
+    if e.is_one_sided:
+        what = "possible spasm" if e.is_possible else "spasm"
+        words = f"{e.side.upper()} {what}, {e.kind or 'mouth only'}, {e.regions}"
     elif e.trial_type == "blink":
         words = "blink (both eyes)"
     else:
@@ -204,7 +205,7 @@ class Timeline:
         for e in events:
             xa = self._x(e.onset) - x0
             xb = max(self._x(e.end) - x0, xa + 1)
-            if e.trial_type == "spasm":
+            if e.is_one_sided:
                 y_top = 0 if e.involves_eye else h // 2  # mouth-only: lower half
                 bg[y_top:, max(xa, 0) : max(xb, 0)] = SIDE_RGB[e.side]
             else:
@@ -247,7 +248,7 @@ def draw_frame(rgb: np.ndarray, lay: Layout, state: FrameState, timeline: Timeli
     if current is None:
         _text(out, "no event", (bx0 + 4, by1 - 5), lay.font, DIM_RGB)
     else:
-        colour = SIDE_RGB.get(current.side, BLINK_RGB) if current.trial_type == "spasm" else (
+        colour = SIDE_RGB.get(current.side, BLINK_RGB) if current.is_one_sided else (
             BLINK_RGB
         )
         cv2.rectangle(out, (bx0, by0), (bx1 - 1, by1 - 1), colour, -1)

@@ -57,7 +57,7 @@ def episode_plot(
             for e in events:
                 if e.end < start_s or e.onset > end_s:
                     continue
-                if e.trial_type == "spasm":
+                if e.is_one_sided:
                     colour, alpha = SIDE_HEX[e.side], 0.3 if e is episode else 0.1
                 else:
                     colour, alpha = "#9a9a9a", 0.2

@@ -62,9 +62,10 @@ class ReviewSource:
 
     @property
     def spasms(self) -> list[Event]:
-        """One-sided events (eye episodes and mouth-only events), in time order."""
+        """One-sided events (eye episodes, possible episodes and mouth-only events), in time
+        order."""
         return sorted(
-            (e for e in self.recording.events if e.trial_type == "spasm"), key=lambda e: e.onset
+            (e for e in self.recording.events if e.is_one_sided), key=lambda e: e.onset
         )
 
     def events_at(self, t: float) -> list[Event]:

@@ -56,6 +56,7 @@ class Context:
         self.details = aggregate.episode_details(self.recordings)
         self.episodes = [(r, e) for r in self.recordings for e in r.episodes]
         self.mouth_only = [(r, e) for r in self.recordings for e in r.mouth_only]
+        self.possible = [(r, e) for r in self.recordings for e in r.possible]
         self.multi = len(self.recordings) > 1
         self.deidentified = [r for r in self.recordings if is_deidentified(r)]
         self.short = thresholds.rates_insufficient(self.pooled.observed_s)

@@ -99,6 +99,11 @@ def methods(ctx: Context) -> str:
         times=" ".join(TIMES.get(k, "") for k in kinds),
     )
     text += deidentified(ctx)
+    if any(r.summary.extra.get("count") == "possible" for r in ctx.recordings):
+        text += (
+            " <b>Possible episodes (those the detector could not be sure of) are counted on "
+            "this page</b> (--count possible)."
+        )
     cut = {r.summary.extra.get("min_confidence") for r in ctx.recordings} - {None}
     if cut:
         levels = escape(", ".join(f"{c:g}" for c in sorted(cut)))

@@ -201,6 +201,14 @@ def _headline(ctx: Context) -> str:
                 f"face time{upper}." + _mouth_only_text(ctx)
             )
         )
+    if ctx.possible:
+        n = len(ctx.possible)
+        html.append(note(
+            f"<b>{n} possible one-sided episode{'s' * (n != 1)} not counted:</b> the detector "
+            f"could not be sure of {'them' if n != 1 else 'it'} (the face was talking with the "
+            "head moving, or the eye was poorly seen). They are listed in the result folder "
+            "(trial_type possible_spasm) for review; <code>--count possible</code> counts them."
+        ))
     html.append('<div class="cards">')
     for k, v, d, cls in cards:
         html.append(
