@@ -23,7 +23,7 @@ from spasm_cv.evaluation.match import Episodes, match_episodes
 from spasm_cv.evaluation.persons import assign_folds
 from spasm_cv.events.activity import compute_activity
 from spasm_cv.events.candidates import FEATURES, candidate_features, find_candidates
-from spasm_cv.events.decide import EpisodeRule, accept
+from spasm_cv.events.decide import EpisodeRule, accept, unsure
 from spasm_cv.events.detect import nominal_fps
 from spasm_cv.events.episodes import bilateral_mask
 from spasm_cv.events.params import DetectionParams
@@ -192,8 +192,10 @@ def choose_rule(tables: Sequence[CandidateTable], groups: Sequence[str],
                 params: DetectionParams | None = None) -> DetectionParams:
     """The rule's thresholds with the best F1 over the candidates of ``tables`` among those
     keeping false candidates within ``MAX_FALSE_PER_HOUR`` of ``hours`` (else the fewest
-    false ones). ``scored``: which tables count (training phantoms only add candidates to fit
-    on, they are not scored, as in the evaluation); ties go to the stricter setting."""
+    false ones). What counts is what the rule accepts and is sure of (a possible episode,
+    :func:`~spasm_cv.events.decide.unsure`, is not counted). ``scored``: which tables count
+    (training phantoms only add candidates to fit on, they are not scored, as in the
+    evaluation); ties go to the stricter setting."""
     from dataclasses import replace
     from itertools import product
 
@@ -201,6 +203,7 @@ def choose_rule(tables: Sequence[CandidateTable], groups: Sequence[str],
     x, y, _ = _stack(tables, groups)
     keep = np.concatenate([np.full(len(t.y), bool(s)) for t, s in zip(tables, scored, strict=True)])
     n_pos = int(np.count_nonzero(y & keep))
+    keep = keep & ~unsure(x, params)  # the possible tier does not depend on the grid
     best, best_key = params, None
     names = list(RULE_GRID)
     for values in product(*(RULE_GRID[n] for n in names)):

@@ -191,8 +191,12 @@ def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAI
                 print(line, flush=True)
             done[src.name] = (src, rows, status)
     print(f"built {out_dir} in {time.monotonic() - t_all:.0f} s\n")
-    write_people(out_dir / "people.tsv", [done[s.name] for s in srcs if s.name in done],
-                 training)
+    # people.tsv lists every source built in this folder, by this run or an earlier one
+    # (``--only`` adds to the set rather than replacing it)
+    on_disk = [(s, [], on_disk_status(out_dir, s)) for s in sources(sealed=quiet)
+               if s.name not in done]
+    write_people(out_dir / "people.tsv",
+                 [done[s.name] for s in srcs if s.name in done] + on_disk)
     rows = [(s.name, r) for s in srcs for r in done.get(s.name, (None, [], ""))[1]]
     n_people = len({s.person for s, _, st in done.values() if st != "missing"})
     if quiet:
@@ -201,9 +205,19 @@ def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAI
     return report(rows, n_people)
 
 
-def write_people(path: Path, entries: list[tuple[Source, list, str]],
-                 training: int = TRAINING_VARIANTS) -> None:
-    """``people.tsv``: video name, person id, source clip, role (phantom or negative)."""
+def on_disk_status(out_dir: Path, src: Source) -> str:
+    """What an earlier run left of ``src`` in ``out_dir``: ``phantom``, ``negative only``
+    or ``missing``."""
+    if (out_dir / f"{src.name}.truth.tsv").is_file():
+        return "phantom"
+    if (out_dir / f"{src.name}_negative.truth.tsv").is_file():
+        return "negative only"
+    return "missing"
+
+
+def write_people(path: Path, entries: list[tuple[Source, list, str]]) -> None:
+    """``people.tsv``: video name, person id, source clip, role (phantom, training or
+    negative); training phantoms as far as they were built beside it."""
     lines = ["video\tperson\tsource\trole\tnote"]
     for src, _, status in entries:
         if status == "missing":
@@ -211,8 +225,10 @@ def write_people(path: Path, entries: list[tuple[Source, list, str]],
         lines.append(f"{src.name}_negative\t{src.person}\t{src.file}\tnegative\t")
         if status == "phantom":
             lines.append(f"{src.name}\t{src.person}\t{src.file}\tphantom\t")
-            lines += [f"{src.name}_train{k}\t{src.person}\t{src.file}\ttraining\t"
-                      for k in range(1, training + 1)]
+            k = 1
+            while (path.parent / f"{src.name}_train{k}.truth.tsv").is_file():
+                lines.append(f"{src.name}_train{k}\t{src.person}\t{src.file}\ttraining\t")
+                k += 1
         else:
             lines[-1] += status.replace("\t", " ").replace("\n", " ")
     path.write_text("\n".join(lines) + "\n")
@@ -257,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to write inside the repository: {out}", file=sys.stderr)
         return 2
     srcs = sources(sealed=args.sealed)
-    if args.only:
-        keep = set(args.only.split(","))
-        srcs = [s for s in srcs if s.name in keep]
+    if args.only:  # in the order given
+        by_name = {s.name: s for s in srcs}
+        srcs = [by_name[n] for n in args.only.split(",") if n in by_name]
     return build(out, srcs, max(args.jobs, 1), max(args.training, 0), quiet=args.sealed)
 
 

@@ -13,7 +13,9 @@ describe it in terms that hold for any face:
   (``Activity.asymmetry``, learnt causally from their own face);
 - the dynamics: how fast the lid closes and reopens, how long it is held, how many times;
 - the context: head motion, speech (lips moving), a smile (both mouth corners up), and the
-  same-side mouth corner and brow (synkinesis, the "other Babinski sign").
+  same-side mouth corner and brow (synkinesis, the "other Babinski sign");
+- how still the other eye stayed: in a one-sided contraction it does not move, while in
+  speech, an expression or a turning head (or with jittering landmarks) both lids move.
 
 MediaPipe's blendshape scores are not among them: they are coupled between the eyes (a real
 wink scored 0.54 against 0.55), so geometry alone says which eye closed.
@@ -61,6 +63,7 @@ FEATURES = (
     "brows_down",  # both brows lowered together (a squint or a frown), IOD: the lesser drop
     "baseline_iod",  # the eye's open aperture, IOD
     "baseline_log_ratio",  # log of this eye's open aperture over the other's
+    "other_sd",  # SD of the other eye's closure over the candidate: did it move too?
 )
 
 
@@ -286,5 +289,6 @@ def candidate_features(
         "baseline_iod": float(np.nan_to_num(base)),
         "baseline_log_ratio": float(np.nan_to_num(np.log(base / base_o)))
         if base > 0 and base_o > 0 else 0.0,
+        "other_sd": float(np.std(co)),
     }
     return np.array([float(values[f]) for f in FEATURES])

@@ -41,7 +41,7 @@ import numpy as np
 from spasm_cv.events.candidates import FEATURES
 from spasm_cv.events.params import DetectionParams
 
-DEFAULT_MODEL = "confidence-2.json"
+DEFAULT_MODEL = "confidence-3.json"
 
 
 class Decider(Protocol):
@@ -76,9 +76,27 @@ def accept(x: np.ndarray, params: DetectionParams) -> np.ndarray:
 
 def unsure(x: np.ndarray, params: DetectionParams) -> np.ndarray:
     """Candidates the detector cannot be sure of, whatever decided them: an accepted one of
-    these is a ``possible_spasm`` (listed, not counted unless asked)."""
+    these is a ``possible_spasm`` (listed, not counted unless asked).
+
+    Unsure where the other eye moved too (its closure's SD over the candidate at least
+    ``max_other_sd``: in a one-sided contraction the other eye stays still, while speech, an
+    expression, a turning head or jittering landmarks move both lids) or this eye is barely
+    open (``baseline_iod`` under ``min_open_iod``: its closure is mostly noise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spasm_cv.events.candidates import FEATURES
+    >>> x = np.zeros((2, len(FEATURES)))
+    >>> x[:, FEATURES.index("baseline_iod")] = 0.1
+    >>> x[1, FEATURES.index("other_sd")] = 0.2   # the other eye moved
+    >>> unsure(x, DetectionParams()).tolist()
+    [False, True]
+    """
     x = np.atleast_2d(x)
-    return np.zeros(len(x), dtype=bool)
+    other_sd = x[:, FEATURES.index("other_sd")]
+    open_iod = x[:, FEATURES.index("baseline_iod")]
+    return (other_sd >= params.max_other_sd) | (open_iod < params.min_open_iod)
 
 
 @dataclass(frozen=True)

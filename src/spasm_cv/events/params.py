@@ -43,6 +43,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "min_close_speed": (0.0, None),
     "reopening_min_held_s": (0.0, None),
     "max_drop_ratio": (0.0, 2.0),
+    "max_other_sd": (0.0, None),
+    "min_open_iod": (0.0, None),
     "talking_lip_sd": (0.0, None),
     "smiling_iod": (0.0, None),
     "head_moving_deg": (0.0, None),
@@ -131,6 +133,15 @@ class DetectionParams:
         ... and over its frames closed at least ``candidate_on``, the other eye's absolute
         narrowing is at most this share of its own (median): an expression that narrows
         both eyes alike is not one-sided even where noise makes a frame look so.
+    max_other_sd, min_open_iod : float
+        An episode the detector cannot be sure of is a ``possible_spasm`` (listed, not
+        counted unless asked): the other eye's closure varied with an SD of at least
+        ``max_other_sd`` (0-1 closure) during it (in a one-sided contraction the other eye
+        stays still; here both lids were moving: speech, an expression, a turning head, or
+        landmarks that jitter), or this eye's open aperture is under ``min_open_iod``
+        (IOD: an eye so narrow or small on the image that its closure is mostly noise).
+        Both were measured on normal faces of people outside the development set (their
+        false episodes) against the phantom episodes of the development people.
     context_s : float
         Seconds around a candidate its context features (head motion, speech) look at (the
         streaming detector keeps that much, or ``merge_gap_s``, around every event).
@@ -211,6 +222,10 @@ class DetectionParams:
     reopening_min_held_s: float = 0.2  # ... and held less than this only reopens: a blink's end
     max_drop_ratio: float = 0.70  # ... and, over its closed frames (median), the other eye's
     # absolute narrowing is at most this share of its own
+    # An accepted episode is only possible (listed, not counted) when the other eye moved
+    # (closure SD at least max_other_sd) or this eye is barely open (under min_open_iod, IOD).
+    max_other_sd: float = 0.10
+    min_open_iod: float = 0.05
     # Context of an episode (Event.context), within context_s of it:
     talking_lip_sd: float = 0.015  # lips moving: SD of the inner-lip gap at least this, IOD
     smiling_iod: float = 0.03  # both mouth corners pulled up/out at least this, IOD
