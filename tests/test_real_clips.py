@@ -208,3 +208,33 @@ def test_expressive_and_narrow_eyed_talkers_give_no_episode(analyzed, name):
     level called tonic spasms (one eye narrowing more in talk, smiles and squints), posed
     expressions it called mouth-only spasms, and head turns that split blinks."""
     assert all_spasms(analyzed(name)) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # talking and broad smiles with small head turns, glasses, a 15 fps webcam
+        "c4_webcam_man_beard_glasses_smiling.mp4",
+        # singing with squints in a film music video with shot cuts and a wide shot
+        "c4_musicvideo_man_singing_1987_film.mp4",
+        # exaggerated funny faces: crossed eyes, mouth pulled aside, raised brows
+        "c4_lp_woman_scrunchie_funny_faces.mp4",
+    ],
+)
+def test_one_sided_narrowing_while_both_lids_move_is_only_possible(analyzed, name):
+    """People outside the development set talking, singing and pulling faces while the head
+    turns: their one-sided narrowings come with the other lid moving too (or an eye barely
+    open), so none is a counted episode; any is listed as a possible one for review."""
+    a = analyzed(name)
+    assert eye_spasms(a) == []
+    assert a.summary["episodes"]["total"]["count"] == 0
+    possible = [e for e in a.detection.events if e.is_possible]
+    assert sum(r["count"] for r in a.summary["possible"].values()) == len(possible)
+
+
+def test_a_wink_during_speech_is_counted_not_possible(analyzed):
+    """The winks of a talking face (gaze shifts, head turns and frowns around them) are
+    sure episodes: the other eye stays still while one eye closes."""
+    a = analyzed("c2_winks_frowns_woman_lp_d3.mp4")  # 30 fps; left f9-20, right f35-47
+    assert [e.side for e in eye_spasms(a) if overlaps(e, 9 / 30, 48 / 30)] == ["left", "right"]
+    assert not [e for e in a.detection.events if e.is_possible and overlaps(e, 9 / 30, 48 / 30)]
