@@ -63,7 +63,7 @@ FEATURES = (
     "brows_down",  # both brows lowered together (a squint or a frown), IOD: the lesser drop
     "baseline_iod",  # the eye's open aperture, IOD
     "baseline_log_ratio",  # log of this eye's open aperture over the other's
-    "other_sd",  # SD of the other eye's closure over the candidate: did it move too?
+    "other_sd",  # SD of the other eye's closure over the candidate (its blinks left out)
 )
 
 
@@ -258,6 +258,10 @@ def candidate_features(
     lead = max(i0 - 3, 0)  # the closing starts a few frames before the closure threshold
     speed = np.diff(np.nan_to_num(a.closure[side][lead:min(i1 + 3, len(a))], nan=0.0)) * fps
     pull = a.mouth[side][i0:i1] - a.mouth[other][i0:i1]
+    # how much the other eye moved, its own blinks (closing at least blink_min_closure, and
+    # blink_sync_s either side) left out: the other eye blinks during a long tonic spasm
+    blinking = dilate(co >= params.blink_min_closure, _frames(params.blink_sync_s, fps))
+    other_still = co[~blinking]
     base = d[k] / c[k] if c[k] > 0.05 else np.nan
     base_o = do[k] / co[k] if abs(co[k]) > 0.05 else np.nan
     if not np.isfinite(base_o):
@@ -289,6 +293,6 @@ def candidate_features(
         "baseline_iod": float(np.nan_to_num(base)),
         "baseline_log_ratio": float(np.nan_to_num(np.log(base / base_o)))
         if base > 0 and base_o > 0 else 0.0,
-        "other_sd": float(np.std(co)),
+        "other_sd": float(np.std(other_still)) if other_still.size > 1 else 0.0,
     }
     return np.array([float(values[f]) for f in FEATURES])
