@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 
-from spasm_cv.cliargs import COUNTS
-from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.result import Result
 
@@ -33,8 +31,8 @@ def load(result_dir: str | os.PathLike, min_confidence: float | None = None,
         the time); counts and rates are recomputed over the same observed time.
     count : {"sure", "possible"}
         ``possible`` also counts the ``possible_spasm`` events (one-sided eye episodes the
-        detector could not be sure of, e.g. during speech with the head moving) as episodes;
-        by default they are listed in the events but not counted.
+        detector could not be sure of: the other eye moved too, or the eye was barely open)
+        as episodes; by default they are listed in the events but not counted.
 
     Returns
     -------
@@ -58,9 +56,5 @@ def load(result_dir: str | os.PathLike, min_confidence: float | None = None,
     >>> result.summary["episodes"]["by_side"]["right"]["count"]
     8
     """
-    if count not in COUNTS:
-        raise SpasmCvError(f"count must be one of {', '.join(COUNTS)}, got {count!r}")
-    rec = Recording.from_folder(result_dir, with_signals=False)
-    if count == "possible":
-        rec = rec.counting_possible()
+    rec = Recording.from_folder(result_dir, with_signals=False).counted(count)
     return Result(rec if min_confidence is None else rec.with_min_confidence(min_confidence))

@@ -134,7 +134,5 @@ def add_count_option(parser: argparse.ArgumentParser) -> None:
 
 
 def counting(recordings: list, count: str) -> list:
-    """``recordings`` (``Recording``) as ``--count`` asks: unchanged for ``sure``, with their
-    possible episodes counted for ``possible``."""
-    return [r.counting_possible() for r in recordings] if count == "possible" else recordings
-
+    """``recordings`` (``Recording``) as ``--count`` asks (:meth:`Recording.counted`)."""
+    return [r.counted(count) for r in recordings]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spasm_cv.cliargs import COUNTS
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
 from spasm_cv.results.files import (
@@ -117,6 +118,13 @@ class Recording:
         """The ``possible_spasm`` events: one-sided eye episodes the detector could not be
         sure of (listed for review, not counted unless asked: :meth:`counting_possible`)."""
         return [e for e in self.events if e.is_possible]
+
+    def counted(self, count: str = "sure") -> Recording:
+        """This recording as ``count`` asks: ``sure`` (itself: possible episodes listed, not
+        counted) or ``possible`` (:meth:`counting_possible`)."""
+        if count not in COUNTS:
+            raise SpasmCvError(f"count must be one of {', '.join(COUNTS)}, got {count!r}")
+        return self.counting_possible() if count == "possible" else self
 
     def counting_possible(self) -> Recording:
         """This recording with its possible episodes counted as episodes (``--count
