@@ -160,10 +160,10 @@ def extract_signals(
         FaceTracker(model_path, segments=params, fps=info.fps) as tracker,
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
-        frames = prefetch(read_frames(video, mirrored=mirrored, fps=info.fps))
+        frames = prefetch(read_frames(video, mirrored=mirrored, fps=info.fps, lost=True))
         try:
             for o in observe(frames, tracker):
-                builder.add(o.time_s, o.face, o.size)
+                builder.add(o.time_s, o.face, o.size, o.lost)
                 bar.update(1)
         except KeyboardInterrupt as exc:
             builder.meta["interrupted"] = interrupt_reason(exc)
