@@ -288,8 +288,12 @@ def decode_past_damage(
         if tb is None:
             return
 
+        per_tick = tb.numerator / tb.denominator if tb.denominator else 0.0
+
         def seconds(pts: int | None) -> float:
-            return math.nan if pts is None else float((pts - base) * tb)
+            # OpenCV's arithmetic (milliseconds, then seconds), to the last bit: a video read
+            # past damage has the times of the same frames read by OpenCV after a seek
+            return math.nan if pts is None else float(pts - base) * per_tick * 1000.0 / 1000.0
 
         if math.isfinite(after_s) and after_s > SEEK_MARGIN_S:
             try:  # the keyframe before: decoding forward from there is exact
