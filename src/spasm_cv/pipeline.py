@@ -114,8 +114,10 @@ def extract_signals(
     Returns
     -------
     Signals
-        One row per decoded frame: time (s), face found, faces counted, raw per-side
-        measurements; ``meta`` holds fps, size, mirroring and ``interrupted``.
+        One row per frame: time (s), face found, faces counted, raw per-side
+        measurements, and ``lost`` (``corrupt``: a frame lost to damaged data, decoding went
+        on past it; ``frozen``: a frozen image; neither is observed); ``meta`` holds fps,
+        size, mirroring and ``interrupted``.
 
     Notes
     -----
