@@ -75,7 +75,7 @@ def observe(
     Parameters
     ----------
     frames : iterable of frames with ``time_s`` (increasing) and ``rgb``, or LostFrame
-        A decoded video (:func:`~spasm_cv.video.reader.read_frames`), a live source's
+        A decoded video (:func:`~spasm_cv.video.reader.read_frames_and_losses`), a live source's
         frames, ...
     tracker : FaceTracker
         An opened tracker (inside its ``with`` block); it restarts on its segment grid.

@@ -66,7 +66,7 @@ def segment_signals(
     from spasm_cv.landmarks.observe import observe
     from spasm_cv.landmarks.tracker import FaceTracker
     from spasm_cv.video.frozen import FrozenCheck
-    from spasm_cv.video.reader import LostFrame, prefetch, read_frames
+    from spasm_cv.video.reader import LostFrame, prefetch, read_frames_and_losses
 
     builder = SignalsBuilder(meta["width"], meta["height"], meta)
     builder.meta["ended_early"] = not segment.last
@@ -89,7 +89,9 @@ def segment_signals(
 
     pending = 0
     start = max(segment.start_s - frozen.params.history_s, 0.0)
-    frames = read_frames(video, mirrored=mirrored, start_s=start, fps=segment.fps, lost=True)
+    frames = read_frames_and_losses(
+        video, mirrored=mirrored, start_s=start, fps=segment.fps
+    )
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
         for o in observe(kept(prefetch(frames)), tracker, frozen):
             builder.add(o.time_s, o.face, o.size, o.lost)

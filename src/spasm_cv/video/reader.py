@@ -7,6 +7,7 @@ everything downstream sees an unmirrored image (the patient's right eye on the i
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
@@ -14,7 +15,6 @@ import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, overload
 
 import cv2
 import numpy as np
@@ -51,7 +51,7 @@ class Frame:
 class LostFrame:
     """A frame the file holds but that could not be decoded (its packet is damaged).
 
-    Yielded by :func:`read_frames` with ``lost=True`` in place of the frame, at its
+    Yielded by :func:`read_frames_and_losses` in place of the frame, at its
     container time; observation records it as not observed (quality ``corrupt``).
     """
 
@@ -138,26 +138,6 @@ SEEK_MARGIN_S = 1.0  # a seek lands this far before the wanted start, then decod
 SEEK_CHECK_FRAMES = 3  # frames after a seek whose container times must be usable
 
 
-@overload
-def read_frames(
-    path: str | os.PathLike,
-    *,
-    mirrored: bool = ...,
-    start_s: float = ...,
-    end_s: float | None = ...,
-    fps: float | None = ...,
-    lost: Literal[False] = ...,
-) -> Iterator[Frame]: ...
-@overload
-def read_frames(
-    path: str | os.PathLike,
-    *,
-    mirrored: bool = ...,
-    start_s: float = ...,
-    end_s: float | None = ...,
-    fps: float | None = ...,
-    lost: bool,
-) -> Iterator[Frame | LostFrame]: ...
 def read_frames(
     path: str | os.PathLike,
     *,
@@ -165,7 +145,23 @@ def read_frames(
     start_s: float = 0.0,
     end_s: float | None = None,
     fps: float | None = None,
-    lost: bool = False,
+) -> Iterator[Frame]:
+    """Yield the decoded frames of a video file in order, as unmirrored RGB: those of
+    :func:`read_frames_and_losses` without the frames lost to damaged data."""
+    frames = read_frames_and_losses(path, mirrored=mirrored, start_s=start_s, end_s=end_s, fps=fps)
+    with contextlib.closing(frames):  # the decoder is released when this generator closes
+        for frame in frames:
+            if isinstance(frame, Frame):
+                yield frame
+
+
+def read_frames_and_losses(
+    path: str | os.PathLike,
+    *,
+    mirrored: bool = False,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    fps: float | None = None,
 ) -> Iterator[Frame | LostFrame]:
     """Yield the frames of a video file in order, as unmirrored RGB.
 
@@ -179,8 +175,8 @@ def read_frames(
     ``index`` is the container's frame number (exact for a constant frame rate).
     ``fps``: the frame rate to fill in with (default the container's; see
     :func:`spasm_cv.video.timing.check_timing` for a rate repaired from frame times).
-    Decoding goes on past damaged packets (:func:`decode_past_damage`); ``lost``: yield a
-    :class:`LostFrame` for each frame lost to one (default: they are left out).
+    Decoding goes on past damaged packets (:func:`decode_past_damage`); a frame lost to one
+    is a :class:`LostFrame` at its own time.
     """
     cap = _open(path)
     try:
@@ -205,8 +201,7 @@ def read_frames(
                 break
             if t + 1e-9 >= start_s:
                 if bgr is None:
-                    if lost:
-                        yield LostFrame(index=index, time_s=t)
+                    yield LostFrame(index=index, time_s=t)
                 else:
                     if mirrored:
                         bgr = cv2.flip(bgr, 1)
