@@ -294,11 +294,14 @@ def decode_past_damage(
             try:  # the keyframe before: decoding forward from there is exact
                 container.seek(base + int((after_s - SEEK_MARGIN_S) / tb), stream=stream)
             except av.error.FFmpegError:
-                container.seek(0)
+                try:
+                    container.seek(base, stream=stream)
+                except av.error.FFmpegError:
+                    return
         last = after_s
         damaged: list[float] = []  # packet times, in decode order
         rotate = _ROTATE.get(rotation_deg)
-        for packet in container.demux(stream):
+        for packet in _packets(container, stream):
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError:
@@ -318,6 +321,20 @@ def decode_past_damage(
                 yield t, bgr if rotate is None else cv2.rotate(bgr, rotate)
         for d in sorted(x for x in damaged if x > last):
             yield d, None
+
+
+def _packets(container, stream) -> Iterator:
+    """The stream's packets, up to where the container itself can no longer be read."""
+    import av.error
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            yield next(packets)
+        except StopIteration:
+            return
+        except (av.error.FFmpegError, OSError):
+            return
 
 
 # the rotation OpenCV applies for a container's rotation tag (CAP_PROP_ORIENTATION_AUTO)
