@@ -118,6 +118,16 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
             f"  note: {summary.fps:.3g} fps is too low to resolve blinks and twitches; short "
             "events may be missed or mistyped"
         )
+    if q.get("corrupt_frames"):
+        lines.append(
+            f"  note: {q['corrupt_s']:.1f} s of video lost to damaged data ({q['corrupt_frames']} "
+            "frames could not be decoded); not counted as observed"
+        )
+    if q.get("frozen_frames"):
+        lines.append(
+            f"  note: the image was frozen for {q['frozen_s']:.1f} s ({q['frozen_frames']} "
+            "frames: a still picture or a stalled camera); not counted as observed"
+        )
     if q["truncated"]:
         lines.append(
             "  note: the video ended early (truncated or damaged); results cover what was decoded"

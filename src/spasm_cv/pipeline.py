@@ -24,7 +24,7 @@ from spasm_cv.results.result import Result
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
-from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
+from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames_and_losses
 from spasm_cv.video.segments import SegmentParams, plan_segments
 from spasm_cv.video.timing import Timing, check_timing
 
@@ -114,8 +114,10 @@ def extract_signals(
     Returns
     -------
     Signals
-        One row per decoded frame: time (s), face found, faces counted, raw per-side
-        measurements; ``meta`` holds fps, size, mirroring and ``interrupted``.
+        One row per frame: time (s), face found, faces counted, raw per-side
+        measurements, and ``lost`` (``corrupt``: a frame lost to damaged data, decoding went
+        on past it; ``frozen``: a frozen image; neither is observed); ``meta`` holds fps,
+        size, mirroring and ``interrupted``.
 
     Notes
     -----
@@ -160,10 +162,10 @@ def extract_signals(
         FaceTracker(model_path, segments=params, fps=info.fps) as tracker,
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
-        frames = prefetch(read_frames(video, mirrored=mirrored, fps=info.fps))
+        frames = prefetch(read_frames_and_losses(video, mirrored=mirrored, fps=info.fps))
         try:
             for o in observe(frames, tracker):
-                builder.add(o.time_s, o.face, o.size)
+                builder.add(o.time_s, o.face, o.size, o.lost)
                 bar.update(1)
         except KeyboardInterrupt as exc:
             builder.meta["interrupted"] = interrupt_reason(exc)

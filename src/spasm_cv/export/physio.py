@@ -34,7 +34,9 @@ _EXACT: dict[str, dict[str, str]] = {
     "quality": {
         "Description": "Frame quality: ok, or flags joined by '+': no_face (no face found), "
         "pose_<side> (that side turned away beyond max_yaw_deg/max_pitch_deg), multi_face "
-        "(several faces in view; the largest is followed), and any newer flags "
+        "(several faces in view; the largest is followed), corrupt (the frame's data is "
+        "damaged: not decoded, not observed), frozen (a frozen image: not observed), and any "
+        "newer flags "
         "(e.g. occluded_<side>, warmup_<side>).",
     },
     "n_faces": {"Description": "Faces the detector counted in the frame (checked once a second)."},

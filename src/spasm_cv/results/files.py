@@ -23,7 +23,7 @@ import numpy as np
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event, context_levels
 from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
-from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
+from spasm_cv.signals.table import LOST_DTYPE, LOST_FLAGS, SIGNAL_COLUMNS, Signals
 
 if TYPE_CHECKING:
     from spasm_cv.events.activity import Activity
@@ -161,7 +161,9 @@ def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
     quality = []
     for i in range(len(signals)):
         flags = []
-        if not signals.face[i]:
+        if signals.lost[i]:
+            flags.append(str(signals.lost[i]))
+        elif not signals.face[i]:
             flags.append("no_face")
         else:
             for s in SIDES:
@@ -254,13 +256,15 @@ def read_signals(path: str | os.PathLike) -> Signals:
     table = read_signals_table(path)
     summary_path = Path(path) / SUMMARY_FILE if Path(path).is_dir() else None
     fps = read_summary(summary_path)["fps"] if summary_path and summary_path.exists() else None
+    lost = np.where(np.isin(table["quality"], LOST_FLAGS), table["quality"], "")
     return Signals(
         time=table["time"],
-        face=table["quality"] != "no_face",
+        face=(table["quality"] != "no_face") & (lost == ""),
         n_faces=np.nan_to_num(table["n_faces"]).astype(np.int16),
         # a folder written before a column existed reads it as unmeasured (NaN)
         columns={c: table.get(c, np.full(len(table["time"]), np.nan)) for c in SIGNAL_COLUMNS},
         meta={"fps": fps},
+        lost=lost.astype(LOST_DTYPE),
     )
 
 

@@ -39,6 +39,7 @@ from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
 from spasm_cv.landmarks.tracker import FOLLOWED_FACE
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
+from spasm_cv.signals.table import LOST_FLAGS
 
 if TYPE_CHECKING:
     from spasm_cv.events.activity import Activity
@@ -108,6 +109,21 @@ def coverage(activity: Activity, fps: float) -> Coverage:
         closed = closed_mask(m, activity.closure[s])
         closed_fraction[s] = float(dt[closed].sum() / dt[m].sum()) if m.any() else None
     return Coverage(observed["both"], {s: observed[s] for s in SIDES}, closed_fraction)
+
+
+def lost_frames(signals: Signals, fps: float) -> dict[str, int | float]:
+    """summary.json's ``quality`` counts of frames not observed for a reason of the video.
+
+    For each of ``LOST_FLAGS`` (``corrupt``: not decodable; ``frozen``: a frozen image),
+    ``<flag>_frames`` (frames) and ``<flag>_s`` (the seconds they stand for).
+    """
+    dt = frame_durations(signals.time, fps)
+    out: dict[str, int | float] = {}
+    for flag in LOST_FLAGS:
+        lost = signals.lost == flag
+        out[f"{flag}_frames"] = int(lost.sum())
+        out[f"{flag}_s"] = float(dt[lost].sum())
+    return out
 
 
 # -------------------------------------------------------------------------- summary
@@ -262,6 +278,7 @@ class Summary:
                     interrupted is None and n_expected and n < 0.98 * n_expected - 1
                 ),
                 "low_frame_rate": bool((input_info.get("timing") or {}).get("low_frame_rate")),
+                **lost_frames(signals, detection.fps),
             },
             params=detection.params.to_dict(),
             recorded_at=recorded_at.isoformat() if recorded_at else None,
