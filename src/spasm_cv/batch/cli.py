@@ -19,7 +19,12 @@ from spasm_cv.batch.table import TABLE_FILE, is_batch_table, write_table
 from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.deidentify import from_args
-from spasm_cv.results.outputs import ResultTarget, check_output_file, write_error
+from spasm_cv.results.outputs import (
+    ResultTarget,
+    check_output_file,
+    remove_stale_temporaries,
+    write_error,
+)
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -144,12 +149,12 @@ def run(args) -> int:
         raise SpasmCvError("--deidentify and --key go together: the key links each label to "
                            "its video")
     items = plan_batch(args.input, out)
+    key_path = None if how is None else key_file.check_key_path(args.key, out)
     _check_out(out, args.input)
+    remove_stale_temporaries(out)  # left by a run that was killed (kill -9, power cut)
     key: dict[str, key_file.KeyRow] = {}  # --deidentify: the key by video, its rows by label
     rows: dict[str, key_file.KeyRow] = {}
-    key_path = None
-    if how is not None:
-        key_path = key_file.check_key_path(args.key, out)
+    if key_path is not None:
         key = key_file.read_key(key_path)
         items = key_file.relabel(items, key, out)
         rows = {r.label: r for r in key.values()}  # unchanged rows keep their old file times
