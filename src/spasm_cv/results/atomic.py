@@ -162,33 +162,40 @@ def _is_regular(p: Path) -> bool:
 def _replace_ours(src: Path, dst: Path, ours: Callable[[Path], bool]) -> bool:
     """Replace ``dst`` by ``src`` if ``dst`` is a regular file ``ours`` recognises.
 
-    The file at ``dst`` is first renamed aside (one step: whatever is there at that instant
-    moves, and nobody else's file can take its place unseen), tested there, and removed only
-    if it is ours; otherwise it goes back. False: ``src`` is still to be put somewhere.
+    The file at ``dst`` is first renamed aside, under its own name in a new hidden folder
+    (one step: whatever is there at that instant moves, and nobody else's file can take its
+    place unseen; tests may look at the name), tested there, and removed only if it is ours;
+    otherwise it goes back. False: ``src`` is still to be put somewhere.
     """
-    aside = _fresh(dst.parent, f".{dst.name}.old-{os.getpid()}-")
+    folder = _fresh(dst.parent, f".{dst.name}.old-{os.getpid()}-")
+    folder.mkdir()
+    aside = folder / dst.name
     try:
-        os.rename(dst, aside)
-    except FileNotFoundError:
-        return False  # gone meanwhile: the output goes where nothing is
-    try:
-        mine = _is_regular(aside) and bool(ours(aside))
-    except (OSError, ValueError, UnicodeDecodeError):
-        mine = False
-    if mine:  # an earlier output of this command: the new one replaces it
         try:
-            rename_noreplace(src, dst)
-            return True
-        except FileExistsError:  # a newcomer took the name: the output goes beside it
-            return False
-        finally:
-            aside.unlink()
-    try:
-        rename_noreplace(aside, dst)  # not ours: back it goes
-    except FileExistsError:  # and something else came meanwhile: keep both, say so
-        kept = _beside(aside, dst)
-        print(f"spasm-cv: note: a file found at {dst} is kept as {kept}", file=sys.stderr)
-    return False
+            os.rename(dst, aside)
+        except FileNotFoundError:
+            return False  # gone meanwhile: the output goes where nothing is
+        try:
+            mine = _is_regular(aside) and bool(ours(aside))
+        except (OSError, ValueError, UnicodeDecodeError):
+            mine = False
+        if mine:  # an earlier output of this command: the new one replaces it
+            try:
+                rename_noreplace(src, dst)
+                return True
+            except FileExistsError:  # a newcomer took the name: the output goes beside it
+                return False
+            finally:
+                aside.unlink()
+        try:
+            rename_noreplace(aside, dst)  # not ours: back it goes
+        except FileExistsError:  # and something else came meanwhile: keep both, say so
+            kept = _beside(aside, dst)
+            print(f"spasm-cv: note: a file found at {dst} is kept as {kept}", file=sys.stderr)
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _fresh(folder: Path, prefix: str) -> Path:
