@@ -216,9 +216,7 @@ def test_an_earlier_export_is_replaced_but_a_user_file_swapped_in_meanwhile_is_n
 
 
 @pytest.mark.parametrize("kind", ["file", "link"])
-def test_a_batch_table_never_replaces_what_appeared_during_the_batch(
-    tmp_path, monkeypatch, kind
-):
+def test_a_batch_table_never_replaces_what_appeared_during_the_batch(tmp_path, monkeypatch, kind):
     from spasm_cv.batch import table
 
     videos = tmp_path / "videos"

@@ -219,6 +219,7 @@ def run(args) -> int:
             bar.set_postfix(ok=counts["ok"], error=counts["error"], refresh=False)
 
         outcomes = run_batch(tasks, args.engine, jobs, args.ray_address, advance)
+    _say_moved(tasks, outcomes)
     elapsed = time.perf_counter() - start
     by_name = {o.name: o for o in outcomes} | done
     if key_path is not None:
@@ -250,6 +251,19 @@ def run(args) -> int:
         terminated = any("SIGTERM" in (o.error or "") for o in outcomes)
         return 143 if terminated else 130
     return 1 if failed else 0
+
+
+def _say_moved(tasks: list[VideoTask], outcomes: list[VideoOutcome]) -> None:
+    """One line per result that went beside its folder (something appeared there while the
+    video was analysed; the workers' own stderr is silenced)."""
+    wanted = {t.name: t.out_dir for t in tasks}
+    for o in outcomes:
+        if o.summary is not None and o.status == "ok" and o.out_dir != wanted.get(o.name):
+            print(
+                f"spasm-cv: note: {wanted[o.name]} appeared while {o.name} was analysed and "
+                f"was left as it is; the output is {o.out_dir}",
+                file=sys.stderr,
+            )
 
 
 def _json_doc(table: Path, outcomes: list[VideoOutcome]) -> dict:

@@ -218,8 +218,9 @@ def _temporary(path: Path, what: str) -> Path:
     suffix (for writers that choose a format by it); never a link followed."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
-        tmp = path.with_name(f".{path.stem}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
-                             f"{path.suffix}")
+        tmp = path.with_name(
+            f".{path.stem}.{what}-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}"
+        )
         try:
             os.close(os.open(tmp, flags, 0o666))
         except FileExistsError:
