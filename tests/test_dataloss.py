@@ -391,6 +391,51 @@ def test_a_batch_removes_only_its_own_stale_temporary_folders(tmp_path):
     assert (tmp_path / "target" / "events.tsv").read_bytes() == USER
 
 
+def _sample_cut(path: Path, seconds: float) -> Path:
+    """The first ``seconds`` of the bundled sample (a real face)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(SAMPLE_VIDEO))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(int(seconds * fps)):
+        ok, frame = cap.read()
+        assert ok
+        vw.write(frame)
+    vw.release()
+    cap.release()
+    return path
+
+
+@pytest.mark.slow
+def test_after_kill_9_during_a_batch_the_next_run_leaves_no_temporary(tmp_path):
+    """A real batch process killed with SIGKILL while its worker analyses (the temporary
+    result folder made), then run again: no ``.NAME.tmp-PID-*`` is left in OUT."""
+    import signal
+    import time
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    _sample_cut(videos / "visit.mp4", 20.0)
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "spasm_cv", "batch", videos, "--out", out, "--jobs", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=package_env(), start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and any(p.startswith(".visit.tmp-") for p in os.listdir(out))):
+        assert proc.poll() is None and time.monotonic() < deadline, "no temporary folder made"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its worker, at once
+    proc.wait()
+    time.sleep(0.5)  # the worker's exit is reaped by init
+    assert any(p.startswith(".visit.tmp-") for p in os.listdir(out))
+    code, _, err = cli("batch", videos, "--out", out, "--jobs", 1, "--quiet")
+    assert code == 0, err
+    assert not [p for p in os.listdir(out) if p.startswith(".")]
+    assert (out / "visit" / "summary.json").is_file()
+
+
 # ----------------------------------------------------------------------------- smaller
 
 
