@@ -243,6 +243,34 @@ def test_review_clips_never_replace_a_folder_made_during_the_review(
     assert (tmp_path / "E-2" / "index.html").is_file() and "E-2" in err
 
 
+def test_a_partial_made_a_link_during_the_analysis_is_not_followed(tmp_path, monkeypatch):
+    """The ``.partial`` removed after a complete result: a link put there after the check
+    is left, and nothing behind it is deleted."""
+    from spasm_cv.results import files
+
+    v1 = sim_result(tmp_path / "v1")
+    before = snapshot(v1)
+    link = tmp_path / "v2.partial"
+    _intrude_during(monkeypatch, files, "write_result_files", lambda: link.symlink_to(v1))
+    sim_result(tmp_path / "v2")
+    assert snapshot(v1) == before and link.is_symlink()
+
+
+def test_a_review_video_never_replaces_a_file_made_while_it_was_encoded(tmp_path, capfd):
+    import numpy as np
+
+    from spasm_cv.review.writer import VideoWriter
+
+    out = tmp_path / "x.mp4"
+    with VideoWriter(out, 25.0, (64, 48)) as writer:
+        for _ in range(5):
+            writer.write(np.zeros((48, 64, 3), np.uint8))
+        out.write_bytes(USER)  # the user saves a file there meanwhile
+    assert out.read_bytes() == USER
+    assert writer.path == tmp_path / "x-2.mp4" and writer.path.stat().st_size > 0
+    assert "the output is" in capfd.readouterr().err
+
+
 def test_publish_never_replaces_and_never_follows_a_link(tmp_path, capfd):
     """The one place outputs take their name, on its own, for files and folders."""
     from spasm_cv.results.atomic import publish
