@@ -271,9 +271,15 @@ def test_a_review_video_never_replaces_a_file_made_while_it_was_encoded(tmp_path
     assert "the output is" in capfd.readouterr().err
 
 
-def test_publish_never_replaces_and_never_follows_a_link(tmp_path, capfd):
-    """The one place outputs take their name, on its own, for files and folders."""
+@pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "portable"])
+def test_publish_never_replaces_and_never_follows_a_link(tmp_path, capfd, monkeypatch, renameat2):
+    """The one place outputs take their name, on its own, for files and folders (with
+    Linux's renameat2, and with the portable fallback: a hard link, or a check)."""
+    from spasm_cv.results import atomic
     from spasm_cv.results.atomic import publish
+
+    if not renameat2:
+        monkeypatch.setattr(atomic, "_RENAMEAT2", None)
 
     for kind, make in INTRUSIONS.items():
         for is_folder in (False, True):

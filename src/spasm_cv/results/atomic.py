@@ -74,7 +74,7 @@ def rename_noreplace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
             raise OSError(err, os.strerror(err), os.fsdecode(dst))
     if not stat.S_ISDIR(os.lstat(s).st_mode):
         try:
-            os.link(s, d, follow_symlinks=False)
+            os.link(s, d)  # our own regular file: no link to follow
         except FileExistsError:
             raise
         except OSError:  # no hard links on this file system: fall through
