@@ -193,8 +193,8 @@ def write_dataset(
     if root.exists() and not root.is_dir():
         raise SpasmCvError(f"BIDS dataset folder is a file: {root}")
     root.mkdir(parents=True, exist_ok=True)
+    _check_root(root)  # before the lock file is made: a folder that is no dataset gets none
     with dataset_lock(root):
-        _check_root(root)
         _write_runs(recordings, root, subject, session, task, task_description, name, out)
     return out
 
