@@ -325,6 +325,16 @@ def test_a_bids_dataset_being_written_refuses_a_second_export(tmp_path):
     assert os.listdir(dataset) == [LOCK_FILE]
 
 
+def test_a_folder_that_is_no_dataset_gets_no_lock_file(tmp_path):
+    res = sim_result(tmp_path / "a")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "thesis.txt").write_bytes(USER)
+    code, _, err = cli("export", res, "--format", "bids", "--out", docs)
+    assert_one_line_error(code, err, "not a BIDS dataset")
+    assert snapshot(docs) == {"thesis.txt": USER} and os.listdir(docs) == ["thesis.txt"]
+
+
 def test_two_concurrent_bids_exports_never_write_one_run_twice(tmp_path):
     """Two real processes at once, a few times: each run is written once, or an export is
     refused with one line; ``scans.tsv`` never lists a run twice."""
