@@ -1,7 +1,8 @@
 """Race harness: a user's file at an output path, made at a random moment of a real run.
 
 For each command (``analyze`` of a short cut of the bundled sample, ``review`` of its
-result, ``export`` as CSV and BIDS, ``batch`` of two cuts) and ``--runs`` runs each, the
+result, as one video and as episode clips, ``export`` as CSV and BIDS, ``batch`` of two
+cuts) and ``--runs`` runs each, the
 command is started as its own process and, at a random moment from a third of its usual
 duration (the start is mostly imports) to a little after its end, one of these is made at
 its output path:
@@ -17,7 +18,7 @@ its output at the path or beside it (``NAME-2``, named in a ``spasm-cv: note:`` 
 refuses with one line and exit 2 before doing the work; no hidden temporary is left behind.
 It prints the cases tried (by command, intrusion and outcome) and every failure.
 
-    python benchmarks/races.py [--runs 50] [--only analyze,export] [--seed 0] [--work DIR]
+    python benchmarks/races.py [--runs 50] [--only analyze,export-csv] [--seed 0] [--work DIR]
 
 Exit status 1 if any case failed.
 """
@@ -106,6 +107,11 @@ def commands(work: Path) -> dict[str, Command]:
         "review": Command(
             "review", lambda r: ["review", result, "--out", r / "x.mp4", "--quiet"],
             lambda r, i: r / "x.mp4",
+        ),
+        "review-episodes": Command(
+            "review-episodes",
+            lambda r: ["review", result, "--episodes-only", "--out", r / "E", "--quiet"],
+            lambda r, i: r / "E",
         ),
         "export-csv": Command(
             "export-csv", lambda r: ["export", result, "--format", "csv", "--out", r / "t"],
@@ -211,8 +217,8 @@ def run_case(cmd: Command, run: Path, i: int, kind: str, delay: float) -> tuple[
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=50, help="runs per command (default 50)")
-    ap.add_argument("--only", help="commas: " + ", ".join(
-        ("analyze", "review", "export-csv", "export-bids", "batch")))  # fmt: skip
+    names = ("analyze", "review", "review-episodes", "export-csv", "export-bids", "batch")
+    ap.add_argument("--only", help="commas: " + ", ".join(names))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, help="folder for the runs (default: a temporary one)")
     args = ap.parse_args(argv)
