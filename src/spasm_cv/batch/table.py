@@ -88,7 +88,7 @@ def _cell(value) -> str:
 def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Path:
     """Write the combined table atomically (temporary file, then rename)."""
     path = Path(path)
-    with atomic_file(path) as tmp, open(tmp, "w", newline="") as f:
+    with atomic_file(path, replace=is_batch_table) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(COLUMNS)
         for outcome in outcomes:

@@ -188,9 +188,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Path]:
     if args.format == "csv":
-        return tables.write_csv(recordings, out)
+        return tables.write_csv(recordings, out, replace=_is_ours)
     if args.format == "json":
-        return [tables.write_json(r, out, stem) for r, stem in zip(recordings, stems, strict=True)]
+        return [
+            tables.write_json(r, out, stem, replace=_is_ours)
+            for r, stem in zip(recordings, stems, strict=True)
+        ]
     if args.format == "bids":
         done = bids_dataset.write_dataset(
             recordings, out, subject=args.subject, session=args.session, task=args.task
@@ -204,5 +207,6 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         if media and not Path(media).exists():
             print(f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr)
         quality = elan.quality_spans(rec.signals) if rec.signals is not None else ()
-        written.append(elan.write_eaf(rec.events, out / f"{stem}.eaf", media, quality))
+        path = out / f"{stem}.eaf"
+        written.append(elan.write_eaf(rec.events, path, media, quality, replace=_is_ours))
     return written

@@ -26,7 +26,7 @@ import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, POSSIBLE, SPASM, Event
-from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.atomic import Replace, published
 from spasm_cv.results.files import format_cell, parse_cell
 
 TIERS = {
@@ -124,6 +124,7 @@ def write_eaf(
     quality: Sequence[tuple[float, float, str]] = (),
     author: str = "spasm-cv",
     date: datetime | None = None,
+    replace: Replace = True,
 ) -> Path:
     """Write an EAF 3.0 file with one tier per side and event type; returns its path.
 
@@ -191,9 +192,9 @@ def write_eaf(
     for stereotype, description in _CONSTRAINTS.items():
         ET.SubElement(root, "CONSTRAINT", {"STEREOTYPE": stereotype, "DESCRIPTION": description})
     ET.indent(root, space="    ")
-    with atomic_file(out) as tmp:
-        ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
-    return out
+    with published(out, replace=replace) as done:
+        ET.ElementTree(root).write(done.tmp, encoding="UTF-8", xml_declaration=True)
+    return done.path
 
 
 def _media_attributes(media: Path, eaf: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.events.table import SIDES
-from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.atomic import published
 from spasm_cv.results.frames import BOOLEAN_SIGNALS
 
 IOD = "IOD (distance between the outer eye corners)"
@@ -181,9 +181,9 @@ def write_physio(path: str | Path, table: Mapping[str, np.ndarray]) -> Path:
     out = Path(path)
     # no file name and time 0 in the gzip header: nothing about where or when it was made
     with (
-        atomic_file(out) as tmp,
-        open(tmp, "wb") as raw,
+        published(out) as done,
+        open(done.tmp, "wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
     ):
         gz.write(buf.getvalue().encode("utf-8"))
-    return out
+    return done.path

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spasm_cv.results.atomic import atomic_file, write_text_atomic
+from spasm_cv.results.atomic import Replace, published, write_text_atomic
 from spasm_cv.results.frames import EVENT_DTYPES, events_frame
 from spasm_cv.results.recording import Recording
 
@@ -107,7 +107,9 @@ def _csv_booleans(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> list[Path]:
+def write_csv(
+    recordings: Sequence[Recording], out_dir: str | os.PathLike, replace: Replace = True
+) -> list[Path]:
     """``events.csv`` (one row per event) and ``recordings.csv`` in ``out_dir``.
 
     Parameters
@@ -116,6 +118,8 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
         Analysed recordings.
     out_dir : str or path
         Folder to write into (created if needed).
+    replace : bool or callable
+        Which existing files may be replaced (:func:`spasm_cv.results.atomic.publish`).
 
     Returns
     -------
@@ -133,11 +137,13 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     events, summary = out / EVENTS_CSV, out / RECORDINGS_CSV
-    with atomic_file(events) as tmp:
-        _csv_booleans(events_table(recordings)).to_csv(tmp, index=False, float_format="%.4f")
-    with atomic_file(summary) as tmp:
-        _csv_booleans(recordings_frame(recordings)).to_csv(tmp, index=False)
-    return [events, summary]
+    with published(events, replace=replace) as done_events:
+        _csv_booleans(events_table(recordings)).to_csv(
+            done_events.tmp, index=False, float_format="%.4f"
+        )
+    with published(summary, replace=replace) as done_summary:
+        _csv_booleans(recordings_frame(recordings)).to_csv(done_summary.tmp, index=False)
+    return [done_events.path, done_summary.path]
 
 
 def json_name(rec: Recording) -> str:
@@ -164,7 +170,10 @@ def json_name(rec: Recording) -> str:
     return f"{Path(rec.name).stem}.json"
 
 
-def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = None) -> Path:
+def write_json(
+    rec: Recording, out_dir: str | os.PathLike, stem: str | None = None,
+    replace: Replace = True,
+) -> Path:
     """``<stem>.json`` (default: ``<name>.json``): the recording's summary and all its events
     (with clock onsets).
 
@@ -177,6 +186,8 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
     stem : str, optional
         The file's name without ``.json`` (export gives each of several recordings that
         share a name its own); default that of :func:`json_name`.
+    replace : bool or callable
+        Whether an existing file may be replaced (:func:`spasm_cv.results.atomic.publish`).
 
     Returns
     -------
@@ -203,4 +214,4 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
         ],
     }
     path = out / (f"{stem}.json" if stem else json_name(rec))
-    return write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
+    return write_text_atomic(path, json.dumps(doc, indent=2) + "\n", replace=replace)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from spasm_cv._private import create_private_file, make_private_dirs
 from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event
 from spasm_cv.live.frames import Gap
 from spasm_cv.live.minutes import MINUTE_FIELDS, MinuteRow
+from spasm_cv.live.new_store import create_store
 from spasm_cv.live.schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_S,
@@ -127,15 +127,12 @@ class Store:
             return
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
-        if self.path.exists() and (not self.path.is_file() or self.path.stat().st_size > 0):
-            # another program's file: refused, left untouched (never switched to WAL)
-            check_store_header(self.path, allow_blank=True)
+        if create and not os.path.lexists(self.path):
+            create_store(self.path)
+        # anything else at the path (an empty or text file, another program's database, a
+        # folder) is refused and left untouched (never switched to WAL)
+        check_store_header(self.path, allow_blank=True)
         try:
-            if create:
-                # owner-only: new folders 0700, a new file 0600 (SQLite creates the WAL and
-                # SHM files with the database file's mode)
-                make_private_dirs(self.path.parent)
-                create_private_file(self.path, exist_ok=True)
             self.conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )

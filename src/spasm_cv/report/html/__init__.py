@@ -79,7 +79,7 @@ def render_report(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = build_html(recordings, title, treatments, tz, generated, thresholds)
-    return write_text_atomic(out, text, encoding="utf-8")
+    return write_text_atomic(out, text, encoding="utf-8", replace=is_report)
 
 
 def build_html(
