@@ -12,7 +12,7 @@ from typing import Protocol
 from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
-from spasm_cv.results.deidentify import deidentify, from_args, label
+from spasm_cv.results.deidentify import deidentify, from_args, is_deidentified, label
 from spasm_cv.results.files import EVENT_COLUMNS
 from spasm_cv.results.outputs import check_output_file, write_error
 from spasm_cv.results.recording import Recording
@@ -198,5 +198,6 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         if media and not Path(media).exists():
             print(f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr)
         quality = elan.quality_spans(rec.signals) if rec.signals is not None else ()
-        written.append(elan.write_eaf(rec.events, out / f"{stem}.eaf", media, quality))
+        date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
+        written.append(elan.write_eaf(rec.events, out / f"{stem}.eaf", media, quality, date=date))
     return written
