@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -25,23 +23,13 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_VIDEO, cli
 from fsfaults import sim_result
+from test_privacy import mode, umask022  # noqa: F401 (umask022: a fixture, used by name)
 
 from spasm_cv.events.table import Event
 from spasm_cv.results.recording import Recording
 
 FORMULA = "=cmd|' -C calc'!A0"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def umask022():
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
 
 
 def _mouth_only(onset: float, side: str = "right") -> Event:
@@ -131,7 +119,8 @@ def test_deidentified_elan_export_has_no_date_of_processing(tmp_path):
 
 
 @pytest.mark.slow  # MediaPipe: review runs the face tracker again
-def test_review_honours_private(sample_result, tmp_path, umask022):
+@pytest.mark.usefixtures("umask022")
+def test_review_honours_private(sample_result, tmp_path):
     video, episodes = tmp_path / "p" / "r.mp4", tmp_path / "e"
     code, _, err = cli("review", sample_result, "--out", video, "--private", "--quiet")
     assert code == 0, err
@@ -145,7 +134,8 @@ def test_review_honours_private(sample_result, tmp_path, umask022):
 
 
 @pytest.mark.slow  # MediaPipe: the phantom is made from a tracked face
-def test_phantom_honours_private(tmp_path, umask022):
+@pytest.mark.usefixtures("umask022")
+def test_phantom_honours_private(tmp_path):
     out = tmp_path / "p" / "phantom.mp4"
     code, _, err = cli("phantom", SAMPLE_VIDEO, "--out", out, "--truth", tmp_path / "p" / "t.tsv",
                        "--seconds", "4", "--private", "--quiet")
@@ -261,7 +251,7 @@ def dom_probe(chromium: str, page: Path, tmp: Path, keep_csp: bool = False) -> d
 
 def _poisoned_result(tmp_path: Path) -> Path:
     """A result folder (real writers) with the payload in every string field a reader keeps:
-    its name (the folder's), summary.json's texts, events.tsv's kind, regions and context."""
+    its name (the folder's), summary.json's texts, events.tsv's kind and context."""
     import json
 
     folder = sim_result(tmp_path / f"{NAME_PAYLOAD}.spasm-cv", seconds=30.0)
@@ -271,6 +261,11 @@ def _poisoned_result(tmp_path: Path) -> Path:
     summary["model"] = {"name": PAYLOAD, "sha256": PAYLOAD}
     summary["software"] = {"name": "spasm-cv", "version": PAYLOAD}
     (folder / "summary.json").write_text(json.dumps(summary))
+    return _poison_events(folder)
+
+
+def _poison_events(folder: Path) -> Path:
+    """The payload appended to the kind and context of every spasm row of events.tsv."""
     rows = (folder / "events.tsv").read_text().splitlines()
     head = rows[0].split("\t")
     out = [rows[0]]
@@ -278,7 +273,7 @@ def _poisoned_result(tmp_path: Path) -> Path:
         cells = line.split("\t")
         if cells[head.index("trial_type")] == "spasm":
             for col in ("kind", "context"):  # regions: an enum the readers count by
-                cells[head.index(col)] = cells[head.index(col)] + PAYLOAD.replace("\t", " ")
+                cells[head.index(col)] += PAYLOAD
         out.append("\t".join(cells))
     (folder / "events.tsv").write_text("\n".join(out) + "\n")
     return folder
@@ -352,17 +347,7 @@ def test_review_index_shows_markup_as_text_and_runs_only_its_own_script(
     import shutil
 
     folder = tmp_path / f"{NAME_PAYLOAD}.spasm-cv"
-    shutil.copytree(sample_result, folder)
-    rows = (folder / "events.tsv").read_text().splitlines()
-    head = rows[0].split("\t")
-    out = [rows[0]]
-    for line in rows[1:]:
-        cells = line.split("\t")
-        if cells[head.index("trial_type")] == "spasm":
-            for col in ("kind", "context"):  # regions: an enum the readers count by
-                cells[head.index(col)] += PAYLOAD
-        out.append("\t".join(cells))
-    (folder / "events.tsv").write_text("\n".join(out) + "\n")
+    _poison_events(shutil.copytree(sample_result, folder))
     episodes = tmp_path / "episodes"
     code, _, err = cli("review", folder, "--episodes-only", "--out", episodes, "--quiet")
     if code == 2:
