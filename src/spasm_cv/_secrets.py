@@ -37,6 +37,12 @@ __all__ = [
 
 REDACTED = "***"
 _MIN_SECRET = 4  # shorter values are removed as part of the whole address only
+# a query value alone is removed from any text (scrub) when its key looks like a credential's,
+# or when it is long enough to be one; a short ``?res=high`` only within its address, so
+# that "high" stays readable in other messages
+_CREDENTIAL_KEYS = ("pass", "pwd", "psw", "token", "key", "auth", "sig", "secret", "login",
+                    "cred", "user", "usr")
+_LONG_VALUE = 8
 
 # an address in free text (a library's message): scheme://... up to a space or a quote,
 # without the punctuation that ends a sentence
@@ -101,9 +107,14 @@ def _redact_found(url: str) -> str:
 
 
 def _values(text: str) -> list[str]:
-    """The values of a query or fragment (``a=1&b`` -> ``['1', 'b']``)."""
+    """The values of a query or fragment that may be credentials on their own (``a=1&b`` ->
+    ``['1', 'b']``, keeping only those of credential-like keys or of some length)."""
     items = (i.partition("=") for i in re.split(r"[&;]", text) if i)
-    return [v if eq else k for k, eq, v in items]
+    pairs = [(k, v) if eq else ("", k) for k, eq, v in items]
+    return [
+        v for k, v in pairs
+        if len(v) >= _LONG_VALUE or any(w in k.lower() for w in _CREDENTIAL_KEYS)
+    ]
 
 
 def _secrets_of(url: str) -> set[str]:
