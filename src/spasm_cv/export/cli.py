@@ -17,7 +17,7 @@ from spasm_cv.cliargs import (
 )
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
-from spasm_cv.results.deidentify import deidentify, from_args, label
+from spasm_cv.results.deidentify import deidentify, from_args, is_deidentified, label
 from spasm_cv.results.files import EVENT_COLUMNS
 from spasm_cv.results.outputs import check_output_file, write_error
 from spasm_cv.results.recording import Recording
@@ -208,5 +208,8 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
             print(f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr)
         quality = elan.quality_spans(rec.signals) if rec.signals is not None else ()
         path = out / f"{stem}.eaf"
-        written.append(elan.write_eaf(rec.events, path, media, quality, replace=_is_ours))
+        date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
+        written.append(
+            elan.write_eaf(rec.events, path, media, quality, date=date, replace=_is_ours)
+        )
     return written

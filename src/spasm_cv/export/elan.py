@@ -117,6 +117,9 @@ def quality_spans(signals: dict[str, np.ndarray]) -> list[tuple[float, float, st
     return spans
 
 
+NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the header's DATE when it must say nothing
+
+
 def write_eaf(
     events: Sequence[Event],
     path: str | os.PathLike,
@@ -134,6 +137,7 @@ def write_eaf(
     path : the ``.eaf`` file to write.
     media : the video, linked by absolute URL and by a path relative to the ``.eaf``.
     quality : ``(start s, end s, flag)`` stretches for the ``not_measurable`` tier.
+    date : the header's DATE (default: now); :data:`NO_DATE` for a de-identified recording.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

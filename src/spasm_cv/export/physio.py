@@ -14,7 +14,6 @@ carries no file name and no time stamp (the validator's privacy checks).
 
 from __future__ import annotations
 
-import gzip
 import io
 import math
 import re
@@ -25,6 +24,7 @@ import numpy as np
 
 from spasm_cv.events.table import SIDES
 from spasm_cv.results.atomic import published
+from spasm_cv.results.files import open_gzip_text
 from spasm_cv.results.frames import BOOLEAN_SIGNALS
 
 IOD = "IOD (distance between the outer eye corners)"
@@ -180,10 +180,6 @@ def write_physio(path: str | Path, table: Mapping[str, np.ndarray]) -> Path:
         buf.write("\n")
     out = Path(path)
     # no file name and time 0 in the gzip header: nothing about where or when it was made
-    with (
-        published(out) as done,
-        open(done.tmp, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-    ):
-        gz.write(buf.getvalue().encode("utf-8"))
+    with published(out) as done, open_gzip_text(done.tmp) as gz:
+        gz.write(buf.getvalue())
     return done.path

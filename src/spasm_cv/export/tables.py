@@ -4,7 +4,8 @@ Column names follow events.tsv (BIDS) and summary.json; times are in seconds fro
 of the recording, plus ``clock_onset`` (ISO 8601, UTC) where the recording time is known.
 CSV files write booleans as ``1``/``0`` and a missing value as an empty cell (the CSV
 convention of every spasm-cv file: signals.csv.gz does the same); read them back with
-:data:`EVENTS_CSV_DTYPES`.
+:data:`EVENTS_CSV_DTYPES`. Text that a spreadsheet would run as a formula (a recording named
+``=cmd|...``) is written with a leading ``'`` (:mod:`spasm_cv.results.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from spasm_cv.results.atomic import Replace, published, write_text_atomic
 from spasm_cv.results.frames import EVENT_DTYPES, events_frame
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.spreadsheet import safe_frame
 
 EVENTS_CSV, RECORDINGS_CSV = "events.csv", "recordings.csv"
 # pandas dtypes of events.csv: pd.read_csv("events.csv", dtype=EVENTS_CSV_DTYPES)
@@ -138,11 +140,12 @@ def write_csv(
     out.mkdir(parents=True, exist_ok=True)
     events, summary = out / EVENTS_CSV, out / RECORDINGS_CSV
     with published(events, replace=replace) as done_events:
-        _csv_booleans(events_table(recordings)).to_csv(
-            done_events.tmp, index=False, float_format="%.4f"
-        )
+        table = safe_frame(_csv_booleans(events_table(recordings)))
+        table.to_csv(done_events.tmp, index=False, float_format="%.4f")
     with published(summary, replace=replace) as done_summary:
-        _csv_booleans(recordings_frame(recordings)).to_csv(done_summary.tmp, index=False)
+        safe_frame(_csv_booleans(recordings_frame(recordings))).to_csv(
+            done_summary.tmp, index=False
+        )
     return [done_events.path, done_summary.path]
 
 

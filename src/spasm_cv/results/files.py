@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -45,7 +47,9 @@ EVENT_COLUMNS = {
     "trial_type": {
         "Description": "What the event is.",
         "Levels": {
-            "spasm": "One-sided involuntary-looking contraction episode (eye and/or mouth).",
+            "spasm": "One-sided involuntary-looking contraction: an eye episode (regions "
+            "'eye' or 'eye+mouth'), or a mouth-only event (regions 'mouth': no eye closure, "
+            "not counted in the rates). Select eye episodes with regions != 'mouth'.",
             "possible_spasm": "One-sided eye episode the detector could not be sure of "
                               "(e.g. during speech with the head moving): listed for review, "
                               "not counted in rates unless asked (--count possible).",
@@ -67,7 +71,11 @@ EVENT_COLUMNS = {
     },
     "regions": {
         "Description": "Face regions that contracted on that side.",
-        "Levels": {"eye": "eyelid", "mouth": "mouth corner only", "eye+mouth": "both"},
+        "Levels": {
+            "eye": "eyelid",
+            "mouth": "mouth corner only: a mouth-only event, not an eye episode",
+            "eye+mouth": "both",
+        },
     },
     "n_contractions": {"Description": "Number of eyelid contractions in the episode."},
     "peak_closure": {
@@ -192,11 +200,28 @@ def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
     return table
 
 
+@contextmanager
+def open_gzip_text(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A new gzip-compressed text file (UTF-8) whose header holds no file name and no time.
+
+    ``gzip.open`` writes the file's name and the time of writing into the gzip header: a
+    de-identified result would still say when (and under what name) it was processed. Every
+    gzip file spasm-cv writes goes through here (mtime 0, no name), so two runs over the same
+    data give the same bytes.
+    """
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+        io.TextIOWrapper(gz, encoding="utf-8", newline="") as f,
+    ):
+        yield f
+
+
 def write_signals(path: Path, table: dict[str, np.ndarray]) -> None:
     """Write a :func:`signal_table` as signals.csv.gz (6 significant digits, empty for NaN)."""
     names = list(table)
     n = len(table["time"])
-    with gzip.open(path, "wt", newline="", compresslevel=6) as f:
+    with open_gzip_text(path) as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(names)
         # column by column, as Python numbers (much faster to format than numpy scalars)

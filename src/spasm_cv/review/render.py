@@ -9,6 +9,7 @@ folder under its final name is complete, and nothing that exists is overwritten.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,10 +170,15 @@ def review_layout(src: ReviewSource) -> Layout:
 
 
 def clip_name(number: int, e: Event) -> str:
-    """``ep03_0m32.4s_right_tonic.mp4``."""
+    """``ep03_0m32.4s_right_tonic.mp4``.
+
+    The side and kind come from events.tsv, which anyone may have edited: only letters,
+    digits, ``+`` and ``-`` of them go into the name (no ``/``, no ``..``).
+    """
     m, s = divmod(e.onset, 60)
     what = e.kind if e.involves_eye and e.kind else "mouth-only"
-    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{e.side}_{what}.mp4"
+    side, what = (re.sub(r"[^A-Za-z0-9+-]+", "-", str(t))[:24] for t in (e.side, what))
+    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{side}_{what}.mp4"
 
 
 def review_episodes(
