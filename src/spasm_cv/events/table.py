@@ -1,7 +1,8 @@
 """``Event``: one row of events.tsv, and the words every layer describes events with.
 
 The vocabulary lives here once: :data:`SIDES` (the patient's anatomical sides, as the signal
-stage names them), :data:`OTHER` (each side's opposite), :data:`KINDS`,
+stage names them), :data:`OTHER` (each side's opposite), :data:`KINDS`, :data:`TRIAL_TYPES`,
+:data:`EVENT_SIDES`, :data:`REGIONS` and :func:`context_levels` (what readers accept),
 and the two questions every consumer asks of an event, :attr:`Event.is_episode` (a one-sided
 episode involving the eye: what rates count) and :attr:`Event.is_mouth_only`.
 """
@@ -13,12 +14,15 @@ from dataclasses import asdict, dataclass, fields
 from spasm_cv.signals.geometry import SIDES
 
 __all__ = [
-    "CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "SIDES", "Event",
-    "context_levels",
+    "CONTEXTS", "EVENT_FIELDS", "EVENT_SIDES", "FIELD_TYPES", "KINDS", "OTHER", "REGIONS",
+    "SIDES", "TRIAL_TYPES", "Event", "context_levels",
 ]
 
 OTHER = {"right": "left", "left": "right"}
 KINDS = ("twitch", "clonic", "tonic")
+TRIAL_TYPES = ("spasm", "blink", "bilateral_closure")
+EVENT_SIDES = (*SIDES, "both")  # an event's side: one of SIDES, or both (two-sided events)
+REGIONS = ("eye", "mouth", "eye+mouth")
 # What the face was doing around an episode (Event.context joins them with "+", or "none").
 CONTEXTS = ("talking", "smiling", "head_moving")
 
