@@ -11,6 +11,8 @@ once by the caller; each example copies them and applies one drawn edit (:func:`
 
 from __future__ import annotations
 
+import copy
+import functools
 import gzip
 import json
 import math
@@ -85,11 +87,49 @@ DB_COMMANDS = (
     ("export", "csv"),
     ("export", "json"),
     ("export", "bids"),
-    ("export", "elan"),
-)
+)  # ELAN files link a video: monitor sessions have none (refused in one line)
 
 
 # ------------------------------------------------------------------------- result folder
+
+
+@functools.cache
+def _simulated():
+    """50 s of simulated signals with six one-sided episodes, and their detection."""
+    from spasm_cv.events.detect import detect
+    from spasm_cv.events.simulate import SimEpisode, simulate_signals
+
+    eps = tuple(SimEpisode(5.0 + 7 * i, ("right", "left")[i % 2],
+                           ("twitch", "clonic", "tonic")[i % 3], 0.7,
+                           n_contractions=3 if i % 3 == 1 else 1,
+                           hold_s=1.2 if i % 3 == 2 else 0.08) for i in range(6))
+    signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
+    signals.meta["fps"] = 30.0
+    return signals, detect(signals)
+
+
+def synthetic_result(root: Path) -> Path:
+    """A result folder written by the real writers from simulated signals (no MediaPipe)."""
+    from spasm_cv.pipeline import input_record
+    from spasm_cv.results.files import write_folder
+    from spasm_cv.results.recording import Recording
+    from spasm_cv.results.summary import Summary
+    from spasm_cv.video.reader import VideoInfo
+
+    signals, det = copy.deepcopy(_simulated())
+    video = root / "visit.mp4"
+    video.write_bytes(b"\0" * 2048)  # not a video: review reads the folder, then refuses it
+    info = VideoInfo(str(video), 640, 480, 30.0, len(signals), 0, "avc1")
+    summary = Summary.of_analysis(signals, det, input_record(video, info, False), 3.0,
+                                  datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc))
+    out = root / "visit.spasm-cv"
+    write_folder(out, Recording.from_analysis(signals, det, summary, out))
+    return out
+
+
+def simulated_detection():
+    """The detection of :func:`synthetic_result`'s simulated signals."""
+    return _simulated()[1]
 
 
 def _paths(value, prefix=()) -> list[tuple]:
