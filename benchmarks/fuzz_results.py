@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import collections
 import itertools
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -29,15 +28,10 @@ for where in (REPO / "src", REPO / "tests"):
         sys.path.insert(0, str(where))
 
 from fuzzing import (  # noqa: E402
-    DB_COMMANDS,
-    FOLDER_COMMANDS,
     check_outcome,
-    fresh_copy,
+    db_case,
+    folder_case,
     make_db,
-    mutate_db,
-    mutate_folder,
-    run_db_command,
-    run_folder_command,
     simulated_detection,
     synthetic_result,
 )
@@ -48,45 +42,21 @@ OUTCOMES: collections.Counter = collections.Counter()
 COUNT = itertools.count(1)
 
 
-def _report(kind: str, what: str, command: tuple, code: int, err: str) -> None:
-    first = next((line for line in err.splitlines() if line.strip()), "")
-    OUTCOMES[(kind, " ".join(command), code)] += 1
-    print(f"{next(COUNT):5d} {kind:6s} {what:28.28s} {' '.join(command):12s} exit {code} "
-          f"{first[:110]}", flush=True)
+def fuzz(case, valid: Path, work: Path, n: int, kind: str) -> None:
+    """Run ``n`` cases of ``case`` (:func:`folder_case` or :func:`db_case`), printing each."""
 
-
-def fuzz_folder(valid: Path, work: Path, n: int) -> None:
     @settings(max_examples=n, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
-    def case(data):
-        folder = fresh_copy(valid, work / "r" / valid.name)
-        out = work / "out"
-        shutil.rmtree(out, ignore_errors=True)
-        what = mutate_folder(folder, data)
-        command = data.draw(st.sampled_from(FOLDER_COMMANDS), "command")
-        code, err = run_folder_command(command, folder, out)
-        _report("folder", what, command, code, err)
-        check_outcome(code, err, f"{' '.join(command)} after editing {what}")
+    def one(data):
+        what, code, err = case(valid, work, data)
+        first = next((line for line in err.splitlines() if line.strip()), "")
+        OUTCOMES[(kind, what.split(" after ")[0], code)] += 1
+        print(f"{next(COUNT):5d} {kind:6s} exit {code} {what[:60]:60s} {first[:100]}",
+              flush=True)
+        check_outcome(what, code, err)
 
-    case()
-
-
-def fuzz_db(valid: Path, work: Path, n: int) -> None:
-    @settings(max_examples=n, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(data=st.data())
-    def case(data):
-        db = fresh_copy(valid, work / "monitor.sqlite")
-        out = work / "out"
-        shutil.rmtree(out, ignore_errors=True)
-        what = mutate_db(db, data)
-        command = data.draw(st.sampled_from(DB_COMMANDS), "command")
-        code, err = run_db_command(command, db, out)
-        _report("db", what, command, code, err)
-        check_outcome(code, err, f"{' '.join(command)} after editing {what}")
-
-    case()
+    one()
 
 
 def sample_result(work: Path) -> Path:
@@ -112,14 +82,14 @@ def main() -> int:
         if args.sample:
             valid["sample"] = sample_result(root)
         db = make_db(root / "valid.sqlite", simulated_detection().events)
-        jobs = [(f"folder ({name})", fuzz_folder, folder) for name, folder in valid.items()]
-        jobs.append(("monitor database", fuzz_db, db))
-        for i, (name, fuzz, src) in enumerate(jobs):
+        jobs = [(f"folder ({name})", folder_case, folder) for name, folder in valid.items()]
+        jobs.append(("monitor database", db_case, db))
+        for i, (name, case, src) in enumerate(jobs):
             work = root / f"work{i}"
             work.mkdir()
             print(f"== {name}: {args.examples} cases", flush=True)
             try:
-                fuzz(src, work, args.examples)
+                fuzz(case, src, work, args.examples, "db" if case is db_case else "folder")
             except AssertionError as exc:
                 failed = True
                 print(f"FAILED ({name}): {exc}", flush=True)

