@@ -14,11 +14,13 @@ lacks takes its default (``events.context``: None).
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, create_model, field_validator
 
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES
+from spasm_cv.live.minutes import MinuteRow
 from spasm_cv.results.schemas import (
     AwareIsoTime,
     Count,
@@ -31,6 +33,7 @@ from spasm_cv.results.schemas import (
 )
 
 MinuteSeconds = Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=120.0)]
+SessionId = Annotated[int, Field(ge=1)]
 Flag = Literal[0, 1]
 
 
@@ -41,7 +44,7 @@ class Row(Schema):
 
 
 class SessionRow(Row):
-    id: Annotated[int, Field(ge=1)]
+    id: SessionId
     started_at: AwareIsoTime
     ended_at: AwareIsoTime | None = None
     last_write_at: AwareIsoTime | None = None
@@ -77,7 +80,7 @@ _BOOLS = tuple(c for c in EVENT_FIELDS if FIELD_TYPES[c] == "bool")
 class EventRow(Row):
     """A row of ``events``: an event (events.tsv's schema) of a session, and when."""
 
-    session_id: Annotated[int, Field(ge=1)]
+    session_id: SessionId
     onset_at: AwareIsoTime
     stored_at: AwareIsoTime
     clip: str | None = None
@@ -92,30 +95,22 @@ class EventRow(Row):
         return check(EventRecord, values, where)
 
 
-class MinuteRecord(Row):
-    session_id: Annotated[int, Field(ge=1)]
-    minute_start: AwareIsoTime
-    observed_s: MinuteSeconds
-    measured_s_right: MinuteSeconds
-    measured_s_left: MinuteSeconds
-    closed_s_right: MinuteSeconds
-    closed_s_left: MinuteSeconds
-    closed_fraction_right: Fraction | None = None
-    closed_fraction_left: Fraction | None = None
-    episodes: Count
-    episodes_right: Count
-    episodes_left: Count
-    mouth_only: Count
-    blinks: Count
-    frames: Count
-    face_frames: Count
-    multi_face_frames: Count
-    dropped_frames: Count
-    unavailable_s: MinuteSeconds
+# a row of ``minutes``: MinuteRow's numbers (seconds within a minute, counts), and two
+# fractions written beside them
+MinuteRecord = create_model(
+    "MinuteRecord",
+    __base__=Row,
+    session_id=(SessionId, ...),
+    minute_start=(AwareIsoTime, ...),
+    closed_fraction_right=(Fraction | None, None),
+    closed_fraction_left=(Fraction | None, None),
+    **{f.name: (MinuteSeconds if f.type == "float" else Count, ...)
+       for f in fields(MinuteRow) if f.name != "minute_start"},
+)
 
 
 class GapRow(Row):
-    session_id: Annotated[int, Field(ge=1)]
+    session_id: SessionId
     start_s: Seconds
     end_s: Seconds | None = None
     started_at: AwareIsoTime
@@ -123,7 +118,7 @@ class GapRow(Row):
     reason: str
 
 
-ROW_SCHEMAS: dict[str, type[Row]] = {
+ROW_SCHEMAS: dict[str, type[Row]] = {  # type: ignore[dict-item]
     "sessions": SessionRow,
     "events": EventRow,
     "episodes": EventRow,
