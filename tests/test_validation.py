@@ -283,3 +283,11 @@ def test_load_checks_min_confidence(value, valid_result):
 
     with pytest.raises(SpasmCvError, match="min_confidence"):
         spasm_cv.load(valid_result, min_confidence=value)
+
+
+@pytest.mark.parametrize("bound", [20260101, 2026.5, True])
+def test_load_db_checks_its_bounds(bound, valid_monitor_db):
+    from spasm_cv.live.dataframes import load_db
+
+    with pytest.raises(SpasmCvError, match="since/until"):
+        load_db(valid_monitor_db, since=bound)

@@ -75,6 +75,8 @@ def _bound(value: datetime | date | str | None, end: bool) -> str | None:
     """A ``since``/``until`` bound as the store's ISO UTC text (naive: local time)."""
     if value is None:
         return None
+    if not isinstance(value, (datetime, date, str)):
+        raise SpasmCvError(f"since/until: not a date, datetime or ISO text: {value!r:.40}")
     if isinstance(value, str):
         try:
             value = (
