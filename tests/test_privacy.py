@@ -729,7 +729,8 @@ def test_report_of_a_database_from_before_shows_no_password(tmp_path):
         store.conn.execute("UPDATE sessions SET source=?, end_reason=?",
                            (f"stream {URL}", f"source failed: stream {URL} lost"))
         store.conn.execute("INSERT INTO gaps VALUES (?,?,?,?,?,?)",
-                           (sid, 5.0, 6.0, "t0", "t1", f"stream {URL} lost; reconnecting"))
+                           (sid, 5.0, 6.0, "2026-03-01T09:30:05.000+00:00",
+                            "2026-03-01T09:30:06.000+00:00", f"stream {URL} lost; reconnecting"))
     (rec,) = load_recordings(db)
     assert rec.name == "monitor session 1 (stream rtsp://***@127.0.0.1:9/live)"
     assert PASSWORD not in repr(rec.meta) + repr(rec.summary.to_dict())

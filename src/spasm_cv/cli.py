@@ -193,20 +193,17 @@ def _add_analyze(sub) -> None:
     p.set_defaults(func=_run_analyze)
 
 
-EARLIEST_RECORDING_YEAR = 1970
-
-
 def _iso_datetime(text: str) -> datetime:
+    from spasm_cv.results.schemas import plausible_time
+
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
-    latest = datetime.now().year + 1
-    if not EARLIEST_RECORDING_YEAR <= value.year <= latest:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a plausible recording time (years "
-            f"{EARLIEST_RECORDING_YEAR}-{latest})"
-        )
+    try:
+        plausible_time(value, "recording time")  # the Python API's range too
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value if value.tzinfo else value.astimezone()  # naive: local time
 
 

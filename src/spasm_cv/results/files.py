@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event, context_levels
 from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
+from spasm_cv.results.schemas import EventRecord, SummaryRecord, check, check_signal_columns
 from spasm_cv.signals.table import LOST_DTYPE, LOST_FLAGS, SIGNAL_COLUMNS, Signals
 
 if TYPE_CHECKING:
@@ -124,23 +126,28 @@ def format_cell(value) -> str:
 
 
 def write_events(path: Path, events: Iterable[Event]) -> None:
-    """Write ``events`` as events.tsv (the columns of :data:`EVENT_FIELDS`)."""
-    with open(path, "w", newline="") as f:
+    """Write ``events`` as events.tsv (the columns of :data:`EVENT_FIELDS`), each checked
+    against :class:`~spasm_cv.results.schemas.EventRecord` first."""
+    records = [event_record(e) for e in events]  # the schema events.tsv is read with
+    with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(EVENT_FIELDS)
-        for e in events:
+        for e in records:
             w.writerow([format_cell(getattr(e, c)) for c in EVENT_FIELDS])
 
 
 def parse_cell(column: str, text: str):
     """The value of an events.tsv cell of ``column`` (inverse of :func:`format_cell`).
 
-    The type follows the :class:`~spasm_cv.events.table.Event` field (``FIELD_TYPES``).
+    The type follows the :class:`~spasm_cv.events.table.Event` field (``FIELD_TYPES``);
+    ValueError for a cell that is not one (``yes``/``no`` only for booleans).
     """
     if text == "n/a":
         return None
     kind = FIELD_TYPES[column]
     if kind == "bool":
+        if text not in ("yes", "no"):
+            raise ValueError("not yes, no or n/a")
         return text == "yes"
     if kind == "int":
         return int(text)
@@ -149,19 +156,52 @@ def parse_cell(column: str, text: str):
     return float(text)
 
 
+def event_record(e: Event) -> EventRecord:
+    """An event checked against the schema events.tsv is read with (NaN: not measured)."""
+    values = {}
+    for c in EVENT_FIELDS:
+        v = getattr(e, c)
+        v = v.item() if isinstance(v, np.generic) else v
+        values[c] = None if isinstance(v, float) and math.isnan(v) else v
+    return check(EventRecord, values, f"event at {values['onset']!r} s")
+
+
 def read_events(path: str | os.PathLike) -> list[Event]:
-    """Events of an ``events.tsv`` (or of the result folder holding one)."""
+    """Events of an ``events.tsv`` (or of the result folder holding one).
+
+    Every row is checked against :class:`~spasm_cv.results.schemas.EventRecord`; a cell out
+    of its type, range or vocabulary is a SpasmCvError naming the file, row and column.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / EVENTS_FILE
     if not p.is_file():
         raise SpasmCvError(f"no events file at {p}")
-    with open(p, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
     try:
-        return [Event(**{c: parse_cell(c, r[c]) for c in EVENT_FIELDS}) for r in rows]
-    except (KeyError, ValueError, TypeError) as exc:
-        raise SpasmCvError(f"malformed events file {p}: {exc}") from None
+        with open(p, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f, delimiter="\t")
+            missing = [c for c in EVENT_FIELDS if c not in (reader.fieldnames or ())]
+            if missing and missing != ["context"]:  # context: added later, n/a before
+                raise SpasmCvError(f"{p}: {missing[0]}: column missing")
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SpasmCvError(f"corrupt events file {p}: {exc}") from None
+    events = []
+    for i, r in enumerate(rows, start=2):
+        values = {}
+        for c in EVENT_FIELDS:
+            text = r.get(c)
+            if text is None:
+                if c == "context":
+                    continue
+                raise SpasmCvError(f"{p}: row {i}: {c}: missing")
+            try:
+                values[c] = parse_cell(c, text)
+            except ValueError:
+                raise SpasmCvError(f"{p}: row {i}: {c}: not {FIELD_TYPES[c]}") from None
+        record = check(EventRecord, values, f"{p}: row {i}")
+        events.append(Event(**record.model_dump()))
+    return events
 
 
 def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
@@ -236,22 +276,41 @@ def _cell(v) -> str:
 
 
 def read_signals_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """``signals.csv.gz`` as columns: numbers as float arrays (NaN for empty), text as str."""
+    """``signals.csv.gz`` as columns: numbers as float arrays (NaN for empty), text as str.
+
+    The columns are checked (:func:`~spasm_cv.results.schemas.check_signal_columns`): a
+    cell that is not a number, or a number out of its column's range, is a SpasmCvError
+    naming the file and the column.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / SIGNALS_FILE
     if not p.is_file():
         raise SpasmCvError(f"no signals file at {p}")
-    with gzip.open(p, "rt", newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with gzip.open(p, "rt", newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
+        raise SpasmCvError(f"corrupt signals file {p}: {exc}") from None
+    if not rows:
+        raise SpasmCvError(f"{p}: empty (no header)")
     header, body = rows[0], rows[1:]
+    if len(set(header)) != len(header):
+        raise SpasmCvError(f"{p}: a column name appears twice")
+    ragged = next((i for i, r in enumerate(body, start=2) if len(r) != len(header)), None)
+    if ragged is not None:
+        raise SpasmCvError(f"{p}: row {ragged}: not {len(header)} cells")
     out = {}
     for j, name in enumerate(header):
         col = [r[j] for r in body]
         if name == "quality":
             out[name] = np.array(col, dtype=str)
-        else:
+            continue
+        try:
             out[name] = np.array([float(x) if x else np.nan for x in col])
+        except ValueError:
+            raise SpasmCvError(f"{p}: {name[:60]}: not a number in every row") from None
+    check_signal_columns(out, str(p))
     return out
 
 
@@ -294,16 +353,22 @@ def read_signals(path: str | os.PathLike) -> Signals:
 
 
 def read_summary(path: str | os.PathLike) -> dict:
-    """The content of summary.json (a path, or the result folder holding it)."""
+    """The content of summary.json (a path, or the result folder holding it), checked
+    against its schema (:class:`~spasm_cv.results.schemas.SummaryRecord`): SpasmCvError
+    naming the file and the field otherwise."""
     p = Path(path)
     if p.is_dir():
         p = p / SUMMARY_FILE
     if not p.is_file():
         raise SpasmCvError(f"no summary at {p}: not a complete spasm-cv result folder")
     try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise SpasmCvError(f"corrupt summary {p}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpasmCvError(f"{p}: does not hold an object")
+    check(SummaryRecord, raw, str(p))
+    return raw
 
 
 def write_result_files(folder: str | os.PathLike, recording: Recording) -> None:
