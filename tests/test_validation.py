@@ -73,6 +73,10 @@ SUMMARY_EDITS = {
     "recorded_at garbage": (("recorded_at",), "garbage"),
     "complete 'yes'": (("complete",), "yes"),
     "blinks missing": (("blinks",), None),
+    "possible count -1": (("possible", "left", "count"), -1),
+    "possible a list": (("possible",), [1, 2]),
+    "corrupt_s NaN": (("quality", "corrupt_s"), math.nan),
+    "frozen_frames 'many'": (("quality", "frozen_frames"), "many"),
 }
 
 

@@ -45,6 +45,7 @@ from spasm_cv.events.table import (
     TRIAL_TYPES,
     context_levels,
 )
+from spasm_cv.signals.table import LOST_FLAGS
 
 SCHEMA_VERSION = "1.0"  # summary.json's, written by this version
 READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION,)  # summary.json versions this version reads
@@ -251,7 +252,7 @@ class InputRecord(OpenSchema):
     timing: dict | None = None
 
 
-class QualityRecord(OpenSchema):
+class _QualityCounts(OpenSchema):
     """summary.json's ``quality`` (counts; a newer spasm-cv may count more)."""
 
     face_frames: Count | None = None
@@ -264,6 +265,17 @@ class QualityRecord(OpenSchema):
     dropped_frames: Count | None = None
     unavailable_s: Seconds | None = None
     gaps: Count | None = None
+
+
+# and per frame not observed for a reason of the video (LOST_FLAGS: ``corrupt``, not
+# decodable; ``frozen``, a frozen image) ``<flag>_frames`` and ``<flag>_s`` (absent in a
+# summary.json written before them): spasm_cv.results.summary.lost_frames
+QualityRecord = create_model(
+    "QualityRecord",
+    __base__=_QualityCounts,
+    **{k: (t | None, None) for f in LOST_FLAGS
+       for k, t in ((f"{f}_frames", Count), (f"{f}_s", Seconds))},
+)
 
 
 class ProcessingRecord(OpenSchema):
@@ -294,7 +306,7 @@ class SummaryRecord(OpenSchema):
     fps: Fps | None = None
     duration_s: Seconds | None = None
     frames: Count | None = None
-    quality: QualityRecord = QualityRecord()
+    quality: QualityRecord = QualityRecord()  # type: ignore[valid-type]
     params: dict[str, Param] = {}
     recorded_at: IsoTime | None = None
     recorded_at_source: Literal[RECORDED_AT_SOURCES] | None = None  # type: ignore[valid-type]
@@ -303,6 +315,8 @@ class SummaryRecord(OpenSchema):
     episodes: EpisodesRecord
     contractions: Count | None = None
     mouth_only: RatesBySide  # type: ignore[valid-type]
+    # possible_spasm events per side; null (or absent) in a summary.json written before them
+    possible: RatesBySide | None = None  # type: ignore[valid-type]
     blinks: BlinksRecord
     affected_side: Side | None = None
     closed_fraction: FractionBySide | None = None  # type: ignore[valid-type]
