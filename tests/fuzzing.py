@@ -97,9 +97,13 @@ DB_COMMANDS = (
 
 @functools.cache
 def _simulated():
-    """50 s of simulated signals with six one-sided episodes, and their detection."""
+    """50 s of simulated signals with six one-sided episodes, and their detection, the last
+    eye episode made a ``possible_spasm`` (so the valid inputs hold every trial type)."""
+    import dataclasses
+
     from spasm_cv.events.detect import detect
     from spasm_cv.events.simulate import SimEpisode, simulate_signals
+    from spasm_cv.events.table import POSSIBLE
 
     eps = tuple(SimEpisode(5.0 + 7 * i, ("right", "left")[i % 2],
                            ("twitch", "clonic", "tonic")[i % 3], 0.7,
@@ -107,7 +111,11 @@ def _simulated():
                            hold_s=1.2 if i % 3 == 2 else 0.08) for i in range(6))
     signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
     signals.meta["fps"] = 30.0
-    return signals, detect(signals)
+    det = detect(signals)
+    last = max(i for i, e in enumerate(det.events) if e.is_episode)
+    events = [dataclasses.replace(e, trial_type=POSSIBLE) if i == last else e
+              for i, e in enumerate(det.events)]
+    return signals, dataclasses.replace(det, events=events)
 
 
 def synthetic_result(root: Path) -> Path:
@@ -337,9 +345,9 @@ def _run(run, command: tuple, source: Path, work: Path, what: str) -> tuple[str,
     return (f"{what}; payloads written raw: {leaks}" if leaks else what), code, err
 
 
-# Spreadsheet formulas in CSV cells are neutralised by issue 22 item 12, in another branch:
-# True once it is merged (then a "=..." cell in any CSV written is a failure).
-CHECK_CSV_FORMULAS = False
+# Spreadsheet formulas in CSV cells are neutralised (issue 22 item 12,
+# spasm_cv.results.spreadsheet): a "=..." cell in any CSV written is a failure.
+CHECK_CSV_FORMULAS = True
 MARKUP = tuple(t for t in HOSTILE_TEXT if t.startswith("<"))
 
 

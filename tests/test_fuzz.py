@@ -79,18 +79,14 @@ def test_an_edited_monitor_database_is_read_or_refused_in_one_line(valid_db, tmp
 
 
 
-@pytest.mark.xfail(reason="issue 22 item 12 (CSV formula neutralising) is another branch's: "
-                   "remove this mark, and set fuzzing.CHECK_CSV_FORMULAS, once merged",
-                   strict=False)
-def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path,
-                                                                 monkeypatch):
+def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path):
     """The words of events are refused when unknown (test_validation.py); what is free text
     (names, versions, reasons) must come out escaped in HTML and neutralised in CSV."""
     import json
 
     import fuzzing
 
-    monkeypatch.setattr(fuzzing, "CHECK_CSV_FORMULAS", True)
+    assert fuzzing.CHECK_CSV_FORMULAS
     folder = fresh_copy(valid_folder, tmp_path / "in" / "visit.spasm-cv")
     doc = json.loads((folder / "summary.json").read_text())
     payloads = (fuzzing.MARKUP[0], "=cmd|' /C calc'!A0")
