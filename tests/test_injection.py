@@ -250,8 +250,9 @@ def dom_probe(chromium: str, page: Path, tmp: Path, keep_csp: bool = False) -> d
 
 
 def _poisoned_result(tmp_path: Path) -> Path:
-    """A result folder (real writers) with the payload in every string field a reader keeps:
-    its name (the folder's), summary.json's texts, events.tsv's kind and context."""
+    """A result folder (real writers) with the payload in every free-text field a reader
+    keeps: its name (the folder's) and summary.json's texts (events.tsv's words are checked
+    against their vocabulary instead: :func:`_poison_events`)."""
     import json
 
     folder = sim_result(tmp_path / f"{NAME_PAYLOAD}.spasm-cv", seconds=30.0)
@@ -261,7 +262,7 @@ def _poisoned_result(tmp_path: Path) -> Path:
     summary["model"] = {"name": PAYLOAD, "sha256": PAYLOAD}
     summary["software"] = {"name": "spasm-cv", "version": PAYLOAD}
     (folder / "summary.json").write_text(json.dumps(summary))
-    return _poison_events(folder)
+    return folder
 
 
 def _poison_events(folder: Path) -> Path:
@@ -289,13 +290,19 @@ def test_report_shows_markup_from_data_as_text(chromium, tmp_path):
     page = tmp_path / "report.html"
     code, _, err = cli("report", folder, "--out", page, "--title", PAYLOAD,
                        "--treatment", f"2023-11-14:{PAYLOAD}")
-    if code == 2:  # a reader that refuses the edited file: one line, no page
-        assert len(err.strip().splitlines()) == 1 and not page.exists(), err
-        pytest.skip(f"the edited result is refused: {err.strip()}")
     assert code == 0, err
     text = page.read_text(encoding="utf-8")
     assert PAYLOAD not in text and "&lt;form data-pwn" in text
     _assert_clean(dom_probe(chromium, page, tmp_path))
+    # markup in an event's words (kind, context) never reaches a page: refused in one line
+    _assert_refused(cli("report", _poison_events(folder), "--out", tmp_path / "e.html"),
+                    tmp_path / "e.html", "events.tsv", "kind")
+
+
+def _assert_refused(result, page: Path, *words: str) -> None:
+    code, _, err = result
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not page.exists(), err
+    assert PAYLOAD not in err and all(w in err for w in words), err
 
 
 def test_report_of_a_monitor_database_shows_markup_as_text(chromium, tmp_path):
@@ -311,16 +318,16 @@ def test_report_of_a_monitor_database_shows_markup_as_text(chromium, tmp_path):
                       0.7, "none")
         store.write(sid, time.time() - 120, Batch.of(events=[event, _mouth_only(3.0)]))
         store.end_session(sid, time.time(), PAYLOAD)
-        store.conn.execute("UPDATE events SET kind = kind || ?, context = context || ?",
-                           (PAYLOAD, PAYLOAD))
     page = tmp_path / "db.html"
     code, _, err = cli("report", "--db", db, "--out", page)
-    if code == 2:
-        assert len(err.strip().splitlines()) == 1 and not page.exists(), err
-        pytest.skip(f"the edited database is refused: {err.strip()}")
     assert code == 0, err
     assert PAYLOAD not in page.read_text(encoding="utf-8")
     _assert_clean(dom_probe(chromium, page, tmp_path))
+    with Store(db) as store:
+        store.conn.execute("UPDATE events SET kind = kind || ?, context = context || ?",
+                           (PAYLOAD, PAYLOAD))
+    _assert_refused(cli("report", "--db", db, "--out", tmp_path / "e.html"),
+                    tmp_path / "e.html", "events", "kind")
 
 
 def test_every_page_forbids_forms_and_base_and_inline_scripts(tmp_path):
