@@ -122,7 +122,8 @@ def _rates(d: dict) -> list[dict]:
 def test_summary_json_flags_every_rate_of_a_short_recording():
     short = _summary(1.3, [_tonic(0.05)]).to_dict()
     rates = _rates(short)
-    assert len(rates) == 1 + 2 + 3 + 6 + 2 + 1  # total, sides, kinds, side x kind, mouth, blinks
+    # total, sides, kinds, side x kind, mouth-only and possible per side, blinks
+    assert len(rates) == 1 + 2 + 3 + 6 + 2 + 2 + 1
     assert all(r["insufficient_observation"] is True for r in rates)
     assert short["episodes"]["total"]["per_hour"] == pytest.approx(3600 / short["observed_s"])
     assert short["observation"] == {
