@@ -328,18 +328,19 @@ def test_phantom_never_replaces_a_users_video_or_table(tmp_path):
 
 
 def test_a_failed_replacement_puts_the_users_files_back(tmp_path, monkeypatch):
-    from spasm_cv.results import outputs
+    from spasm_cv.results import atomic, outputs
 
     res = sim_result(tmp_path / "visit")
     (res / "notes.md").write_text("mine")
-    real_rename = Path.rename
+    real_rename = atomic.rename_noreplace
 
-    def failing(self, target):
-        if self.name.startswith(".visit.tmp-"):  # the new folder cannot take its place
+    def failing(src, dst):
+        if Path(src).name.startswith(".visit.tmp-"):  # the new folder cannot take its place
             raise OSError(28, "No space left on device")
-        return real_rename(self, target)
+        return real_rename(src, dst)
 
-    monkeypatch.setattr(outputs.Path, "rename", failing)
+    monkeypatch.setattr(outputs, "rename_noreplace", failing)
+    monkeypatch.setattr(atomic, "rename_noreplace", failing)
     with pytest.raises(SpasmCvError, match="no space left"):
         sim_result(tmp_path / "visit")
     monkeypatch.undo()

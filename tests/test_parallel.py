@@ -212,6 +212,7 @@ def test_parallel_run_is_identical_to_the_serial_run(tmp_path):
     parallel = analyze_video(clip, tmp_path / "out", jobs=2)
     assert parallel.summary["complete"] and (tmp_path / "out" / "summary.json").is_file()
     assert np.array_equal(serial.signals.time, parallel.signals.time)
+    assert np.array_equal(serial.signals.lost, parallel.signals.lost)
     for name in serial.signals.columns:
         assert np.array_equal(serial.signals[name], parallel.signals[name], equal_nan=True), name
     assert sum(e.trial_type == "spasm" for e in serial.detection.events) >= 3

@@ -104,5 +104,5 @@ def test_mne_tags_keep_possible_episodes_out_of_spasm(marked_folder):
     spasm = [d for d in ann.description if d.split("/")[0] == "spasm"]
     possible = [d for d in ann.description if d.split("/")[0] == POSSIBLE]
     assert len(possible) == len(rec.possible)
-    assert len(spasm) == len(rec.episodes) + len(rec.mouth_only)
+    assert len(spasm) == len(rec.episodes)  # mouth-only events are mouth_only/<side>
     assert isinstance(ann, mne.Annotations)

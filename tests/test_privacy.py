@@ -109,7 +109,7 @@ def no_network(monkeypatch):
         ("rtsp://admin@cam.local/live", "rtsp://***@cam.local/live"),
         ("rtsp://admin:p%40ss@10.0.0.5:554/h264", "rtsp://***@10.0.0.5:554/h264"),
         ("http://cam/video.cgi?user=admin&pwd=x1y2&res=hd",
-         "http://cam/video.cgi?user=***&pwd=***&res=hd"),
+         "http://cam/video.cgi?user=***&pwd=***&res=***"),  # every value: any may be secret
         ("rtsp://10.0.0.5/live", "rtsp://10.0.0.5/live"),
     ],
 )
@@ -552,7 +552,8 @@ class _Camera:
                 pass
 
             def do_GET(self):
-                if self.headers.get("Authorization") != camera.auth:
+                by_query = f"loginpas={PASSWORD}" in self.path  # a camera's own query login
+                if self.headers.get("Authorization") != camera.auth and not by_query:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="camera"')
                     self.end_headers()
@@ -667,6 +668,52 @@ def test_monitor_of_a_password_protected_stream_keeps_the_password_and_the_data_
     assert redacted in page
 
 
+QUERY_SECRET = "q-Secret-77"
+
+
+def test_stream_error_shows_no_query_or_fragment_value(tmp_path, capsys):
+    """Issue 22, item 13: ``?auth_token=`` and ``#token=`` values were printed in the
+    "cannot open stream" error (only user:password and a few key names were redacted)."""
+    url = f"http://127.0.0.1:9/v.mjpg?auth_token={QUERY_SECRET}&res=hd#token={QUERY_SECRET}x"
+    code = main(["monitor", "--source", url, "--headless", "--db", str(tmp_path / "m.sqlite")])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert QUERY_SECRET not in out + err
+    assert "cannot open stream http://127.0.0.1:9/v.mjpg?auth_token=***&res=***#token=***" in err
+
+
+@pytest.mark.slow  # MediaPipe, 5 s at real time
+def test_monitor_of_a_stream_with_a_password_in_its_query_keeps_it_private(tmp_path, camera):
+    """Issue 22, item 13: ``--source http://.../cam.mjpg?loginpas=PASSWORD`` (a camera that
+    logs in by query) showed the password in the status line, stored it in
+    ``sessions.source`` and gave it to ``report --db`` and ``export --db``. Real stream, real
+    monitor; the password is searched in every output."""
+    db, report, export = tmp_path / "m.sqlite", tmp_path / "r.html", tmp_path / "export"
+    url = f"http://127.0.0.1:{camera.server.server_port}/cam.mjpg?loginpas={PASSWORD}&ch=1"
+    cmd = [sys.executable, "-m", "spasm_cv", "monitor", "--source", url, "--headless",
+           "--duration", "5", "--db", str(db)]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=package_env(), timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert camera.connections >= 1  # it did log in with the password
+    redacted = f"http://127.0.0.1:{camera.server.server_port}/cam.mjpg?loginpas=***&ch=***"
+    assert f"monitoring stream {redacted}" in run.stdout
+    rows = _all_rows(db)
+    assert f"'stream {redacted}'" in rows  # sessions.source: the redacted form only
+    texts = [run.stdout, run.stderr, rows]
+    for args in (["report", "--db", str(db), "--out", str(report)],
+                 ["export", "--db", str(db), "--format", "json", "--out", str(export)],
+                 ["export", "--db", str(db), "--format", "csv", "--out", str(export)]):
+        done = subprocess.run([sys.executable, "-m", "spasm_cv", *args], capture_output=True,
+                              text=True, env=package_env(), timeout=120)
+        assert done.returncode == 0, done.stderr
+        texts += [done.stdout, done.stderr]
+    assert redacted.replace("&", "&amp;") in report.read_text()
+    assert not [t for t in texts if PASSWORD in t]
+    for p in tmp_path.rglob("*"):
+        if p.is_file():
+            assert PASSWORD.encode() not in p.read_bytes(), p
+
+
 def test_report_of_a_database_from_before_shows_no_password(tmp_path):
     """A database written by an older version holds the address as given: reading it for a
     report removes the password."""
@@ -682,7 +729,8 @@ def test_report_of_a_database_from_before_shows_no_password(tmp_path):
         store.conn.execute("UPDATE sessions SET source=?, end_reason=?",
                            (f"stream {URL}", f"source failed: stream {URL} lost"))
         store.conn.execute("INSERT INTO gaps VALUES (?,?,?,?,?,?)",
-                           (sid, 5.0, 6.0, "t0", "t1", f"stream {URL} lost; reconnecting"))
+                           (sid, 5.0, 6.0, "2026-03-01T09:30:05.000+00:00",
+                            "2026-03-01T09:30:06.000+00:00", f"stream {URL} lost; reconnecting"))
     (rec,) = load_recordings(db)
     assert rec.name == "monitor session 1 (stream rtsp://***@127.0.0.1:9/live)"
     assert PASSWORD not in repr(rec.meta) + repr(rec.summary.to_dict())

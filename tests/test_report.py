@@ -526,7 +526,7 @@ def test_missing_or_corrupt_result_is_a_clear_error(sample_result, tmp_path, cap
     bad = shutil.copytree(sample_result, tmp_path / "bad-signals")
     (bad / "signals.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     rc, err = report(bad)
-    assert rc == 2 and "corrupt result folder" in err
+    assert rc == 2 and "corrupt signals file" in err and "signals.csv.gz" in err
     bad = shutil.copytree(sample_result, tmp_path / "no-events")
     (bad / "events.tsv").unlink()
     rc, err = report(bad)

@@ -160,7 +160,9 @@ def test_episode_clips_and_their_index_page(sample_result, tmp_path, capsys):
         pytest.skip("chromium is not installed (CI installs Debian's chromium)")
     netlog = tmp_path / "net.json"
     probe = out / "probe.html"  # beside index.html, so the clips' relative paths resolve
-    probe.write_text(text.replace(
+    # the page's CSP runs its own script only (by hash): the probe goes in a copy without it
+    no_csp = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text, count=1)
+    probe.write_text(no_csp.replace(
         "</body>",
         "<script>setTimeout(() => { document.title = JSON.stringify({"
         "videos: [...document.querySelectorAll('video')].map(v => [v.readyState, "

@@ -5,7 +5,10 @@ held in a :class:`SecretUrl`, whose ``str``, ``repr`` and ``format`` show it red
 (``rtsp://***@192.168.1.20/live``); only :meth:`SecretUrl.reveal` gives the address itself,
 and only the code that opens the stream calls it. Every message that may quote a library's
 error text (OpenCV, FFmpeg, SQLite) goes through :func:`scrub`, which removes every secret
-this process has seen and the credentials of any URL.
+this process has seen and the credentials of any URL. A URL is redacted whole: its user name
+and password and every query and fragment value (``?loginpas=***#token=***``), keeping the
+keys; what spasm-cv stores of an address (the monitor database's ``sessions.source``) is this
+redacted form only.
 
 The address may also come from an environment variable (:func:`read_secret_env`) or from a
 file only its owner can read (:func:`read_secret_file`), so that it is not visible to other
@@ -19,7 +22,7 @@ import re
 import stat
 import threading
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from spasm_cv.errors import SpasmCvError
 
@@ -33,58 +36,85 @@ __all__ = [
 ]
 
 REDACTED = "***"
-# query parameters that hold credentials in camera URLs (``?user=admin&pwd=...``)
-SENSITIVE_KEYS = frozenset(
-    {
-        "auth", "password", "passwd", "pass", "pwd", "psw", "secret", "token", "access_token",
-        "key", "apikey", "api_key", "sig", "signature", "user", "username", "usr", "login",
-        "credentials",
-    }
-)
-_MIN_SECRET = 4  # shorter passwords are removed as part of ``user:password@`` only
+_MIN_SECRET = 4  # shorter values are removed as part of the whole address only
+# a query value alone is removed from any text (scrub) when its key looks like a credential's,
+# or when it is long enough to be one; a short ``?res=high`` only within its address, so
+# that "high" stays readable in other messages
+_CREDENTIAL_KEYS = ("pass", "pwd", "psw", "token", "key", "auth", "sig", "secret", "login",
+                    "cred", "user", "usr")
+_LONG_VALUE = 8
 
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#]+@")
-_QUERY = re.compile(
-    r"(?P<key>[?&;](?:" + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True)) + r")=)"
-    r"[^&;#\s'\"]*",
-    re.IGNORECASE,
-)
+# an address in free text (a library's message): scheme://... up to a space or a quote,
+# without the punctuation that ends a sentence
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]*[^\s'\"<>.,:;)\]]")
+# a query or fragment item without its address (``?token=...`` quoted alone)
+_ITEM_IN_TEXT = re.compile(r"(?P<key>[?&;#][A-Za-z0-9_.\-]+=)[^&;#\s'\"<>]*[^&;#\s'\"<>.,:)\]]")
 
 _known: set[str] = set()
 _lock = threading.Lock()
 
 
 def redact_url(url: str) -> str:
-    """``url`` with its user name, password and credential query values replaced by ``***``.
+    """``url`` with its user name, password and every query and fragment value replaced by
+    ``***`` (the keys are kept: they say what the address asks for, not what it knows).
+
+    Any value may be a credential (``?loginpas=``, ``?auth_token=``, ``#token=``): camera
+    makers name them freely, so no list of names could be complete.
 
     Examples
     --------
     >>> redact_url("rtsp://admin:s3cret@10.0.0.5:554/live?channel=1")
-    'rtsp://***@10.0.0.5:554/live?channel=1'
-    >>> redact_url("http://cam.local/video.cgi?user=admin&pwd=s3cret")
-    'http://cam.local/video.cgi?user=***&pwd=***'
+    'rtsp://***@10.0.0.5:554/live?channel=***'
+    >>> redact_url("http://cam.local/video.cgi?user=admin&pwd=s3cret#token=abc")
+    'http://cam.local/video.cgi?user=***&pwd=***#token=***'
     """
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            if any(k.lower() in SENSITIVE_KEYS for k, _ in pairs):
-                query = urlencode(
-                    [(k, REDACTED if k.lower() in SENSITIVE_KEYS else v) for k, v in pairs],
-                    safe="*",
-                )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:  # not parseable as a URL: redact by pattern
         return _by_pattern(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    return urlunsplit(
+        (parts.scheme, netloc, parts.path, _redact_items(parts.query),
+         _redact_items(parts.fragment))
+    )
+
+
+def _redact_items(text: str) -> str:
+    """``a=1&b`` -> ``a=***&***``: every value hidden, every key kept (an item without ``=``
+    is a value)."""
+    out = []
+    for item in re.split(r"([&;])", text):
+        if item in ("&", ";", ""):
+            out.append(item)
+            continue
+        key, eq, value = item.partition("=")
+        out.append(f"{key}={REDACTED if value else ''}" if eq else REDACTED)
+    return "".join(out)
 
 
 def _by_pattern(text: str) -> str:
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
-    return _QUERY.sub(lambda m: f"{m['key']}{REDACTED}", text)
+    text = _URL_IN_TEXT.sub(lambda m: _redact_found(m.group(0)), text)
+    return _ITEM_IN_TEXT.sub(lambda m: f"{m['key']}{REDACTED}", text)
+
+
+def _redact_found(url: str) -> str:
+    try:
+        return redact_url(url) if urlsplit(url).scheme else url
+    except ValueError:
+        return re.sub(r"//[^/?#]*@", f"//{REDACTED}@", url)
+
+
+def _values(text: str) -> list[str]:
+    """The values of a query or fragment that may be credentials on their own (``a=1&b`` ->
+    ``['1', 'b']``, keeping only those of credential-like keys or of some length)."""
+    items = (i.partition("=") for i in re.split(r"[&;]", text) if i)
+    pairs = [(k, v) if eq else ("", k) for k, eq, v in items]
+    return [
+        v for k, v in pairs
+        if len(v) >= _LONG_VALUE or any(w in k.lower() for w in _CREDENTIAL_KEYS)
+    ]
 
 
 def _secrets_of(url: str) -> set[str]:
@@ -93,7 +123,7 @@ def _secrets_of(url: str) -> set[str]:
     try:
         parts = urlsplit(url)
         userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-        values = [v for k, v in parse_qsl(parts.query) if k.lower() in SENSITIVE_KEYS]
+        values = _values(parts.query) + _values(parts.fragment)
     except ValueError:
         userinfo, values = "", []
     if userinfo or values:
@@ -102,7 +132,7 @@ def _secrets_of(url: str) -> set[str]:
         out |= {userinfo, unquote(userinfo)}
         password = userinfo.partition(":")[2]
         out |= {p for p in (password, unquote(password)) if len(p) >= _MIN_SECRET}
-    out |= {v for v in values if len(v) >= _MIN_SECRET}
+    out |= {w for v in values for w in (v, unquote(v)) if len(w) >= _MIN_SECRET}
     return {s for s in out if s}
 
 
@@ -160,7 +190,7 @@ class SecretUrl:
 
     @property
     def has_credentials(self) -> bool:
-        """Whether the address holds a user name, a password or a credential parameter."""
+        """Whether the address holds a user name, a password or a query or fragment value."""
         return self.redacted != self._url
 
     def __str__(self) -> str:

@@ -118,6 +118,16 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
             f"  note: {summary.fps:.3g} fps is too low to resolve blinks and twitches; short "
             "events may be missed or mistyped"
         )
+    if q.get("corrupt_frames"):
+        lines.append(
+            f"  note: {q['corrupt_s']:.1f} s of video lost to damaged data ({q['corrupt_frames']} "
+            "frames could not be decoded); not counted as observed"
+        )
+    if q.get("frozen_frames"):
+        lines.append(
+            f"  note: the image was frozen for {q['frozen_s']:.1f} s ({q['frozen_frames']} "
+            "frames: a still picture or a stalled camera); not counted as observed"
+        )
     if q["truncated"]:
         lines.append(
             "  note: the video ended early (truncated or damaged); results cover what was decoded"
@@ -183,20 +193,17 @@ def _add_analyze(sub) -> None:
     p.set_defaults(func=_run_analyze)
 
 
-EARLIEST_RECORDING_YEAR = 1970
-
-
 def _iso_datetime(text: str) -> datetime:
+    from spasm_cv.results.schemas import plausible_time
+
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from None
-    latest = datetime.now().year + 1
-    if not EARLIEST_RECORDING_YEAR <= value.year <= latest:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a plausible recording time (years "
-            f"{EARLIEST_RECORDING_YEAR}-{latest})"
-        )
+    try:
+        plausible_time(value, "recording time")  # the Python API's range too
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value if value.tzinfo else value.astimezone()  # naive: local time
 
 

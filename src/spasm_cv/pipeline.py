@@ -9,6 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
 
 from spasm_cv.errors import SpasmCvError, interrupt_reason
 from spasm_cv.events.detect import Detection, detect
@@ -21,10 +24,11 @@ from spasm_cv.results.files import write_folder
 from spasm_cv.results.outputs import ResultTarget
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.result import Result
+from spasm_cv.results.schemas import RecordedAt, Schema, check
 from spasm_cv.results.summary import Summary
 from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
-from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames
+from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames_and_losses
 from spasm_cv.video.segments import SegmentParams, plan_segments
 from spasm_cv.video.timing import Timing, check_timing
 
@@ -66,6 +70,28 @@ class Analysis:
     def result(self) -> Result:
         """Events, episodes and signals as pandas DataFrames (as :func:`spasm_cv.load`)."""
         return Result(self.recording)
+
+
+class Arguments(Schema):
+    """The arguments of :func:`analyze_video` and :func:`extract_signals` the command line
+    checks by its own types: a bool is a bool (``mirrored="no"`` is refused, not true),
+    ``recorded_at`` an aware datetime within the years ``--recorded-at`` takes."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    mirrored: bool = False
+    progress: bool = False
+    write: bool = True
+    replace_result: bool = True
+    jobs: Annotated[int, Field(ge=1, le=4096)] = 1
+    recorded_at: RecordedAt | None = None
+    params: DetectionParams | None = None
+    deidentify: Deidentify | None = None
+
+
+def check_arguments(function: str, **arguments) -> Arguments:
+    """``arguments`` of ``function`` checked (:class:`Arguments`): SpasmCvError otherwise."""
+    return check(Arguments, arguments, function)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -114,8 +140,10 @@ def extract_signals(
     Returns
     -------
     Signals
-        One row per decoded frame: time (s), face found, faces counted, raw per-side
-        measurements; ``meta`` holds fps, size, mirroring and ``interrupted``.
+        One row per frame: time (s), face found, faces counted, raw per-side
+        measurements, and ``lost`` (``corrupt``: a frame lost to damaged data, decoding went
+        on past it; ``frozen``: a frozen image; neither is observed); ``meta`` holds fps,
+        size, mirroring and ``interrupted``.
 
     Notes
     -----
@@ -136,6 +164,7 @@ def extract_signals(
     >>> signals = extract_signals("sample_phantom.mp4", jobs=2)  # doctest: +SKIP
     >>> detection = spasm_cv.detect(signals)  # doctest: +SKIP
     """
+    check_arguments("extract_signals", mirrored=mirrored, progress=progress, jobs=jobs)
     info = info or probe(video)
     meta = {
         "fps": info.fps or None,
@@ -160,10 +189,10 @@ def extract_signals(
         FaceTracker(model_path, segments=params, fps=info.fps) as tracker,
         _progress(info.n_frames, progress, "analyze") as bar,
     ):
-        frames = prefetch(read_frames(video, mirrored=mirrored, fps=info.fps))
+        frames = prefetch(read_frames_and_losses(video, mirrored=mirrored, fps=info.fps))
         try:
             for o in observe(frames, tracker):
-                builder.add(o.time_s, o.face, o.size)
+                builder.add(o.time_s, o.face, o.size, o.lost)
                 bar.update(1)
         except KeyboardInterrupt as exc:
             builder.meta["interrupted"] = interrupt_reason(exc)
@@ -230,7 +259,9 @@ def analyze_video(
         a folder that is not a spasm-cv result is refused (SpasmCvError); a ``.partial``
         beside it that spasm-cv wrote is removed once the complete result is in place.
     mirrored : bool
-        The video is mirrored (e.g. a phone selfie): sides are swapped back.
+        The video is mirrored (e.g. a phone selfie): sides are swapped back. Arguments are
+        checked as the command line checks them (:class:`Arguments`): a bool must be a
+        bool, ``recorded_at`` an aware datetime of a plausible year.
     params : DetectionParams, optional
         Detection parameters (default ``DetectionParams()``); recorded in summary.json.
     model_path : str or path, optional
@@ -240,11 +271,11 @@ def analyze_video(
     write : bool
         Write the result folder (False: analyse in memory only; ``out_dir`` is None).
     recorded_at : datetime, optional
-        Wall-clock start of the recording; reports, MNE annotations (``orig_time``) and BIDS
-        ``acq_time`` use it. Default: the container's creation time (``recorded_at_source``
-        ``container`` in summary.json), else the file's modification time minus the
-        duration (``file_mtime``: a guess, a copy changes it); a value given here is
-        ``given``.
+        Wall-clock start of the recording (timezone-aware, years 1970 to next year);
+        reports, MNE annotations (``orig_time``) and BIDS ``acq_time`` use it. Default: the
+        container's creation time (``recorded_at_source`` ``container`` in summary.json),
+        else the file's modification time minus the duration (``file_mtime``: a guess, a
+        copy changes it); a value given here is ``given``.
     jobs : int
         Worker processes landmarking 10 s segments in parallel (1: serial); the results are
         the same for every value (see :func:`extract_signals`).
@@ -269,8 +300,9 @@ def analyze_video(
     Raises
     ------
     SpasmCvError
-        A file that is not a video, a still image, an implausible frame rate, no face, or an
-        output location that cannot or must not be written (before any work).
+        An argument of the wrong type or range, a file that is not a video, a still image,
+        an implausible frame rate, no face, or an output location that cannot or must not
+        be written (before any work).
 
     Examples
     --------
@@ -285,6 +317,11 @@ def analyze_video(
     1  10.00  right  twitch
     >>> a.result.signals["closure_right"].max()  # doctest: +SKIP
     """
+    check_arguments(
+        "analyze_video", mirrored=mirrored, progress=progress, write=write,
+        replace_result=replace_result, jobs=jobs, recorded_at=recorded_at, params=params,
+        deidentify=deidentify,
+    )
     if deidentify is not None and write and out_dir is None:
         raise SpasmCvError(
             "de-identified results need --out DIR: the default folder is named after the video"

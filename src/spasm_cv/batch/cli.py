@@ -19,7 +19,12 @@ from spasm_cv.batch.table import TABLE_FILE, is_batch_table, write_table
 from spasm_cv.cliargs import add_deidentify_options, add_private_option
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.deidentify import from_args
-from spasm_cv.results.outputs import ResultTarget, check_output_file, write_error
+from spasm_cv.results.outputs import (
+    ResultTarget,
+    check_output_file,
+    remove_stale_temporaries,
+    write_error,
+)
 from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
@@ -144,12 +149,12 @@ def run(args) -> int:
         raise SpasmCvError("--deidentify and --key go together: the key links each label to "
                            "its video")
     items = plan_batch(args.input, out)
+    key_path = None if how is None else key_file.check_key_path(args.key, out)
     _check_out(out, args.input)
+    remove_stale_temporaries(out)  # left by a run that was killed (kill -9, power cut)
     key: dict[str, key_file.KeyRow] = {}  # --deidentify: the key by video, its rows by label
     rows: dict[str, key_file.KeyRow] = {}
-    key_path = None
-    if how is not None:
-        key_path = key_file.check_key_path(args.key, out)
+    if key_path is not None:
         key = key_file.read_key(key_path)
         items = key_file.relabel(items, key, out)
         rows = {r.label: r for r in key.values()}  # unchanged rows keep their old file times
@@ -214,6 +219,7 @@ def run(args) -> int:
             bar.set_postfix(ok=counts["ok"], error=counts["error"], refresh=False)
 
         outcomes = run_batch(tasks, args.engine, jobs, args.ray_address, advance)
+    _say_moved(tasks, outcomes)
     elapsed = time.perf_counter() - start
     by_name = {o.name: o for o in outcomes} | done
     if key_path is not None:
@@ -245,6 +251,19 @@ def run(args) -> int:
         terminated = any("SIGTERM" in (o.error or "") for o in outcomes)
         return 143 if terminated else 130
     return 1 if failed else 0
+
+
+def _say_moved(tasks: list[VideoTask], outcomes: list[VideoOutcome]) -> None:
+    """One line per result that went beside its folder (something appeared there while the
+    video was analysed; the workers' own stderr is silenced)."""
+    wanted = {t.name: t.out_dir for t in tasks}
+    for o in outcomes:
+        if o.summary is not None and o.status == "ok" and o.out_dir != wanted.get(o.name):
+            print(
+                f"spasm-cv: note: {wanted[o.name]} appeared while {o.name} was analysed and "
+                f"was left as it is; the output is {o.out_dir}",
+                file=sys.stderr,
+            )
 
 
 def _json_doc(table: Path, outcomes: list[VideoOutcome]) -> dict:

@@ -63,6 +63,11 @@ def check_key_path(key: str | os.PathLike, out: str | os.PathLike) -> Path:
         )
     if k.is_dir():
         raise SpasmCvError(f"--key {key} is a folder: give a file name")
+    if not k.parent.is_dir():
+        raise SpasmCvError(
+            f"--key {key}: folder {Path(key).parent} does not exist: create it, or give "
+            "another place for the key"
+        )
     return Path(key)
 
 
@@ -121,7 +126,10 @@ def done(item: BatchItem, row: KeyRow | None, mirrored: bool) -> Summary | None:
 def write_key(path: str | os.PathLike, rows: list[KeyRow]) -> Path:
     """Write the key atomically, owner-only (``0600``), rows sorted by label."""
     p = Path(path)
-    with atomic_file(p, private=True) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+    with (
+        atomic_file(p, private=True, replace=True) as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as f,
+    ):
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(KEY_COLUMNS)
         for r in sorted(rows, key=lambda r: r.label):

@@ -3,7 +3,8 @@
 Numbers come from each video's ``summary.json``; rates are per hour of observed face
 time with exact 95 % Poisson intervals. ``n/a`` marks a missing value. ``elapsed_s`` (this
 batch's processing time, 0 for videos skipped as already done) is the only column that
-depends on the run rather than on the results.
+depends on the run rather than on the results. Text a spreadsheet would run as a formula (a
+video named ``=cmd|...``) gets a leading ``'`` (:mod:`spasm_cv.results.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from spasm_cv.batch.engines import VideoOutcome
 from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.spreadsheet import safe_cell
 
 TABLE_FILE = "batch.tsv"
 TIMING_COLUMNS = ("elapsed_s",)
@@ -82,13 +84,15 @@ def _cell(value) -> str:
         return "n/a"
     if isinstance(value, float):
         return "n/a" if not math.isfinite(value) else f"{value:.3f}"
-    return str(value).replace("\t", " ").replace("\n", " ")
+    if isinstance(value, int | bool):
+        return str(value)
+    return str(safe_cell(str(value).replace("\t", " ").replace("\n", " ")))
 
 
 def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Path:
     """Write the combined table atomically (temporary file, then rename)."""
     path = Path(path)
-    with atomic_file(path) as tmp, open(tmp, "w", newline="") as f:
+    with atomic_file(path, replace=is_batch_table) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(COLUMNS)
         for outcome in outcomes:

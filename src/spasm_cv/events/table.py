@@ -2,8 +2,9 @@
 
 The vocabulary lives here once: :data:`SIDES` (the patient's anatomical sides, as the signal
 stage names them), :data:`OTHER` (each side's opposite), :data:`KINDS`,
-the trial types (:data:`TRIAL_TYPES`), and the questions every consumer asks of an event:
-:attr:`Event.is_episode` (a one-sided episode involving the eye: what rates count),
+the trial types (:data:`TRIAL_TYPES`), :data:`EVENT_SIDES`, :data:`REGIONS` and
+:func:`context_levels` (what readers accept), and the questions every consumer asks of an
+event: :attr:`Event.is_episode` (a one-sided episode involving the eye: what rates count),
 :attr:`Event.is_possible` (one the detector could not be sure of: listed, not counted unless
 asked), :attr:`Event.is_one_sided` (either of them, or a mouth-only pull) and
 :attr:`Event.is_mouth_only`.
@@ -16,8 +17,8 @@ from dataclasses import asdict, dataclass, fields
 from spasm_cv.signals.geometry import SIDES
 
 __all__ = [
-    "CONTEXTS", "EVENT_FIELDS", "FIELD_TYPES", "KINDS", "OTHER", "POSSIBLE", "SIDES",
-    "SPASM", "TRIAL_TYPES", "Event", "context_levels",
+    "CONTEXTS", "EVENT_FIELDS", "EVENT_SIDES", "FIELD_TYPES", "KINDS", "OTHER", "POSSIBLE",
+    "REGIONS", "SIDES", "SPASM", "TRIAL_TYPES", "Event", "context_levels",
 ]
 
 OTHER = {"right": "left", "left": "right"}
@@ -27,6 +28,8 @@ KINDS = ("twitch", "clonic", "tonic")
 # reviewable, not counted in rates unless asked (``Recording.counting_possible``).
 SPASM, POSSIBLE = "spasm", "possible_spasm"
 TRIAL_TYPES = (SPASM, POSSIBLE, "blink", "bilateral_closure")
+EVENT_SIDES = (*SIDES, "both")  # an event's side: one of SIDES, or both (two-sided events)
+REGIONS = ("eye", "mouth", "eye+mouth")
 # What the face was doing around an episode (Event.context joins them with "+", or "none").
 CONTEXTS = ("talking", "smiling", "head_moving")
 

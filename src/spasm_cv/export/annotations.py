@@ -3,8 +3,14 @@
 :func:`to_mne_annotations` turns a recording's events into :class:`mne.Annotations`: onsets
 in seconds from the recording's start, ``orig_time`` the recording's wall-clock start (UTC),
 descriptions as MNE's ``/``-separated tags (``spasm/right/clonic``, ``blink/both``) so that
-``epochs["spasm/right"]`` selects every right-sided episode, and every other events.tsv
+``epochs["spasm/right"]`` selects every right-sided eye episode, and every other events.tsv
 column in the annotations' ``extras``.
+
+A one-sided mouth-corner pull with no eye closure (events.tsv ``trial_type`` ``spasm``,
+``regions`` ``mouth``) is ``mouth_only/<side>[/kind]``, without the ``spasm`` tag: MNE selects
+by tags (``epochs["spasm/right"]`` takes every description holding both ``spasm`` and
+``right``, whatever else it holds), so ``spasm/right/mouth`` would still be averaged with the
+eye episodes.
 """
 
 from __future__ import annotations
@@ -22,8 +28,12 @@ if TYPE_CHECKING:
 _IN_DESCRIPTION = ("onset", "duration", "trial_type", "side", "kind")
 
 
+MOUTH_ONLY = "mouth_only"  # the first tag of a mouth-only event (not an eye episode)
+
+
 def description(e: Event) -> str:
-    """An event's MNE description: ``trial_type/side[/kind]``.
+    """An event's MNE description: ``trial_type/side[/kind]``, ``mouth_only/side[/kind]``
+    for a mouth-only event.
 
     Parameters
     ----------
@@ -33,7 +43,7 @@ def description(e: Event) -> str:
     Returns
     -------
     str
-        E.g. ``spasm/right/clonic``, ``blink/both``.
+        E.g. ``spasm/right/clonic``, ``blink/both``, ``mouth_only/left/twitch``.
 
     Examples
     --------
@@ -42,7 +52,8 @@ def description(e: Event) -> str:
     >>> description(e)
     'spasm/right/clonic'
     """
-    return "/".join(p for p in (e.trial_type, e.side, e.kind) if p)
+    first = MOUTH_ONLY if e.is_mouth_only else e.trial_type
+    return "/".join(p for p in (first, e.side, e.kind) if p)
 
 
 def as_recording(result) -> Recording:
@@ -97,7 +108,9 @@ def to_mne_annotations(result) -> mne.Annotations:
     mne.Annotations
         One annotation per event, sorted by onset (s from the recording's start), with
         ``orig_time`` the recording's start (UTC; None if unknown), descriptions
-        ``trial_type/side[/kind]`` and the other events.tsv columns in ``extras`` (as in
+        ``trial_type/side[/kind]`` (mouth-only events ``mouth_only/side[/kind]``, so that
+        ``"spasm/right"`` selects eye episodes only) and the other events.tsv columns in
+        ``extras`` (as in
         events.tsv: booleans ``yes``/``no``/``n/a``, a missing number NaN).
 
     Raises

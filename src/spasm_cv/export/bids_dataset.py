@@ -14,9 +14,10 @@ Layout (BIDS ``beh`` datatype: behaviour without neural recordings)::
 Runs are numbered by recording time (the earliest first); a recording appended to an
 existing dataset takes the next free run number, so no existing file is renamed or replaced.
 A recording already in the dataset (the same events at the same ``acq_time``) is skipped.
-Files of the dataset that spasm-cv did not write are never changed, except that rows are
-added to ``participants.tsv`` and ``scans.tsv`` and an entry to ``GeneratedBy``; every file is
-written atomically (:mod:`spasm_cv.results.atomic`).
+One export writes into a dataset at a time (:mod:`spasm_cv.export.bids_lock`; a second one
+meanwhile is refused). Files of the dataset that spasm-cv did not write are never changed,
+except that rows are added to ``participants.tsv`` and ``scans.tsv`` and an entry to
+``GeneratedBy``; every file is written atomically (:mod:`spasm_cv.results.atomic`).
 
 The writer needs nothing but the :class:`~spasm_cv.results.recording.Recording`: its
 events, signals, summary (fps, parameters, software) and start. It writes no file name or
@@ -37,6 +38,7 @@ from pathlib import Path
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
 from spasm_cv.export.bids import bids_name, validate_events
+from spasm_cv.export.bids_lock import LOCK_FILE, dataset_lock
 from spasm_cv.export.bids_tsv import acq_time, append_rows, read_tsv
 from spasm_cv.export.physio import physio_sidecar, write_physio
 from spasm_cv.results.atomic import write_text_atomic
@@ -188,8 +190,26 @@ def write_dataset(
         raise SpasmCvError("no recordings to write into a BIDS dataset")
     out = BidsExport(Path(root))
     root = out.root
-    _check_root(root)
+    if root.exists() and not root.is_dir():
+        raise SpasmCvError(f"BIDS dataset folder is a file: {root}")
     root.mkdir(parents=True, exist_ok=True)
+    _check_root(root)  # before the lock file is made: a folder that is no dataset gets none
+    with dataset_lock(root):
+        _write_runs(recordings, root, subject, session, task, task_description, name, out)
+    return out
+
+
+def _write_runs(
+    recordings: Sequence[Recording],
+    root: Path,
+    subject: str,
+    session: str | None,
+    task: str,
+    task_description: str,
+    name: str,
+    out: BidsExport,
+) -> None:
+    """:func:`write_dataset`'s work, with the dataset locked."""
     _dataset_description(root, recordings, name, out)
     if not any(root.glob("README*")):
         readme = root / "README.md"
@@ -228,17 +248,15 @@ def write_dataset(
         if not any(r.get("participant_id") == f"sub-{subject}" for r in rows):
             row = {"participant_id": f"sub-{subject}"}
             out.written.append(append_rows(participants, ["participant_id"], [row]))
-    return out
 
 
 # ------------------------------------------------------------------------- helpers
 
 
 def _check_root(root: Path) -> None:
-    if root.exists() and not root.is_dir():
-        raise SpasmCvError(f"BIDS dataset folder is a file: {root}")
     description = root / "dataset_description.json"
-    if root.is_dir() and any(root.iterdir()) and not description.is_file():
+    entries = (p for p in root.iterdir() if p.name != LOCK_FILE)
+    if any(entries) and not description.is_file():
         raise SpasmCvError(
             f"{root} holds files but is not a BIDS dataset (no dataset_description.json): "
             "give a new or empty folder, or an existing BIDS dataset to add to"
@@ -273,7 +291,7 @@ def _dataset_description(
             "DatasetType": "raw",
             "GeneratedBy": entries,
         }
-    out.written.append(write_text_atomic(path, json.dumps(doc, indent=2) + "\n"))
+    out.written.append(write_text_atomic(path, json.dumps(doc, indent=2) + "\n", replace=True))
 
 
 def _events_tsv(rec: Recording) -> str:

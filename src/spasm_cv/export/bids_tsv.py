@@ -65,4 +65,4 @@ def append_rows(path: Path, columns: list[str], rows: list[dict]) -> Path:
     w.writerow(header)
     for r in [*old, *rows]:
         w.writerow([r.get(c) if r.get(c) not in (None, "") else "n/a" for c in header])
-    return write_text_atomic(path, buf.getvalue())
+    return write_text_atomic(path, buf.getvalue(), replace=True)  # under the dataset lock

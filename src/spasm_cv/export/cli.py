@@ -17,7 +17,7 @@ from spasm_cv.cliargs import (
 )
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS
-from spasm_cv.results.deidentify import deidentify, from_args, label
+from spasm_cv.results.deidentify import deidentify, from_args, is_deidentified, label
 from spasm_cv.results.files import EVENT_COLUMNS
 from spasm_cv.results.outputs import check_output_file, write_error
 from spasm_cv.results.recording import Recording
@@ -188,9 +188,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Path]:
     if args.format == "csv":
-        return tables.write_csv(recordings, out)
+        return tables.write_csv(recordings, out, replace=_is_ours)
     if args.format == "json":
-        return [tables.write_json(r, out, stem) for r, stem in zip(recordings, stems, strict=True)]
+        return [
+            tables.write_json(r, out, stem, replace=_is_ours)
+            for r, stem in zip(recordings, stems, strict=True)
+        ]
     if args.format == "bids":
         done = bids_dataset.write_dataset(
             recordings, out, subject=args.subject, session=args.session, task=args.task
@@ -204,5 +207,9 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         if media and not Path(media).exists():
             print(f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr)
         quality = elan.quality_spans(rec.signals) if rec.signals is not None else ()
-        written.append(elan.write_eaf(rec.events, out / f"{stem}.eaf", media, quality))
+        path = out / f"{stem}.eaf"
+        date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
+        written.append(
+            elan.write_eaf(rec.events, path, media, quality, date=date, replace=_is_ours)
+        )
     return written

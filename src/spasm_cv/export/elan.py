@@ -26,7 +26,7 @@ import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, POSSIBLE, SPASM, Event
-from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.atomic import Replace, published
 from spasm_cv.results.files import format_cell, parse_cell
 
 TIERS = {
@@ -117,6 +117,9 @@ def quality_spans(signals: dict[str, np.ndarray]) -> list[tuple[float, float, st
     return spans
 
 
+NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the header's DATE when it must say nothing
+
+
 def write_eaf(
     events: Sequence[Event],
     path: str | os.PathLike,
@@ -124,6 +127,7 @@ def write_eaf(
     quality: Sequence[tuple[float, float, str]] = (),
     author: str = "spasm-cv",
     date: datetime | None = None,
+    replace: Replace = True,
 ) -> Path:
     """Write an EAF 3.0 file with one tier per side and event type; returns its path.
 
@@ -133,6 +137,7 @@ def write_eaf(
     path : the ``.eaf`` file to write.
     media : the video, linked by absolute URL and by a path relative to the ``.eaf``.
     quality : ``(start s, end s, flag)`` stretches for the ``not_measurable`` tier.
+    date : the header's DATE (default: now); :data:`NO_DATE` for a de-identified recording.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -191,9 +196,9 @@ def write_eaf(
     for stereotype, description in _CONSTRAINTS.items():
         ET.SubElement(root, "CONSTRAINT", {"STEREOTYPE": stereotype, "DESCRIPTION": description})
     ET.indent(root, space="    ")
-    with atomic_file(out) as tmp:
-        ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
-    return out
+    with published(out, replace=replace) as done:
+        ET.ElementTree(root).write(done.tmp, encoding="UTF-8", xml_declaration=True)
+    return done.path
 
 
 def _media_attributes(media: Path, eaf: Path) -> dict[str, str]:

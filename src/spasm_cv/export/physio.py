@@ -14,7 +14,6 @@ carries no file name and no time stamp (the validator's privacy checks).
 
 from __future__ import annotations
 
-import gzip
 import io
 import math
 import re
@@ -24,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from spasm_cv.events.table import SIDES
-from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.atomic import published
+from spasm_cv.results.files import open_gzip_text
 from spasm_cv.results.frames import BOOLEAN_SIGNALS
 
 IOD = "IOD (distance between the outer eye corners)"
@@ -34,7 +34,9 @@ _EXACT: dict[str, dict[str, str]] = {
     "quality": {
         "Description": "Frame quality: ok, or flags joined by '+': no_face (no face found), "
         "pose_<side> (that side turned away beyond max_yaw_deg/max_pitch_deg), multi_face "
-        "(several faces in view; the largest is followed), and any newer flags "
+        "(several faces in view; the largest is followed), corrupt (the frame's data is "
+        "damaged: not decoded, not observed), frozen (a frozen image: not observed), and any "
+        "newer flags "
         "(e.g. occluded_<side>, warmup_<side>).",
     },
     "n_faces": {"Description": "Faces the detector counted in the frame (checked once a second)."},
@@ -178,10 +180,6 @@ def write_physio(path: str | Path, table: Mapping[str, np.ndarray]) -> Path:
         buf.write("\n")
     out = Path(path)
     # no file name and time 0 in the gzip header: nothing about where or when it was made
-    with (
-        atomic_file(out) as tmp,
-        open(tmp, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-    ):
-        gz.write(buf.getvalue().encode("utf-8"))
-    return out
+    with published(out) as done, open_gzip_text(done.tmp) as gz:
+        gz.write(buf.getvalue())
+    return done.path

@@ -4,7 +4,8 @@ Column names follow events.tsv (BIDS) and summary.json; times are in seconds fro
 of the recording, plus ``clock_onset`` (ISO 8601, UTC) where the recording time is known.
 CSV files write booleans as ``1``/``0`` and a missing value as an empty cell (the CSV
 convention of every spasm-cv file: signals.csv.gz does the same); read them back with
-:data:`EVENTS_CSV_DTYPES`.
+:data:`EVENTS_CSV_DTYPES`. Text that a spreadsheet would run as a formula (a recording named
+``=cmd|...``) is written with a leading ``'`` (:mod:`spasm_cv.results.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from spasm_cv.results.atomic import atomic_file, write_text_atomic
+from spasm_cv.results.atomic import Replace, published, write_text_atomic
 from spasm_cv.results.frames import EVENT_DTYPES, events_frame
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.spreadsheet import safe_frame
 
 EVENTS_CSV, RECORDINGS_CSV = "events.csv", "recordings.csv"
 # pandas dtypes of events.csv: pd.read_csv("events.csv", dtype=EVENTS_CSV_DTYPES)
@@ -107,7 +109,9 @@ def _csv_booleans(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> list[Path]:
+def write_csv(
+    recordings: Sequence[Recording], out_dir: str | os.PathLike, replace: Replace = True
+) -> list[Path]:
     """``events.csv`` (one row per event) and ``recordings.csv`` in ``out_dir``.
 
     Parameters
@@ -116,6 +120,8 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
         Analysed recordings.
     out_dir : str or path
         Folder to write into (created if needed).
+    replace : bool or callable
+        Which existing files may be replaced (:func:`spasm_cv.results.atomic.publish`).
 
     Returns
     -------
@@ -133,11 +139,14 @@ def write_csv(recordings: Sequence[Recording], out_dir: str | os.PathLike) -> li
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     events, summary = out / EVENTS_CSV, out / RECORDINGS_CSV
-    with atomic_file(events) as tmp:
-        _csv_booleans(events_table(recordings)).to_csv(tmp, index=False, float_format="%.4f")
-    with atomic_file(summary) as tmp:
-        _csv_booleans(recordings_frame(recordings)).to_csv(tmp, index=False)
-    return [events, summary]
+    with published(events, replace=replace) as done_events:
+        table = safe_frame(_csv_booleans(events_table(recordings)))
+        table.to_csv(done_events.tmp, index=False, float_format="%.4f")
+    with published(summary, replace=replace) as done_summary:
+        safe_frame(_csv_booleans(recordings_frame(recordings))).to_csv(
+            done_summary.tmp, index=False
+        )
+    return [done_events.path, done_summary.path]
 
 
 def json_name(rec: Recording) -> str:
@@ -164,7 +173,10 @@ def json_name(rec: Recording) -> str:
     return f"{Path(rec.name).stem}.json"
 
 
-def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = None) -> Path:
+def write_json(
+    rec: Recording, out_dir: str | os.PathLike, stem: str | None = None,
+    replace: Replace = True,
+) -> Path:
     """``<stem>.json`` (default: ``<name>.json``): the recording's summary and all its events
     (with clock onsets).
 
@@ -177,6 +189,8 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
     stem : str, optional
         The file's name without ``.json`` (export gives each of several recordings that
         share a name its own); default that of :func:`json_name`.
+    replace : bool or callable
+        Whether an existing file may be replaced (:func:`spasm_cv.results.atomic.publish`).
 
     Returns
     -------
@@ -203,4 +217,4 @@ def write_json(rec: Recording, out_dir: str | os.PathLike, stem: str | None = No
         ],
     }
     path = out / (f"{stem}.json" if stem else json_name(rec))
-    return write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
+    return write_text_atomic(path, json.dumps(doc, indent=2) + "\n", replace=replace)

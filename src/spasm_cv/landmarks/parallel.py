@@ -65,13 +65,16 @@ def segment_signals(
     """
     from spasm_cv.landmarks.observe import observe
     from spasm_cv.landmarks.tracker import FaceTracker
-    from spasm_cv.video.reader import prefetch, read_frames
+    from spasm_cv.video.frozen import FrozenCheck
+    from spasm_cv.video.reader import LostFrame, prefetch, read_frames_and_losses
 
     builder = SignalsBuilder(meta["width"], meta["height"], meta)
     builder.meta["ended_early"] = not segment.last
+    frozen = FrozenCheck()
 
-    def kept(frames: Iterable[Frame]) -> Iterator[Frame]:
-        """The segment's own frames; stops at its end or when the main process says so."""
+    def kept(frames: Iterable[Frame | LostFrame]) -> Iterator[Frame | LostFrame]:
+        """The segment's own frames; stops at its end or when the main process says so.
+        The frames before the segment only go to the frozen check, as in a serial run."""
         for frame in frames:
             if _stop is not None and _stop.is_set():
                 builder.meta["interrupted"] = True
@@ -81,12 +84,17 @@ def segment_signals(
                 return
             if segment.keeps(frame.time_s):
                 yield frame
+            elif not isinstance(frame, LostFrame):
+                frozen.frozen(frame.rgb, frame.time_s)
 
     pending = 0
-    frames = read_frames(video, mirrored=mirrored, start_s=segment.start_s, fps=segment.fps)
+    start = max(segment.start_s - frozen.params.history_s, 0.0)
+    frames = read_frames_and_losses(
+        video, mirrored=mirrored, start_s=start, fps=segment.fps
+    )
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
-        for o in observe(kept(prefetch(frames)), tracker):
-            builder.add(o.time_s, o.face, o.size)
+        for o in observe(kept(prefetch(frames)), tracker, frozen):
+            builder.add(o.time_s, o.face, o.size, o.lost)
             pending += 1
             if pending >= PROGRESS_EVERY and _progress is not None:
                 _progress.put(pending)

@@ -147,7 +147,7 @@ def _check_private(db: Path, clips: Path | None, strict: bool) -> None:
     """Say so (or refuse, with --private) when an existing database or clip folder is open
     to other users. New ones are created owner-only; existing ones are never changed."""
     problems = []
-    if db.is_file() and db.stat().st_size > 0:
+    if db.exists():
         from spasm_cv.live.store import check_store_header
 
         check_store_header(db, allow_blank=True)  # another program's file: refused first

@@ -21,7 +21,8 @@ from urllib.parse import quote
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES
-from spasm_cv.live.schema import APPLICATION_ID, BUSY_TIMEOUT_S, SCHEMA_VERSION, iso
+from spasm_cv.live.rows import check_row
+from spasm_cv.live.schema import APPLICATION_ID, BUSY_TIMEOUT_S, check_readable, iso
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,6 +75,8 @@ def _bound(value: datetime | date | str | None, end: bool) -> str | None:
     """A ``since``/``until`` bound as the store's ISO UTC text (naive: local time)."""
     if value is None:
         return None
+    if not isinstance(value, (datetime, date, str)):
+        raise SpasmCvError(f"since/until: not a date, datetime or ISO text: {value!r:.40}")
     if isinstance(value, str):
         try:
             value = (
@@ -103,22 +106,25 @@ def _connect(path: Path) -> sqlite3.Connection:
     if app != APPLICATION_ID:
         conn.close()
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
-    if version > SCHEMA_VERSION:
+    try:
+        check_readable(version, path)
+    except SpasmCvError:
         conn.close()
-        raise SpasmCvError(
-            f"{path} was written by a newer spasm-cv (database schema {version}, this version "
-            f"reads up to {SCHEMA_VERSION}): update spasm-cv"
-        )
+        raise
     return conn
 
 
-def _frame(conn: sqlite3.Connection, table: str, where: str, args: list) -> pd.DataFrame:
+def _frame(
+    conn: sqlite3.Connection, table: str, where: str, args: list, path: Path
+) -> pd.DataFrame:
     import pandas as pd
 
     declared = {r[1]: (r[2] or "").upper() for r in conn.execute(f"PRAGMA table_info({table})")}
     cur = conn.execute(f"SELECT * FROM {table} {where}", args)
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
+    for row in rows:  # every row fits its table's schema (live/rows.py)
+        check_row(table, dict(zip(names, row, strict=True)), path)
     columns = {}
     for j, name in enumerate(names):
         values = [r[j] for r in rows]
@@ -171,7 +177,8 @@ def load_db(
     Raises
     ------
     SpasmCvError
-        No such file, not a spasm-cv monitor database, or written by a newer version.
+        No such file, not a spasm-cv monitor database, written by a newer version, or a
+        row out of its table's schema (:mod:`spasm_cv.live.rows`).
 
     Examples
     --------
@@ -192,16 +199,16 @@ def load_db(
             where, args = where + " AND started_at >= ?", [*args, lo]
         if hi is not None:
             where, args = where + " AND started_at < ?", [*args, hi]
-        sessions = _frame(conn, "sessions", where + " ORDER BY started_at, id", args)
+        sessions = _frame(conn, "sessions", where + " ORDER BY started_at, id", args, p)
         ids = [int(i) for i in sessions["session_id"]]
         marks = ",".join("?" * len(ids))
         sel = f"WHERE session_id IN ({marks})" if ids else "WHERE 0"
-        events = _frame(conn, "events", sel + " ORDER BY session_id, onset", ids)
+        events = _frame(conn, "events", sel + " ORDER BY session_id, onset", ids, p)
         # events.tsv's order, whatever order later schema versions added columns in
         first = ["session_id", *[c for c in EVENT_FIELDS if c in events.columns]]
         events = events[first + [c for c in events.columns if c not in first]]
-        minutes = _frame(conn, "minutes", sel + " ORDER BY session_id, minute_start", ids)
-        gaps = _frame(conn, "gaps", sel + " ORDER BY session_id, start_s", ids)
+        minutes = _frame(conn, "minutes", sel + " ORDER BY session_id, minute_start", ids, p)
+        gaps = _frame(conn, "gaps", sel + " ORDER BY session_id, start_s", ids, p)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as exc:
         raise SpasmCvError(f"cannot read database {p}: {exc}") from None

@@ -39,9 +39,14 @@ class LiveFrame:
     rgb: np.ndarray
 
 
+# the reason of a gap during which the source sent frames of a frozen image
+FROZEN_GAP = "the camera image is frozen"
+
+
 @dataclass(frozen=True)
 class Gap:
-    """A stretch without frames from the source (unplugged camera, dropped stream, stall).
+    """A stretch without frames from the source (unplugged camera, dropped stream, stall),
+    or with frames of a frozen image only (reason :data:`FROZEN_GAP`).
 
     ``end_s`` is None while the gap lasts. Times are session seconds.
     """

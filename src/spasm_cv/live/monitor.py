@@ -10,7 +10,9 @@ which feeds the per-minute aggregates (:mod:`spasm_cv.live.minutes`) and the pre
 
 Frames the source had to drop (processing fell more than ``max_lag_s`` behind) are counted per
 minute; time without frames (unplugged camera, dropped stream) is recorded as a gap and as
-unavailable seconds, and is never counted as observed.
+unavailable seconds, and is never counted as observed. So is a frozen image (a still photo, a
+frozen camera driver, a paused stream: :mod:`spasm_cv.video.frozen`): its frames are not
+observed, and the time it lasts is a gap with the reason ``FROZEN_GAP``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
 from spasm_cv.landmarks.observe import Observed, observe
 from spasm_cv.landmarks.tracker import FaceTracker
-from spasm_cv.live.frames import Gap, LiveFrame, SessionClock
+from spasm_cv.live.frames import FROZEN_GAP, Gap, LiveFrame, SessionClock
 from spasm_cv.live.minutes import MinuteAggregator
 from spasm_cv.live.sources import LiveSource
 from spasm_cv.live.store import Batch, SessionInfo, Store
@@ -220,6 +222,7 @@ class _Session:
         self.status = MonitorStatus(source=source.description)
         self.events: list[Event] = []
         self.gaps: dict[float, Gap] = {}
+        self._frozen: Gap | None = None  # open while the source's image is frozen
         self._last_t = 0.0
         self._closed = False
         self._frame_times: list[float] = []  # source times of the last frames processed
@@ -269,6 +272,8 @@ class _Session:
 
     def _frame(self, o: Observed) -> FrameView:
         t, face = o.time_s, o.face
+        if (o.lost == "frozen") != (self._frozen is not None):
+            self._frozen_changed(t)
         update = self.detector.push(np.array([t]), _columns(o.signals()))
         act = update.activity
         closure = {side: float(act.closure[side][0]) for side in SIDES}
@@ -294,14 +299,27 @@ class _Session:
         self.events.extend(new)
         self.writer.submit(Batch.of(events=new, minutes=self.agg.take_dirty()))
 
+    def _frozen_changed(self, t: float) -> None:
+        """The image froze at ``t`` (a gap opens), or moves again from ``t`` (it closes)."""
+        if self._frozen is None:
+            self._frozen = Gap(t, None, FROZEN_GAP)
+            self._gaps([self._frozen])
+        else:
+            closed, self._frozen = Gap(self._frozen.start_s, t, FROZEN_GAP), None
+            self._gaps([closed])
+
     def _gaps(self, gaps) -> None:
         for g in gaps:
             self.gaps[g.start_s] = g
             if g.end_s is not None:
                 self.agg.unavailable(g.start_s, g.end_s)
             self.writer.submit(Batch.of(gaps=[g]))
-        self.status.gap = self.source.open_gap
-        self.status.gap_status = self.source.gap_status
+        self._gap_status(self.status)
+
+    def _gap_status(self, st: MonitorStatus) -> None:
+        st.gap, st.gap_status = self.source.open_gap, self.source.gap_status
+        if st.gap is None and self._frozen is not None:
+            st.gap, st.gap_status = self._frozen, f"{FROZEN_GAP} (not counted as observed)"
 
     def _progress(self) -> dict:
         return {"frames": self.status.frames, "dropped_frames": self.status.dropped}
@@ -313,7 +331,7 @@ class _Session:
         st = self.status
         times = self._frame_times
         st.t = self.clock.now()
-        st.gap, st.gap_status = self.source.open_gap, self.source.gap_status
+        self._gap_status(st)
         # frames per second of source time (frame times, not the moments they were
         # processed: frames that queued up while the model started are not a burst of speed)
         if len(times) >= 2 and times[-1] > times[0]:
@@ -336,10 +354,11 @@ class _Session:
         self.source.close()
         error = None
         try:
-            open_gap = self.source.open_gap
-            if open_gap is not None:
-                closed = Gap(open_gap.start_s, max(end_t, open_gap.start_s), open_gap.reason)
-                self._gaps([closed])
+            for open_gap in (self.source.open_gap, self._frozen):
+                if open_gap is not None:
+                    closed = Gap(open_gap.start_s, max(end_t, open_gap.start_s), open_gap.reason)
+                    self._gaps([closed])
+            self._frozen = None
             self.agg.finish(end_t)  # observed time never past the session's end
             final = self.detector.flush()
             for e in final:

@@ -21,6 +21,7 @@ from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES
 from spasm_cv.landmarks.contours import EYE_CONTOUR
+from spasm_cv.live.frames import FROZEN_GAP
 from spasm_cv.live.monitor import FrameView, MonitorStatus, Preview
 from spasm_cv.signals.geometry import EYE_OUTER
 
@@ -59,7 +60,8 @@ def status_line(st: MonitorStatus) -> str:
     if st.gap is not None:
         now = st.gap_status or st.gap.reason
         lasted = hms(max(st.t - st.gap.start_s, 0.0))
-        parts.append(f"NO FRAMES since {hms(st.gap.start_s)} ({lasted}): {now}")
+        what = "FROZEN IMAGE" if st.gap.reason == FROZEN_GAP else "NO FRAMES"
+        parts.append(f"{what} since {hms(st.gap.start_s)} ({lasted}): {now}")
     if st.store_error:
         parts.append(f"DATABASE ERROR (data kept in memory, retrying): {st.store_error}")
     return scrub("  ".join(parts))
@@ -165,7 +167,9 @@ def render(
     warnings = []
     if not st.face:
         warnings.append("no face in view (not counted as observed)")
-    if st.gap is not None:
+    if st.gap is not None and st.gap.reason == FROZEN_GAP:
+        warnings.append(f"{FROZEN_GAP} (not counted as observed)")
+    elif st.gap is not None:
         warnings.append("no frames from the source: reconnecting")
     if st.store_error:
         warnings.append("DATABASE ERROR: data kept in memory, retrying")

@@ -20,6 +20,10 @@ from pathlib import Path
 from spasm_cv.errors import SpasmCvError
 
 SCHEMA_VERSION = 2
+# The one rule of every reader (load_db, report --db, export --db): a store of schema 1 to
+# SCHEMA_VERSION is read (columns an older one lacks read as empty); 0 (no schema yet: a file
+# whose creation was cut short) and newer ones are refused. The monitor migrates older stores.
+OLDEST_READABLE = 1
 APPLICATION_ID = 0x53435631  # "SCV1": marks the file as a spasm-cv store
 DB_NAME = "spasm-cv.sqlite"
 BUSY_TIMEOUT_S = 2.0
@@ -142,6 +146,25 @@ class transaction:
             self.conn.execute("ROLLBACK")
 
 
+def refuse_newer(version: int, path: Path | str) -> None:
+    """Refuse a store written by a newer spasm-cv (its schema unknown here)."""
+    if version > SCHEMA_VERSION:
+        raise SpasmCvError(
+            f"{path} was written by a newer spasm-cv (database schema {version}, this version "
+            f"reads up to {SCHEMA_VERSION}): update spasm-cv"
+        )
+
+
+def check_readable(version: int, path: Path | str) -> None:
+    """Refuse a store that readers cannot read (see :data:`OLDEST_READABLE`)."""
+    refuse_newer(version, path)
+    if version < OLDEST_READABLE:
+        raise SpasmCvError(
+            f"{path} has database schema {version}: not a spasm-cv monitor database this "
+            f"version reads (schemas {OLDEST_READABLE} to {SCHEMA_VERSION})"
+        )
+
+
 def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
     """Bring the schema to :data:`SCHEMA_VERSION`; return the version found."""
     app = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -149,11 +172,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if app != APPLICATION_ID and (app != 0 or tables):
         raise SpasmCvError(f"{path} is not a spasm-cv monitor database")
-    if version > SCHEMA_VERSION:
-        raise SpasmCvError(
-            f"{path} was written by a newer spasm-cv (database schema {version}, this version "
-            f"reads up to {SCHEMA_VERSION}): update spasm-cv"
-        )
+    refuse_newer(version, path)
     for v in range(version + 1, SCHEMA_VERSION + 1):
         with transaction(conn):
             for statement in MIGRATIONS[v]:

@@ -16,23 +16,23 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from spasm_cv._private import create_private_file, make_private_dirs
 from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event
+from spasm_cv.events.table import EVENT_FIELDS, Event
 from spasm_cv.live.frames import Gap
 from spasm_cv.live.minutes import MINUTE_FIELDS, MinuteRow
+from spasm_cv.live.new_store import create_store
+from spasm_cv.live.rows import EventRow, check_row
 from spasm_cv.live.schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_S,
-    SCHEMA_VERSION,
+    check_readable,
     from_iso,
     iso,
     migrate,
     transaction,
 )
+from spasm_cv.results.files import event_record
 
 
 @dataclass(frozen=True)
@@ -127,15 +127,12 @@ class Store:
             return
         if not create and not self.path.is_file():
             raise SpasmCvError(f"no monitor database at {self.path}")
-        if self.path.exists() and (not self.path.is_file() or self.path.stat().st_size > 0):
-            # another program's file: refused, left untouched (never switched to WAL)
-            check_store_header(self.path, allow_blank=True)
+        if create and not os.path.lexists(self.path):
+            create_store(self.path)
+        # anything else at the path (an empty or text file, another program's database, a
+        # folder) is refused and left untouched (never switched to WAL)
+        check_store_header(self.path, allow_blank=True)
         try:
-            if create:
-                # owner-only: new folders 0700, a new file 0600 (SQLite creates the WAL and
-                # SHM files with the database file's mode)
-                make_private_dirs(self.path.parent)
-                create_private_file(self.path, exist_ok=True)
             self.conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -260,18 +257,21 @@ class Store:
             sql, args = sql + " AND started_at >= ?", [*args, started_from]
         if started_before is not None:
             sql, args = sql + " AND started_at < ?", [*args, started_before]
-        return self._dicts(sql + " ORDER BY started_at, id", args)
+        return self._dicts("sessions", sql + " ORDER BY started_at, id", args)
 
     def events(self, session_id: int) -> list[Event]:
-        rows = self._dicts("SELECT * FROM events WHERE session_id=? ORDER BY onset", [session_id])
-        return [_event_from_row(r) for r in rows]
+        where = f"{self.path}: events of session {session_id}"
+        return [Event(**EventRow.event(r, where).model_dump())
+                for r in self.event_rows(session_id)]
 
     def event_rows(self, session_id: int) -> list[dict]:
-        return self._dicts("SELECT * FROM events WHERE session_id=? ORDER BY onset", [session_id])
+        sql = "SELECT * FROM events WHERE session_id=? ORDER BY onset"
+        return self._dicts("events", sql, [session_id])
 
     def minutes(self, session_id: int) -> list[MinuteRow]:
         rows = self._dicts(
-            "SELECT * FROM minutes WHERE session_id=? ORDER BY minute_start", [session_id]
+            "minutes", "SELECT * FROM minutes WHERE session_id=? ORDER BY minute_start",
+            [session_id],
         )
         out = []
         for r in rows:
@@ -280,13 +280,16 @@ class Store:
         return out
 
     def gaps(self, session_id: int) -> list[Gap]:
-        rows = self._dicts("SELECT * FROM gaps WHERE session_id=? ORDER BY start_s", [session_id])
+        sql = "SELECT * FROM gaps WHERE session_id=? ORDER BY start_s"
+        rows = self._dicts("gaps", sql, [session_id])
         return [Gap(r["start_s"], r["end_s"], r["reason"]) for r in rows]
 
-    def _dicts(self, sql: str, args) -> list[dict]:
+    def _dicts(self, table: str, sql: str, args) -> list[dict]:
+        """Rows of ``table``, each checked against its schema (:mod:`spasm_cv.live.rows`)."""
         cur = self.conn.execute(sql, args)
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return [check_row(table, dict(zip(names, row, strict=True)), self.path)
+                for row in cur.fetchall()]
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -366,31 +369,17 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
             raise SpasmCvError(f"cannot read database {path}: {exc2}") from None
     if not verified:
         _check_app_id(conn, path)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version != SCHEMA_VERSION:
+    try:
+        check_readable(conn.execute("PRAGMA user_version").fetchone()[0], path)
+    except SpasmCvError:
         conn.close()
-        newer = version > SCHEMA_VERSION
-        raise SpasmCvError(
-            f"{path} has database schema {version}; this spasm-cv reads {SCHEMA_VERSION}: "
-            + ("update spasm-cv" if newer else "run `spasm-cv monitor --db` on it once to migrate")
-        )
+        raise
     return conn
 
 
 def _event_values(e: Event) -> tuple:
-    """The values of the events.tsv columns as SQLite takes them (booleans 0/1, None NULL)."""
-    values = []
-    for c in EVENT_FIELDS:
-        v = getattr(e, c)
-        if isinstance(v, np.generic):  # numpy scalars from the detector
-            v = v.item()
-        values.append(int(v) if isinstance(v, bool) else v)
-    return tuple(values)
-
-
-def _event_from_row(r: dict) -> Event:
-    values = {c: r[c] for c in EVENT_FIELDS}
-    for c in EVENT_FIELDS:
-        if FIELD_TYPES[c] == "bool" and values[c] is not None:
-            values[c] = bool(values[c])
-    return Event(**values)
+    """The values of the events.tsv columns as SQLite takes them (booleans 0/1, None NULL),
+    checked against events.tsv's schema first (:func:`~spasm_cv.results.files.event_record`)."""
+    record = event_record(e)
+    values = [getattr(record, c) for c in EVENT_FIELDS]
+    return tuple(int(v) if isinstance(v, bool) else v for v in values)

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from spasm_cv.cliargs import nonnegative_float, positive_float, probability
+from spasm_cv.cliargs import (
+    add_private_option,
+    nonnegative_float,
+    positive_float,
+    probability,
+)
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.phantom.make import make_phantom
 from spasm_cv.phantom.params import KINDS, SIDE_CHOICES, PhantomParams, ScheduleParams
@@ -100,6 +105,7 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="the input is selfie-mirrored (the phantom is written mirrored too; "
                         "analyse it with --mirrored)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_private_option(p, "the phantom video and its truth table")
     p.set_defaults(func=run)
     return p
 
@@ -167,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_parser(sub)
     args = parser.parse_args(argv)
+    if args.private:
+        from spasm_cv._private import use_owner_only_umask
+
+        use_owner_only_umask()
     return args.func(args)
 
 

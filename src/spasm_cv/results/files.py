@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import math
 import os
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event, context_levels
 from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
-from spasm_cv.signals.table import SIGNAL_COLUMNS, Signals
+from spasm_cv.results.schemas import EventRecord, SummaryRecord, check, check_signal_columns
+from spasm_cv.signals.table import LOST_DTYPE, LOST_FLAGS, SIGNAL_COLUMNS, Signals
 
 if TYPE_CHECKING:
     from spasm_cv.events.activity import Activity
@@ -45,7 +49,9 @@ EVENT_COLUMNS = {
     "trial_type": {
         "Description": "What the event is.",
         "Levels": {
-            "spasm": "One-sided involuntary-looking contraction episode (eye and/or mouth).",
+            "spasm": "One-sided involuntary-looking contraction: an eye episode (regions "
+            "'eye' or 'eye+mouth'), or a mouth-only event (regions 'mouth': no eye closure, "
+            "not counted in the rates). Select eye episodes with regions != 'mouth'.",
             "possible_spasm": "One-sided eye episode the detector could not be sure of "
                               "(e.g. during speech with the head moving): listed for review, "
                               "not counted in rates unless asked (--count possible).",
@@ -67,7 +73,11 @@ EVENT_COLUMNS = {
     },
     "regions": {
         "Description": "Face regions that contracted on that side.",
-        "Levels": {"eye": "eyelid", "mouth": "mouth corner only", "eye+mouth": "both"},
+        "Levels": {
+            "eye": "eyelid",
+            "mouth": "mouth corner only: a mouth-only event, not an eye episode",
+            "eye+mouth": "both",
+        },
     },
     "n_contractions": {"Description": "Number of eyelid contractions in the episode."},
     "peak_closure": {
@@ -116,23 +126,28 @@ def format_cell(value) -> str:
 
 
 def write_events(path: Path, events: Iterable[Event]) -> None:
-    """Write ``events`` as events.tsv (the columns of :data:`EVENT_FIELDS`)."""
-    with open(path, "w", newline="") as f:
+    """Write ``events`` as events.tsv (the columns of :data:`EVENT_FIELDS`), each checked
+    against :class:`~spasm_cv.results.schemas.EventRecord` first."""
+    records = [event_record(e) for e in events]  # the schema events.tsv is read with
+    with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(EVENT_FIELDS)
-        for e in events:
+        for e in records:
             w.writerow([format_cell(getattr(e, c)) for c in EVENT_FIELDS])
 
 
 def parse_cell(column: str, text: str):
     """The value of an events.tsv cell of ``column`` (inverse of :func:`format_cell`).
 
-    The type follows the :class:`~spasm_cv.events.table.Event` field (``FIELD_TYPES``).
+    The type follows the :class:`~spasm_cv.events.table.Event` field (``FIELD_TYPES``);
+    ValueError for a cell that is not one (``yes``/``no`` only for booleans).
     """
     if text == "n/a":
         return None
     kind = FIELD_TYPES[column]
     if kind == "bool":
+        if text not in ("yes", "no"):
+            raise ValueError("not yes, no or n/a")
         return text == "yes"
     if kind == "int":
         return int(text)
@@ -141,19 +156,52 @@ def parse_cell(column: str, text: str):
     return float(text)
 
 
+def event_record(e: Event) -> EventRecord:
+    """An event checked against the schema events.tsv is read with (NaN: not measured)."""
+    values = {}
+    for c in EVENT_FIELDS:
+        v = getattr(e, c)
+        v = v.item() if isinstance(v, np.generic) else v
+        values[c] = None if isinstance(v, float) and math.isnan(v) else v
+    return check(EventRecord, values, f"event at {values['onset']!r} s")
+
+
 def read_events(path: str | os.PathLike) -> list[Event]:
-    """Events of an ``events.tsv`` (or of the result folder holding one)."""
+    """Events of an ``events.tsv`` (or of the result folder holding one).
+
+    Every row is checked against :class:`~spasm_cv.results.schemas.EventRecord`; a cell out
+    of its type, range or vocabulary is a SpasmCvError naming the file, row and column.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / EVENTS_FILE
     if not p.is_file():
         raise SpasmCvError(f"no events file at {p}")
-    with open(p, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
     try:
-        return [Event(**{c: parse_cell(c, r[c]) for c in EVENT_FIELDS}) for r in rows]
-    except (KeyError, ValueError, TypeError) as exc:
-        raise SpasmCvError(f"malformed events file {p}: {exc}") from None
+        with open(p, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f, delimiter="\t")
+            missing = [c for c in EVENT_FIELDS if c not in (reader.fieldnames or ())]
+            if missing and missing != ["context"]:  # context: added later, n/a before
+                raise SpasmCvError(f"{p}: {missing[0]}: column missing")
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SpasmCvError(f"corrupt events file {p}: {exc}") from None
+    events = []
+    for i, r in enumerate(rows, start=2):
+        values = {}
+        for c in EVENT_FIELDS:
+            text = r.get(c)
+            if text is None:
+                if c == "context":
+                    continue
+                raise SpasmCvError(f"{p}: row {i}: {c}: missing")
+            try:
+                values[c] = parse_cell(c, text)
+            except ValueError:
+                raise SpasmCvError(f"{p}: row {i}: {c}: not {FIELD_TYPES[c]}") from None
+        record = check(EventRecord, values, f"{p}: row {i}")
+        events.append(Event(**record.model_dump()))
+    return events
 
 
 def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
@@ -161,7 +209,9 @@ def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
     quality = []
     for i in range(len(signals)):
         flags = []
-        if not signals.face[i]:
+        if signals.lost[i]:
+            flags.append(str(signals.lost[i]))
+        elif not signals.face[i]:
             flags.append("no_face")
         else:
             for s in SIDES:
@@ -190,11 +240,28 @@ def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
     return table
 
 
+@contextmanager
+def open_gzip_text(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A new gzip-compressed text file (UTF-8) whose header holds no file name and no time.
+
+    ``gzip.open`` writes the file's name and the time of writing into the gzip header: a
+    de-identified result would still say when (and under what name) it was processed. Every
+    gzip file spasm-cv writes goes through here (mtime 0, no name), so two runs over the same
+    data give the same bytes.
+    """
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+        io.TextIOWrapper(gz, encoding="utf-8", newline="") as f,
+    ):
+        yield f
+
+
 def write_signals(path: Path, table: dict[str, np.ndarray]) -> None:
     """Write a :func:`signal_table` as signals.csv.gz (6 significant digits, empty for NaN)."""
     names = list(table)
     n = len(table["time"])
-    with gzip.open(path, "wt", newline="", compresslevel=6) as f:
+    with open_gzip_text(path) as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(names)
         # column by column, as Python numbers (much faster to format than numpy scalars)
@@ -209,22 +276,41 @@ def _cell(v) -> str:
 
 
 def read_signals_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """``signals.csv.gz`` as columns: numbers as float arrays (NaN for empty), text as str."""
+    """``signals.csv.gz`` as columns: numbers as float arrays (NaN for empty), text as str.
+
+    The columns are checked (:func:`~spasm_cv.results.schemas.check_signal_columns`): a
+    cell that is not a number, or a number out of its column's range, is a SpasmCvError
+    naming the file and the column.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / SIGNALS_FILE
     if not p.is_file():
         raise SpasmCvError(f"no signals file at {p}")
-    with gzip.open(p, "rt", newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with gzip.open(p, "rt", newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
+        raise SpasmCvError(f"corrupt signals file {p}: {exc}") from None
+    if not rows:
+        raise SpasmCvError(f"{p}: empty (no header)")
     header, body = rows[0], rows[1:]
+    if len(set(header)) != len(header):
+        raise SpasmCvError(f"{p}: a column name appears twice")
+    ragged = next((i for i, r in enumerate(body, start=2) if len(r) != len(header)), None)
+    if ragged is not None:
+        raise SpasmCvError(f"{p}: row {ragged}: not {len(header)} cells")
     out = {}
     for j, name in enumerate(header):
         col = [r[j] for r in body]
         if name == "quality":
             out[name] = np.array(col, dtype=str)
-        else:
+            continue
+        try:
             out[name] = np.array([float(x) if x else np.nan for x in col])
+        except ValueError:
+            raise SpasmCvError(f"{p}: {name[:60]}: not a number in every row") from None
+    check_signal_columns(out, str(p))
     return out
 
 
@@ -254,27 +340,35 @@ def read_signals(path: str | os.PathLike) -> Signals:
     table = read_signals_table(path)
     summary_path = Path(path) / SUMMARY_FILE if Path(path).is_dir() else None
     fps = read_summary(summary_path)["fps"] if summary_path and summary_path.exists() else None
+    lost = np.where(np.isin(table["quality"], LOST_FLAGS), table["quality"], "")
     return Signals(
         time=table["time"],
-        face=table["quality"] != "no_face",
+        face=(table["quality"] != "no_face") & (lost == ""),
         n_faces=np.nan_to_num(table["n_faces"]).astype(np.int16),
         # a folder written before a column existed reads it as unmeasured (NaN)
         columns={c: table.get(c, np.full(len(table["time"]), np.nan)) for c in SIGNAL_COLUMNS},
         meta={"fps": fps},
+        lost=lost.astype(LOST_DTYPE),
     )
 
 
 def read_summary(path: str | os.PathLike) -> dict:
-    """The content of summary.json (a path, or the result folder holding it)."""
+    """The content of summary.json (a path, or the result folder holding it), checked
+    against its schema (:class:`~spasm_cv.results.schemas.SummaryRecord`): SpasmCvError
+    naming the file and the field otherwise."""
     p = Path(path)
     if p.is_dir():
         p = p / SUMMARY_FILE
     if not p.is_file():
         raise SpasmCvError(f"no summary at {p}: not a complete spasm-cv result folder")
     try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise SpasmCvError(f"corrupt summary {p}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpasmCvError(f"{p}: does not hold an object")
+    check(SummaryRecord, raw, str(p))
+    return raw
 
 
 def write_result_files(folder: str | os.PathLike, recording: Recording) -> None:

@@ -31,12 +31,16 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
+import stat
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.atomic import publish, rename_noreplace
 
 # The files spasm-cv writes into a result folder (results/files.py names them; repeated here
 # so that this module stays below files.py). Anything else in a result folder is the user's.
@@ -67,8 +71,11 @@ def write_error(path: str | os.PathLike, exc: OSError, what: str = "") -> SpasmC
 
 
 def is_result_folder(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a folder holding a summary.json written by spasm-cv."""
+    """Whether ``path`` is a folder (not a link to one) holding a summary.json written by
+    spasm-cv."""
     p = Path(path)
+    if p.is_symlink():
+        return False
     try:
         raw = json.loads((p / SUMMARY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -235,8 +242,7 @@ class ResultTarget:
         return self
 
     def _check_existing(self, p: Path, replaceable: bool) -> None:
-        if p.is_symlink() and not p.exists():
-            raise SpasmCvError(f"{self.what} {p} is a broken link: remove it or choose another")
+        refuse_link(p, self.what)
         if not p.exists():
             return
         if not p.is_dir():
@@ -266,6 +272,7 @@ class ResultTarget:
         self.check()
         out = self.path
         self._made = _make_parent(out, self.what)
+        remove_stale_temporaries(out.parent, out.name)
         try:  # a name of its own: an older leftover is never reused nor deleted
             tmp = _fresh_name(out.parent, f".{out.name}.tmp-{os.getpid()}-", make=True)
         except OSError as exc:
@@ -283,20 +290,23 @@ class ResultTarget:
     # -- after the work ------------------------------------------------------------
 
     def write(self, fill: Callable[[Path], None], partial: bool = False) -> Path:
-        """Fill the temporary folder with ``fill(folder)``, then put it in place.
+        """Fill the temporary folder with ``fill(folder)``, then put it in place; returns
+        where it went.
 
         An earlier result at the destination is replaced, the files a user added to it
-        carried over. After a complete result, a ``.partial`` beside it that spasm-cv wrote
-        is removed (only its own files; a user's file in it keeps the folder).
+        carried over. Anything else found there now (a user's folder or file, a link, made
+        while the work ran) is left as it is, and the result goes beside it under a new
+        name (said in one line on stderr). After a complete result, a ``.partial`` beside it
+        that spasm-cv wrote is removed (only its own files; a user's file in it keeps the
+        folder; never through a link).
         """
         if self.tmp is None:
             self.prepare()
         assert self.tmp is not None
         final = self.final(partial)
-        self._check_existing(final, True if partial else self.replace)  # changed meanwhile?
         try:
             fill(self.tmp)
-            _install(self.tmp, final)
+            final = _install(self.tmp, final, replace=partial or self.replace)
         except OSError as exc:
             raise write_error(final, exc) from None
         self.tmp, self._made = None, []
@@ -325,35 +335,79 @@ class ResultTarget:
         self.close()
 
 
-def _install(tmp: Path, final: Path) -> None:
-    """Put folder ``tmp`` in place as ``final``, keeping what a user added to ``final``.
+def _install(tmp: Path, final: Path, replace: bool) -> Path:
+    """Put folder ``tmp`` in place as ``final``, keeping what a user added to ``final``;
+    returns where it went.
 
-    The user's entries are moved (renamed, on the same file system) into the new folder,
-    the old folder is renamed aside, the new one renamed into place, and the old one, now
-    holding only spasm-cv's files, removed. If a step fails, the user's entries go back.
+    Nothing there: ``tmp`` is renamed into place, only if nothing came meanwhile. An earlier
+    spasm-cv result (``replace``): the user's entries are moved (renamed, on the same file
+    system) into the new folder, the old folder is renamed aside, the new one renamed into
+    place, entries that came meanwhile follow, and the old folder, holding only spasm-cv's
+    files, is removed. Anything else (a link, a file, a user's folder) is never touched: the
+    result goes beside it (:func:`~spasm_cv.results.atomic.publish`).
     """
-    if not final.exists():
-        tmp.rename(final)
-        return
+    if _real_folder(final):
+        with contextlib.suppress(OSError):  # an empty folder given as --out; kept if not
+            final.rmdir()
+    try:
+        rename_noreplace(tmp, final)
+        return final
+    except FileExistsError:
+        pass
+    if not (replace and _real_folder(final) and is_result_folder(final)):
+        return publish(tmp, final)
     moved: list[str] = []
     old = _fresh_name(final.parent, f".{final.name}.old-{os.getpid()}-")
     try:
-        for entry in list(final.iterdir()):  # the user's files go into the new folder
-            if entry.name not in RESULT_FILES:
-                entry.rename(tmp / entry.name)
-                moved.append(entry.name)
+        _move_entries(final, tmp, moved)  # the user's files go into the new folder
         final.rename(old)
-        tmp.rename(final)
-    except OSError:
-        if not final.exists() and old.exists():  # the old folder back under its name
+        placed = publish(tmp, final)
+    except OSError:  # the old folder back under its name, the user's files back in it
+        if not os.path.lexists(final) and os.path.lexists(old):
             with contextlib.suppress(OSError):
-                old.rename(final)
-        home = final if final.exists() else old
+                rename_noreplace(old, final)
+        home = old if os.path.lexists(old) else final
         for name in moved:
             with contextlib.suppress(OSError):
-                (tmp / name).rename(home / name)
+                rename_noreplace(tmp / name, home / name)
         raise
+    _move_entries(old, placed, [])  # anything added while the folder was moved
     _remove_result_files(old, check=False)
+    if os.path.lexists(old):  # a name clash kept something of the user's there
+        kept = publish(old, final.with_name(final.name + ".kept"))
+        print(f"spasm-cv: note: files found in {final} are kept in {kept}", file=sys.stderr)
+    return placed
+
+
+def _real_folder(p: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(p).st_mode)
+    except OSError:
+        return False
+
+
+def _move_entries(src: Path, dst: Path, moved: list[str]) -> None:
+    """Move every entry of ``src`` but spasm-cv's own files into ``dst`` (never onto an
+    entry there, never through a link to ``src``), adding the names moved to ``moved``."""
+    fd = _open_folder(src)
+    if fd is None:
+        return
+    try:
+        for name in os.listdir(fd):
+            if name not in RESULT_FILES:
+                with contextlib.suppress(FileExistsError):
+                    rename_noreplace(src / name, dst / name)
+                    moved.append(name)
+    finally:
+        os.close(fd)
+
+
+def _open_folder(p: Path) -> int | None:
+    """A descriptor of folder ``p`` itself (None if it is a link, not a folder, or gone)."""
+    try:
+        return os.open(p, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
 
 
 def _fresh_name(folder: Path, prefix: str, make: bool = False) -> Path:
@@ -376,17 +430,76 @@ def _remove_result_files(folder: Path, check: bool = True) -> None:
     """Delete spasm-cv's own files in ``folder`` and the folder if nothing else is left.
 
     With ``check``, only a result folder (its summary.json says spasm-cv wrote it) is
-    touched; a user's file in it keeps the folder.
+    touched; a user's file in it keeps the folder. A link (at ``folder`` or in it) is
+    never followed.
     """
-    if not folder.is_dir() or (check and not is_result_folder(folder)):
+    if check and not is_result_folder(folder):
         return
-    for name in RESULT_FILES:
-        try:
-            (folder / name).unlink(missing_ok=True)
-        except OSError:
-            return
+    fd = _open_folder(folder)
+    if fd is None:
+        return
+    try:
+        for name in RESULT_FILES:
+            try:
+                os.unlink(name, dir_fd=fd)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return
+    finally:
+        os.close(fd)
     with contextlib.suppress(OSError):  # something of the user's is left: keep the folder
         folder.rmdir()
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.tmp-(?P<pid>[0-9]+)-[0-9a-f]{8}")
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary result folders a killed run left in ``folder``; those removed.
+
+    Only folders (not links) named exactly as :meth:`ResultTarget.prepare` names them,
+    ``.NAME.tmp-PID-XXXXXXXX`` (of result folder ``name`` if given), whose process ``PID``
+    is no longer running on this machine, and only spasm-cv's files in them: a folder
+    holding anything else is left.
+    """
+    removed = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMPORARY.fullmatch(entry)
+        if m is None or (name is not None and m["name"] != name) or _alive(int(m["pid"])):
+            continue
+        p = folder / entry
+        if _real_folder(p):
+            _remove_result_files(p, check=False)
+            if not os.path.lexists(p):
+                removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # someone else's process, or cannot tell: keep
+    return True
+
+
+def refuse_link(path: Path, what: str) -> None:
+    """One-line error if ``path`` is a symbolic link: spasm-cv writes no output through a
+    link, nor replaces or removes one."""
+    if path.is_symlink():
+        raise SpasmCvError(
+            f"{what} {path} is a symbolic link: spasm-cv never writes through a link; "
+            "give the real path or another name"
+        )
 
 
 # ---------------------------------------------------------------------- output files
@@ -407,6 +520,7 @@ def check_output_file(
     folder is created).
     """
     p = Path(path)
+    refuse_link(p, what)
     if p.is_dir():
         raise SpasmCvError(f"{what} {p} is a folder: give a file name")
     for src in inputs:

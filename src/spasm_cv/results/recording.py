@@ -30,6 +30,7 @@ from spasm_cv.cliargs import COUNTS
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
 from spasm_cv.results.files import (
+    EVENTS_FILE,
     SUMMARY_FILE,
     read_events,
     read_signals_table,
@@ -107,8 +108,9 @@ class Recording:
         >>> len(sure.episodes) <= len(rec.episodes), sure.summary.extra["min_confidence"]
         (True, 0.8)
         """
-        if not 0.0 <= min_confidence <= 1.0:
-            raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence}")
+        number = isinstance(min_confidence, (int, float)) and not isinstance(min_confidence, bool)
+        if not number or not 0.0 <= min_confidence <= 1.0:
+            raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence!r}")
         kept = [e for e in self.events
                 if not e.is_one_sided or e.confidence >= min_confidence]
         return self._recounted(kept, min_confidence=min_confidence)
@@ -188,18 +190,22 @@ class Recording:
             raw = read_summary(p)
             if not isinstance(raw, dict) or "schema_version" not in raw or "episodes" not in raw:
                 raise SpasmCvError(f"{p / SUMMARY_FILE} is not a spasm-cv summary")
-            summary = Summary.from_dict(raw)
+            summary = Summary.from_dict(raw, str(p / SUMMARY_FILE))
+            events = read_events(p)
+            _check_within(events, summary.duration_s, p / EVENTS_FILE)
             return cls(
                 name=summary.name or p.name,
                 summary=summary,
-                events=read_events(p),
+                events=events,
                 start=_parse_start(summary.recorded_at),
                 signals=read_signals_table(p) if with_signals else None,
                 source="analyze",
                 path=str(p),
             )
         except SpasmCvError as exc:
-            raise SpasmCvError(f"cannot use {p}: {exc}") from None
+            message = str(exc)  # naming a file of the folder already, else the folder
+            raise SpasmCvError(message if str(p) in message else f"cannot use {p}: {message}") \
+                from None
         except (
             OSError,
             EOFError,
@@ -281,6 +287,17 @@ class Recording:
         row["software_version"] = s.software.get("version")
         row["model"] = s.model.get("name")
         return row
+
+
+def _check_within(events: list[Event], duration_s: float | None, where: Path) -> None:
+    """Events end within the recording (summary.json's ``duration_s``, with a frame's slack)."""
+    if duration_s is None:
+        return
+    late = next((e for e in events if e.end > duration_s + 0.01 * duration_s + 2.0), None)
+    if late is not None:
+        raise SpasmCvError(
+            f"{where}: event at {late.onset:g} s ends after the recording ({duration_s:g} s)"
+        )
 
 
 def _parse_start(recorded_at: str | None) -> datetime | None:

@@ -39,16 +39,20 @@ from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
 from spasm_cv.landmarks.tracker import FOLLOWED_FACE
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
+from spasm_cv.results.schemas import (  # noqa: F401 (SCHEMA_VERSION: imported from here)
+    READABLE_SCHEMA_VERSIONS,
+    RECORDED_AT_SOURCES,
+    SCHEMA_VERSION,
+    SummaryRecord,
+    check,
+)
+from spasm_cv.signals.table import LOST_FLAGS
 
 if TYPE_CHECKING:
     from spasm_cv.events.activity import Activity
     from spasm_cv.events.detect import Detection
     from spasm_cv.signals.table import Signals
 
-SCHEMA_VERSION = "1.0"
-# where ``recorded_at`` came from: given by the user (``--recorded-at``), the container's
-# creation time, the file's modification time (a guess: a copy changes it), the monitor's clock
-RECORDED_AT_SOURCES = ("given", "container", "file_mtime", "clock")
 GUESSED_SOURCES = ("file_mtime", None)  # None: an older summary that did not say
 CLOSED = 0.5  # closure above which an eye counts as "closed" for the closed-time fraction
 MAX_FRAME_GAP = 2.0  # a frame stands for the time to the next frame, at most this many periods
@@ -110,9 +114,23 @@ def coverage(activity: Activity, fps: float) -> Coverage:
     return Coverage(observed["both"], {s: observed[s] for s in SIDES}, closed_fraction)
 
 
+def lost_frames(signals: Signals, fps: float) -> dict[str, int | float]:
+    """summary.json's ``quality`` counts of frames not observed for a reason of the video.
+
+    For each of ``LOST_FLAGS`` (``corrupt``: not decodable; ``frozen``: a frozen image),
+    ``<flag>_frames`` (frames) and ``<flag>_s`` (the seconds they stand for).
+    """
+    dt = frame_durations(signals.time, fps)
+    out: dict[str, int | float] = {}
+    for flag in LOST_FLAGS:
+        lost = signals.lost == flag
+        out[f"{flag}_frames"] = int(lost.sum())
+        out[f"{flag}_s"] = float(dt[lost].sum())
+    return out
+
+
 # -------------------------------------------------------------------------- summary
 
-_REQUIRED = ("schema_version", "episodes", "observed_s", "mouth_only", "blinks")
 _DERIVED = frozenset({"observation"})  # written from the numbers by to_dict, never kept
 
 
@@ -262,6 +280,7 @@ class Summary:
                     interrupted is None and n_expected and n < 0.98 * n_expected - 1
                 ),
                 "low_frame_rate": bool((input_info.get("timing") or {}).get("low_frame_rate")),
+                **lost_frames(signals, detection.fps),
             },
             params=detection.params.to_dict(),
             recorded_at=recorded_at.isoformat() if recorded_at else None,
@@ -350,13 +369,13 @@ class Summary:
     # -- summary.json --------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, d: dict) -> Summary:
-        """A summary.json's content; SpasmCvError naming what a usable summary lacks."""
+    def from_dict(cls, d: dict, where: str = "summary.json") -> Summary:
+        """A summary.json's content, checked against its schema
+        (:class:`~spasm_cv.results.schemas.SummaryRecord`): SpasmCvError ``"<where>: <field>:
+        <problem>"`` for a value out of its type, range or vocabulary, or a missing one."""
         if not isinstance(d, dict):
-            raise SpasmCvError("summary.json does not hold an object")
-        missing = [k for k in _REQUIRED if k not in d]
-        if missing:
-            raise SpasmCvError(f"summary lacks {', '.join(missing)}")
+            raise SpasmCvError(f"{where}: does not hold an object")
+        check(SummaryRecord, d, where)
         known = {f for f in cls.__dataclass_fields__ if f != "extra"} | _DERIVED
         blinks = d["blinks"]
         return cls(
@@ -399,7 +418,8 @@ class Summary:
         return DEFAULT_THRESHOLDS.rates_insufficient(self.observed_s)
 
     def to_dict(self) -> dict:
-        """summary.json, keys in their documented order.
+        """summary.json, keys in their documented order, checked against the schema its
+        readers check it with (:class:`~spasm_cv.results.schemas.SummaryRecord`).
 
         Rates carry an ``insufficient_observation`` flag and ``observation`` records the
         thresholds (:data:`~spasm_cv.results.observation.DEFAULT_THRESHOLDS`) and what they
@@ -441,6 +461,7 @@ class Summary:
         if self.detector is not None:
             out["detector"] = self.detector
         out.update(self.extra)
+        check(SummaryRecord, out, "summary.json (to be written)")  # the readers' schema
         return out
 
     @property

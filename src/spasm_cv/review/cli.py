@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from spasm_cv.cliargs import add_private_option
+
 DESCRIPTION = """\
 Write an annotated copy of an analysed video, to check what was detected: the eye contours
 of both eyes, a closure bar per eye, the current event (side, kind, regions, confidence) and
@@ -48,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--video", metavar="FILE", help="the analysed video, if it has moved")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    add_private_option(p, "the video, the clips and the index page")
     p.set_defaults(func=run)
     return p
 

@@ -2,17 +2,20 @@
 
 One HTML file in the clips' folder, self-contained: plots are inline SVG ``data:`` URIs,
 clips are the folder's own files, and its Content-Security-Policy allows nothing else (no
-network, no outside script, style or font). A few lines of inline script move a cursor over
-each plot in step with its video.
+network, no outside script, style or font, no form, no ``<base>``). A few lines of inline
+script move a cursor over each plot in step with its video: the policy allows that script by
+its hash, and no other (an injected ``<script>`` would not run). The page is the Jinja2
+template ``templates/index.html``, autoescaped (:mod:`spasm_cv._html`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spasm_cv._html import Markup, csp, render, script_hash
 from spasm_cv._version import __version__
 from spasm_cv.review.overlay import clock
 from spasm_cv.review.plots import AXES_X, episode_plot
@@ -22,10 +25,7 @@ if TYPE_CHECKING:
     from spasm_cv.review.render import Clip
     from spasm_cv.review.source import ReviewSource
 
-CSP = (
-    "default-src 'none'; img-src data:; media-src 'self'; style-src 'unsafe-inline'; "
-    "script-src 'unsafe-inline'"
-)
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html"
 SOURCE_WORDS = {
     "given": "given at analysis",
     "container": "from the video's creation time",
@@ -70,6 +70,12 @@ for (const ep of document.querySelectorAll('.ep')) {
 """
 
 
+CSP = csp(
+    "img-src data:", "media-src 'self'", "style-src 'unsafe-inline'",
+    f"script-src {script_hash(SCRIPT)}",
+)
+
+
 def _yes(value) -> str:
     return "n/a" if value is None else "yes" if value else "no"
 
@@ -77,39 +83,15 @@ def _yes(value) -> str:
 def index_page(src: ReviewSource, clips: Sequence[Clip], codec: str, context_s: float) -> str:
     """The index page's HTML for ``clips`` of ``src`` written with ``codec``."""
     summary = src.recording.summary
-    name = escape(src.recording.name)
     when = "time unknown"
     if summary.recorded_at:
         when = datetime.fromisoformat(summary.recorded_at).strftime("%Y-%m-%d %H:%M %Z").strip()
         source = SOURCE_WORDS.get(summary.recorded_at_source or "", "source not recorded")
-        when += f" ({escape(source)})"
-    head = [
-        f"<h1>Episodes of {name}</h1>",
-        f'<p class="sub">Recorded {when}; {clock(src.duration_s)} analysed, face observed '
-        f"{clock(summary.observed_s)}. {len(clips)} one-sided event"
-        f"{'s' * (len(clips) != 1)} (eye episodes and mouth-only events), each with "
-        f"{context_s:g} s of video before and after. Frames are shown as analysed"
-        f"{' (mirrored recording shown unmirrored)' if src.mirrored else ''}: the patient's "
-        "right (orange) is on the image's left. Below each clip: the closure bars (R, L), "
-        "the current event and a timeline of the clip with the episode outlined. Written "
-        f"with {escape(codec)} by spasm-cv {escape(__version__)}.</p>",
-    ]
-    if codec not in (H264_PYAV, H264_OPENCV):
-        head.append(
-            '<p class="warn">These clips are MPEG-4 Part 2 (no H.264 encoder was available): '
-            "browsers may not play them here; open the files in <code>clips/</code> with a "
-            "video player.</p>"
-        )
-    if not clips:
-        head.append("<p>No one-sided event was detected: no clip to show.</p>")
-    body = []
+        when += f" ({source})"
     left, right = AXES_X
+    shown = []
     for c in clips:
         e = c.event
-        what = f"{e.kind}, {e.regions}" if e.involves_eye else "mouth only (not counted)"
-        plot = episode_plot(
-            src.recording.signals, src.recording.events, e, c.start_s, c.end_s, src.closure_on
-        )
         details = {
             "onset": f"{clock(e.onset)} ({e.onset:.2f} s)",
             "duration": f"{e.duration:.2f} s (eye shut {e.closure_duration:.2f} s)",
@@ -122,21 +104,35 @@ def index_page(src: ReviewSource, clips: Sequence[Clip], codec: str, context_s: 
         context = getattr(e, "context", None)
         if context:
             details["context"] = str(context)
-        dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in details.items())
-        body.append(
-            f'<section class="ep" id="ep{c.number}" data-start="{c.start_s:.6f}" '
-            f'data-end="{c.end_s:.6f}" data-axl="{left}" data-axr="{right}">'
-            f'<h2>{c.number}. <span class="{e.side}">{e.side}</span> {escape(what)}</h2>'
-            f'<div><video src="{escape(c.file)}" controls muted playsinline preload="metadata">'
-            f'</video><p class="sub">{escape(c.file)} · {c.frames} frames</p></div>'
-            f'<div><div class="plot"><img alt="signals of episode {c.number}" src="{plot}">'
-            f'<div class="cursor"></div></div><dl>{dl}</dl></div></section>'
-        )
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f'<meta name="generator" content="spasm-cv {escape(__version__)}">'
-        f"<title>Episodes of {name}</title><style>{STYLE}</style></head><body>"
-        + "\n".join(head + body)
-        + f"<script>{SCRIPT}</script></body></html>\n"
+        shown.append({
+            "number": c.number,
+            "start": f"{c.start_s:.6f}",
+            "end": f"{c.end_s:.6f}",
+            "side": e.side,
+            "what": f"{e.kind}, {e.regions}" if e.involves_eye else "mouth only (not counted)",
+            "file": c.file,
+            "frames": c.frames,
+            "plot": episode_plot(
+                src.recording.signals, src.recording.events, e, c.start_s, c.end_s,
+                src.closure_on,
+            ),
+            "details": details,
+        })
+    return render(
+        TEMPLATE,
+        csp=CSP,
+        version=__version__,
+        name=src.recording.name,
+        style=Markup(STYLE),  # written here
+        script=Markup(SCRIPT),  # written here; allowed by its hash
+        when=when,
+        analysed=clock(src.duration_s),
+        observed=clock(summary.observed_s),
+        context=f"{context_s:g}",
+        mirrored=src.mirrored,
+        codec=codec,
+        h264=codec in (H264_PYAV, H264_OPENCV),
+        clips=shown,
+        axl=left,
+        axr=right,
     )

@@ -9,6 +9,7 @@ folder under its final name is complete, and nothing that exists is overwritten.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from spasm_cv.events.table import Event
 from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.results.atomic import atomic_folder
+from spasm_cv.results.outputs import check_output_file
 from spasm_cv.review.overlay import (
     FrameState,
     Layout,
@@ -60,10 +62,13 @@ class ReviewOutput:
 
 
 def _refuse_existing(path: Path) -> None:
+    """Refuse an existing ``--out`` (review writes only new outputs) and one that cannot
+    be written (a read-only or missing place): one line, before any work."""
     if path.exists() or path.is_symlink():
         raise SpasmCvError(
             f"{path} already exists: review never overwrites a file; choose another --out"
         )
+    check_output_file(path, what="--out")  # a place that cannot take it: one line now
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -155,7 +160,7 @@ def review_video(
         for img in _frames(src, lay, timeline, frames, tracker, src.info.n_frames, note):
             writer.write(img)
             bar.update(1)
-    return ReviewOutput(out, writer.frames, src.fps, writer.codec)
+    return ReviewOutput(writer.path, writer.frames, src.fps, writer.codec)
 
 
 def review_layout(src: ReviewSource) -> Layout:
@@ -165,10 +170,15 @@ def review_layout(src: ReviewSource) -> Layout:
 
 
 def clip_name(number: int, e: Event) -> str:
-    """``ep03_0m32.4s_right_tonic.mp4``."""
+    """``ep03_0m32.4s_right_tonic.mp4``.
+
+    The side and kind come from events.tsv, which anyone may have edited: only letters,
+    digits, ``+`` and ``-`` of them go into the name (no ``/``, no ``..``).
+    """
     m, s = divmod(e.onset, 60)
     what = e.kind if e.involves_eye and e.kind else "mouth-only"
-    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{e.side}_{what}.mp4"
+    side, what = (re.sub(r"[^A-Za-z0-9+-]+", "-", str(t))[:24] for t in (e.side, what))
+    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{side}_{what}.mp4"
 
 
 def review_episodes(
@@ -211,7 +221,8 @@ def review_episodes(
     total = int(sum((b - a) * src.fps for _, _, a, b in windows))
     clips: list[Clip] = []
     codec = ""
-    with atomic_folder(out_dir) as tmp, _progress(total, progress, "review clips") as bar:
+    with atomic_folder(out_dir) as done, _progress(total, progress, "review clips") as bar:
+        tmp = done.tmp
         (tmp / "clips").mkdir()
         for n, e, a, b in windows:
             timeline = Timeline(lay, a, b, src.recording.events, src.unobserved(), highlight=e)
@@ -228,4 +239,4 @@ def review_episodes(
             codec = writer.codec or codec
             clips.append(Clip(n, e, a, b, f"clips/{name}", writer.frames))
         (tmp / "index.html").write_text(index_page(src, clips, codec, context_s), "utf-8")
-    return ReviewOutput(out_dir, sum(c.frames for c in clips), src.fps, codec, tuple(clips))
+    return ReviewOutput(done.path, sum(c.frames for c in clips), src.fps, codec, tuple(clips))

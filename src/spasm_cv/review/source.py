@@ -22,7 +22,12 @@ from spasm_cv.landmarks.tracker import FaceObservation
 from spasm_cv.results.recording import Recording
 from spasm_cv.video.reader import VideoInfo, probe
 
-STATUS = {"ok": "observed", "no_face": "no face", "not_analysed": "not analysed"}
+STATUS = {
+    "ok": "observed",
+    "no_face": "no face",
+    "frozen": "frozen image (not observed)",
+    "not_analysed": "not analysed",
+}
 
 
 @dataclass
@@ -97,8 +102,9 @@ class ReviewSource:
         if row is None:
             return STATUS["not_analysed"]
         flags = str(self.recording.signals["quality"][row]).split("+")
-        if "no_face" in flags:
-            return STATUS["no_face"]
+        for flag in ("no_face", "frozen"):
+            if flag in flags:
+                return STATUS[flag]
         words = "head turned (not observed)" if any(f.startswith("pose_") for f in flags) else (
             "observed"
         )

@@ -26,7 +26,7 @@ import numpy as np
 
 from spasm_cv._native import native_stderr_silenced
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.atomic import Published, published
 
 H264_PYAV = "H.264 (libx264 via PyAV)"
 H264_OPENCV = "H.264 (avc1 via OpenCV)"
@@ -81,7 +81,8 @@ class VideoWriter:
         self._cv: cv2.VideoWriter | None = None
 
     def __enter__(self) -> VideoWriter:
-        tmp = self._stack.enter_context(atomic_file(self.path))
+        self._out: Published = self._stack.enter_context(published(self.path))
+        tmp = self._out.tmp
         try:
             for codec in self.prefer:
                 if self._open(codec, tmp):
@@ -151,3 +152,5 @@ class VideoWriter:
             self._stack.__exit__(type(err), err, err.__traceback__)
             raise
         self._stack.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            self.path = self._out.path  # where it went (beside, if taken meanwhile)

@@ -19,6 +19,11 @@ from spasm_cv.signals.geometry import (
 
 SIGNAL_COLUMNS = GEOMETRY_COLUMNS + POSE_COLUMNS + BLENDSHAPE_COLUMNS + TEXTURE_COLUMNS
 
+# why a frame was not observed though the video has it: ``corrupt`` (its packet could not
+# be decoded), ``frozen`` (the image stood still too long: a still photo, a frozen feed)
+LOST_FLAGS = ("corrupt", "frozen")
+LOST_DTYPE = "<U7"
+
 
 @dataclass
 class Signals:
@@ -27,7 +32,9 @@ class Signals:
     ``time`` is in seconds from the first frame. ``face`` is False where no face was found;
     there every column is NaN. ``n_faces`` counts faces in view (more than one: flagged).
     ``columns`` holds ``SIGNAL_COLUMNS`` (see :mod:`spasm_cv.signals.geometry` for units),
-    sides being the patient's anatomical ``left``/``right``.
+    sides being the patient's anatomical ``left``/``right``. ``lost`` gives, per frame, one
+    of ``LOST_FLAGS`` where the frame was not observed for a reason of the video itself
+    (``face`` is False there), else ``""`` (default: ``""`` everywhere).
     """
 
     time: np.ndarray
@@ -35,6 +42,13 @@ class Signals:
     n_faces: np.ndarray
     columns: dict[str, np.ndarray]
     meta: dict = field(default_factory=dict)
+    lost: np.ndarray = field(default_factory=lambda: np.array([], dtype=LOST_DTYPE))
+
+    def __post_init__(self) -> None:
+        if len(self.lost) == 0:  # not given: no frame was lost
+            self.lost = np.full(len(self.time), "", dtype=LOST_DTYPE)
+        elif len(self.lost) != len(self.time):
+            raise ValueError(f"{len(self.lost)} lost flags for {len(self.time)} frames")
 
     def __len__(self) -> int:
         return len(self.time)
@@ -53,6 +67,7 @@ class Signals:
             self.n_faces[start:stop],
             {k: v[start:stop] for k, v in self.columns.items()},
             dict(self.meta),
+            self.lost[start:stop],
         )
 
     def mirrored(self) -> Signals:
@@ -67,7 +82,7 @@ class Signals:
                 swap[k] = -v
             else:
                 swap[k] = v
-        return Signals(self.time, self.face, self.n_faces, swap, dict(self.meta))
+        return Signals(self.time, self.face, self.n_faces, swap, dict(self.meta), self.lost)
 
     @property
     def fps(self) -> float:
@@ -85,6 +100,7 @@ class Signals:
             np.concatenate([p.n_faces for p in parts]),
             {k: np.concatenate([p.columns[k] for p in parts]) for k in cols},
             dict(parts[0].meta),
+            np.concatenate([p.lost for p in parts]),
         )
 
 
@@ -108,19 +124,24 @@ class SignalsBuilder:
         self.meta = dict(meta or {})
         # one entry per frame, appended in one step: an interrupt (Ctrl-C, SIGTERM) arriving
         # while a frame is being added must not leave the columns of different lengths
-        self._frames: list[tuple[float, bool, int, np.ndarray]] = []
+        self._frames: list[tuple[float, bool, int, np.ndarray, str]] = []
 
     def __len__(self) -> int:
         return len(self._frames)
 
-    def add(self, time_s: float, observation, size: tuple[int, int] | None = None) -> None:
+    def add(
+        self, time_s: float, observation, size: tuple[int, int] | None = None, lost: str = ""
+    ) -> None:
         """Add a frame; ``observation`` is a FaceObservation or None (no face). ``size``: the
-        frame's (width, height) in pixels, when it may differ from the previous frames'."""
+        frame's (width, height) in pixels, when it may differ from the previous frames'.
+        ``lost``: one of ``LOST_FLAGS`` for a frame not observed (``observation`` None)."""
         if size is not None:
             self.width, self.height = size
+        if lost and (lost not in LOST_FLAGS or observation is not None):
+            raise ValueError(f"a lost frame ({lost!r}) has no observation")
         row = signals_row(observation, self.width, self.height)
         n_faces = 0 if observation is None else observation.n_faces
-        self._frames.append((time_s, observation is not None, n_faces, row))
+        self._frames.append((time_s, observation is not None, n_faces, row, lost))
 
     def build(self) -> Signals:
         n = len(self._frames)
@@ -131,4 +152,5 @@ class SignalsBuilder:
             n_faces=np.array([f[2] for f in self._frames], dtype=np.int16),
             columns={c: rows[:, i] for i, c in enumerate(SIGNAL_COLUMNS)},
             meta=dict(self.meta),
+            lost=np.array([f[4] for f in self._frames], dtype=LOST_DTYPE),
         )

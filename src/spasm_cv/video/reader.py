@@ -7,6 +7,7 @@ everything downstream sees an unmirrored image (the patient's right eye on the i
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
@@ -44,6 +45,19 @@ class Frame:
     index: int  # 0-based decode order
     time_s: float  # presentation time from the container, seconds from the first frame
     rgb: np.ndarray  # (H, W, 3) uint8, unmirrored
+
+
+@dataclass(frozen=True)
+class LostFrame:
+    """A frame the file holds but that could not be decoded (its packet is damaged).
+
+    Yielded by :func:`read_frames_and_losses` in place of the frame, at its
+    container time; observation records it as not observed (quality ``corrupt``).
+    """
+
+    index: int
+    time_s: float
+    flag: str = "corrupt"
 
 
 IMAGE_SUFFIXES = frozenset(
@@ -132,6 +146,23 @@ def read_frames(
     end_s: float | None = None,
     fps: float | None = None,
 ) -> Iterator[Frame]:
+    """Yield the decoded frames of a video file in order, as unmirrored RGB: those of
+    :func:`read_frames_and_losses` without the frames lost to damaged data."""
+    frames = read_frames_and_losses(path, mirrored=mirrored, start_s=start_s, end_s=end_s, fps=fps)
+    with contextlib.closing(frames):  # the decoder is released when this generator closes
+        for frame in frames:
+            if isinstance(frame, Frame):
+                yield frame
+
+
+def read_frames_and_losses(
+    path: str | os.PathLike,
+    *,
+    mirrored: bool = False,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    fps: float | None = None,
+) -> Iterator[Frame | LostFrame]:
     """Yield the frames of a video file in order, as unmirrored RGB.
 
     Times come from the container (so variable frame rate does not shift time); where the
@@ -144,42 +175,170 @@ def read_frames(
     ``index`` is the container's frame number (exact for a constant frame rate).
     ``fps``: the frame rate to fill in with (default the container's; see
     :func:`spasm_cv.video.timing.check_timing` for a rate repaired from frame times).
+    Decoding goes on past damaged packets (:func:`decode_past_damage`); a frame lost to one
+    is a :class:`LostFrame` at its own time.
     """
     cap = _open(path)
     try:
         info = _info(cap, path)
         rate = fps if fps and fps > 0 else info.fps
         step = 1.0 / rate if rate > 0 else 1.0 / 30.0
-        last_t = -math.inf
-        index = 0
         landed: list[tuple[int, float, np.ndarray]] = []
         if start_s > 2 * SEEK_MARGIN_S:
             landed = _seek(cap, start_s)
             if not landed:  # not verified: decode from the start
                 cap.release()
                 cap = _open(path)
-        while True:
-            if landed:
-                index, t, bgr = landed.pop(0)
-            else:
-                ok, bgr = cap.read()
-                if not ok or bgr is None:
-                    break
-                t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-                if not math.isfinite(t) or t <= last_t:
-                    t = last_t + step if math.isfinite(last_t) else 0.0
+        index = landed[0][0] if landed else 0
+        last_t = -math.inf
+        for t, bgr in _decoded(cap, landed, step, path, info.rotation_deg):
+            if not math.isfinite(t) or t <= last_t:
+                if bgr is None:  # a damaged packet without a usable time of its own
+                    continue
+                t = last_t + step if math.isfinite(last_t) else 0.0
             last_t = t
             if end_s is not None and t + 1e-9 >= end_s:
                 break
             if t + 1e-9 >= start_s:
-                if mirrored:
-                    bgr = cv2.flip(bgr, 1)
-                yield Frame(index=index, time_s=t, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                if bgr is None:
+                    yield LostFrame(index=index, time_s=t)
+                else:
+                    if mirrored:
+                        bgr = cv2.flip(bgr, 1)
+                    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                    yield Frame(index=index, time_s=t, rgb=rgb)
             index += 1
         if index == 0:
             raise SpasmCvError(f"no frame could be decoded from {path}")
     finally:
         cap.release()
+
+
+def _decoded(
+    cap: cv2.VideoCapture,
+    landed: list[tuple[int, float, np.ndarray]],
+    step: float,
+    path: str | os.PathLike,
+    rotation_deg: int,
+) -> Iterator[tuple[float, np.ndarray | None]]:
+    """(container time, BGR image) of each frame in order: the frames a seek landed on,
+    then OpenCV's, then, where OpenCV stops, PyAV's past damaged packets (a damaged
+    packet's frame as ``(time, None)``). A time may be NaN or not increase: the caller
+    fills it in."""
+    last_t = landed[-1][1] if landed else -math.inf
+    for _, t, bgr in landed:
+        yield t, bgr
+    while True:
+        ok, bgr = cap.read()
+        if not ok or bgr is None:
+            break
+        t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if math.isfinite(t):
+            last_t = max(last_t, t)
+        yield t, bgr
+    # OpenCV ends at the end of the file, and also at the first packet it cannot decode
+    cap.release()
+    yield from decode_past_damage(path, last_t, rotation_deg)
+
+
+def decode_past_damage(
+    path: str | os.PathLike, after_s: float, rotation_deg: int = 0
+) -> Iterator[tuple[float, np.ndarray | None]]:
+    """The frames of a video after ``after_s`` seconds, decoded past damaged packets.
+
+    Parameters
+    ----------
+    path : str or path
+        The video file.
+    after_s : float
+        Only frames later than this (seconds from the first frame; ``-inf``: all).
+    rotation_deg : int
+        The container's rotation, applied as OpenCV applies it.
+
+    Yields
+    ------
+    (time_s, bgr or None)
+        Each frame's container time and BGR image, in time order; ``None`` for a frame
+        whose packet could not be decoded (damaged), at the packet's time.
+
+    Notes
+    -----
+    OpenCV stops reading at the first packet its decoder rejects; PyAV reports the packet
+    and decodes the next ones (the same FFmpeg decoder: the images are the same as
+    OpenCV's). Nothing is yielded when PyAV cannot open the file.
+    """
+    import av
+    import av.error
+
+    try:
+        container = av.open(os.fspath(path))
+    except (av.error.FFmpegError, OSError, ValueError):
+        return
+    with container:
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        base = stream.start_time or 0
+        tb = stream.time_base
+        if tb is None:
+            return
+
+        per_tick = tb.numerator / tb.denominator if tb.denominator else 0.0
+
+        def seconds(pts: int | None) -> float:
+            # OpenCV's arithmetic (milliseconds, then seconds), to the last bit: a video read
+            # past damage has the times of the same frames read by OpenCV after a seek
+            return math.nan if pts is None else float(pts - base) * per_tick * 1000.0 / 1000.0
+
+        if math.isfinite(after_s) and after_s > SEEK_MARGIN_S:
+            try:  # the keyframe before: decoding forward from there is exact
+                container.seek(base + int((after_s - SEEK_MARGIN_S) / tb), stream=stream)
+            except av.error.FFmpegError:
+                try:
+                    container.seek(base, stream=stream)
+                except av.error.FFmpegError:
+                    return
+        last = after_s
+        damaged: list[float] = []  # packet times, in decode order
+        rotate = _ROTATE.get(rotation_deg)
+        for packet in _packets(container, stream):
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError:
+                t = seconds(packet.pts)
+                if math.isfinite(t) and t > after_s:
+                    damaged.append(t)
+                continue
+            for frame in decoded:
+                t = seconds(frame.pts)
+                if not math.isfinite(t) or t <= last:
+                    continue
+                for d in sorted(x for x in damaged if last < x < t):
+                    yield d, None
+                damaged = [x for x in damaged if x > t]
+                last = t
+                bgr = frame.to_ndarray(format="bgr24")
+                yield t, bgr if rotate is None else cv2.rotate(bgr, rotate)
+        for d in sorted(x for x in damaged if x > last):
+            yield d, None
+
+
+def _packets(container, stream) -> Iterator:
+    """The stream's packets, up to where the container itself can no longer be read."""
+    import av.error
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            yield next(packets)
+        except StopIteration:
+            return
+        except (av.error.FFmpegError, OSError):
+            return
+
+
+# the rotation OpenCV applies for a container's rotation tag (CAP_PROP_ORIENTATION_AUTO)
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
 def _seek(cap: cv2.VideoCapture, start_s: float) -> list[tuple[int, float, np.ndarray]]:

@@ -2,7 +2,9 @@
 
 :func:`render_report` is the entry point for the command line (``spasm-cv report``) and for
 other sources of :class:`~spasm_cv.results.recording.Recording` (monitor sessions). The page
-template is ``templates/report.html`` (``string.Template``); one module per page section:
+template is ``templates/report.html`` (Jinja2, autoescaped: :mod:`spasm_cv._html`); one module
+per page section, each building its HTML with :func:`spasm_cv._html.html`, which escapes every
+value that is not markup written here:
 
 - :mod:`~spasm_cv.report.html.summary`: sheet 1, the one-pager (header, headline, rates,
   suggested grades), with :mod:`~spasm_cv.report.html.comparison` and
@@ -26,10 +28,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from html import escape
 from pathlib import Path
-from string import Template
 
+from spasm_cv._html import csp, render
 from spasm_cv._version import __version__
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.report.html.context import Context, sheet_head
@@ -45,6 +46,7 @@ __all__ = ["DEFAULT_TITLE", "GENERATOR", "build_html", "is_report", "render_repo
 DEFAULT_TITLE = "Hemifacial spasm: video measurement report"
 _TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.html"
 GENERATOR = b'<meta name="generator" content="spasm-cv '  # in the template's head
+CSP = csp("img-src data:", "style-src 'unsafe-inline'")  # no script at all
 
 
 def is_report(path: str | os.PathLike) -> bool:
@@ -79,7 +81,7 @@ def render_report(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = build_html(recordings, title, treatments, tz, generated, thresholds)
-    return write_text_atomic(out, text, encoding="utf-8")
+    return write_text_atomic(out, text, encoding="utf-8", replace=is_report)
 
 
 def build_html(
@@ -99,10 +101,11 @@ def build_html(
         sheets.append(signals_sheet(ctx))
     sheets.append(patterns_sheet(ctx))
     total = len(sheets)
-    body = "\n".join(
-        f'<section class="sheet" id="sheet-{i}">\n{sheet_head(ctx, name, i, total)}\n{html}\n'
-        "</section>"
-        for i, (name, html) in enumerate(sheets, 1)
+    heads = [sheet_head(ctx, name, i, total) for i, (name, _) in enumerate(sheets, 1)]
+    return render(
+        _TEMPLATE,
+        title=ctx.title,
+        version=__version__,
+        csp=CSP,
+        sheets=[(head, body) for head, (_, body) in zip(heads, sheets, strict=True)],
     )
-    page = Template(_TEMPLATE.read_text(encoding="utf-8"))
-    return page.substitute(title=escape(ctx.title), version=__version__, sheets=body)

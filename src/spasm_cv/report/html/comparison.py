@@ -4,8 +4,8 @@ ratios against the previous row."""
 from __future__ import annotations
 
 import math
-from html import escape
 
+from spasm_cv._html import Markup, html, join
 from spasm_cv.events.table import SIDES
 from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Period, RateRow
@@ -17,7 +17,7 @@ from spasm_cv.results.rates import rate_ratio
 from spasm_cv.results.recording import Recording
 
 
-def comparison(ctx: Context) -> str:
+def comparison(ctx: Context) -> Markup:
     """Sheet 1's comparison table: periods between treatments, else days."""
     side = ctx.pooled.affected_side
     ref = side if side in SIDES else "total"
@@ -38,42 +38,53 @@ def comparison(ctx: Context) -> str:
         if len(days) > len(shown):
             heading += f" (last {len(shown)} of {len(days)} days)"
         first_col = "Day"
-    html = [
-        f"<h2>{heading}</h2>",
+    parts = [
+        html("<h2>{}</h2>", heading),
         *_guessed_dates_warning(ctx),
-        f'<table class="comparison small"><tr><th>{first_col}</th><th class="l">Dates</th>'
-        "<th>Rec.</th><th>Observed</th><th>Right /h (95 % CI), n</th>"
-        "<th>Left /h (95 % CI), n</th>"
-        f"<th>Rate ratio vs previous, {ref_name} (95 % CI)</th></tr>",
+        html(
+            '<table class="comparison small"><tr><th>{}</th><th class="l">Dates</th>'
+            "<th>Rec.</th><th>Observed</th><th>Right /h (95 % CI), n</th>"
+            "<th>Left /h (95 % CI), n</th>"
+            "<th>Rate ratio vs previous, {} (95 % CI)</th></tr>",
+            first_col,
+            ref_name,
+        ),
         *rows,
-        "</table>",
+        Markup("</table>"),
     ]
 
     undated = [r for r in ctx.recordings if r.start is None]
     if undated:
-        html.append(
+        parts.append(
             note(f"{len(undated)} recording(s) without a recording time are left out here.", "sub")
         )
     if len(aggregate.by_day(ctx.recordings, ctx.tz)) >= 2:
         page = 3 if any(r.signals is not None for r in ctx.recordings) else 2
-        html.append(f'<p class="sub">Rates per day with the treatment dates: page {page}.</p>')
-    return "\n".join(html)
+        parts.append(
+            html('<p class="sub">Rates per day with the treatment dates: page {}.</p>', page)
+        )
+    return join(parts, "\n")
 
 
-def _guessed_dates_warning(ctx: Context) -> list[str]:
+def _guessed_dates_warning(ctx: Context) -> list[Markup]:
     """A warning when the comparison rests on dates guessed from files' modification times."""
     guessed = ctx.guessed_dates
     if not guessed:
         return []
-    names = ", ".join(escape(r.name) for r in guessed[:3]) + (", …" if len(guessed) > 3 else "")
+    names = ", ".join(r.name for r in guessed[:3]) + (", …" if len(guessed) > 3 else "")
     what = "before/after split" if ctx.treatments else "day-by-day comparison"
     return [
         note(
-            f"<b>Dates guessed:</b> the recording time of {len(guessed)} of "
-            f"{len(ctx.recordings)} recordings ({names}) comes from the file's modification "
-            f"time, which copying changes; the {what} below may be wrong. Give the time at "
-            "analysis (<code>spasm-cv analyze --recorded-at</code>) or keep the video's "
-            "creation time (original files from the phone or camera).",
+            html(
+                "<b>Dates guessed:</b> the recording time of {} of {} recordings ({}) comes "
+                "from the file's modification time, which copying changes; the {} below may be "
+                "wrong. Give the time at analysis (<code>spasm-cv analyze --recorded-at</code>) "
+                "or keep the video's creation time (original files from the phone or camera).",
+                len(guessed),
+                len(ctx.recordings),
+                names,
+                what,
+            ),
             "note warn",
         )
     ]
@@ -97,7 +108,7 @@ def _ratio_text(
     return f"×{f(est)} ({f(lo)}–{f(hi)})"
 
 
-def _period_rows(ctx: Context, periods: list[Period], ref: str) -> list[str]:
+def _period_rows(ctx: Context, periods: list[Period], ref: str) -> list[Markup]:
     rows, prev = [], None
     for p in periods:
         row = _pool_row(p.recordings, ctx)
@@ -113,14 +124,14 @@ def _period_rows(ctx: Context, periods: list[Period], ref: str) -> list[str]:
                 dates += f" (day {days[0]}" + (f"–{days[-1]}" if days[-1] != days[0] else "")
                 dates += " after)"
         rows.append(
-            _table_row(escape(p.label), dates, len(p.recordings), row, prev, ref, ctx.thresholds)
+            _table_row(p.label, dates, len(p.recordings), row, prev, ref, ctx.thresholds)
         )
         if row is not None:
             prev = row
     return rows
 
 
-def _day_rows(days: list[RateRow], ref: str, t: ObservationThresholds) -> list[str]:
+def _day_rows(days: list[RateRow], ref: str, t: ObservationThresholds) -> list[Markup]:
     rows, prev = [], None
     for d in days:
         rows.append(_table_row(d.key.isoformat(), d.key.strftime("%a"), "", d, prev, ref, t))
@@ -137,16 +148,25 @@ def _pool_row(recordings: list[Recording], ctx: Context) -> RateRow | None:
 
 def _table_row(
     label, dates, n_rec, row: RateRow | None, prev, ref, t: ObservationThresholds
-) -> str:
+) -> Markup:
     if row is None:
-        cells = '<td colspan="4" class="l">no recordings</td>'
-        return f"<tr><td>{label}</td><td class='l'>{dates}</td>{cells}<td>—</td></tr>"
+        return html(
+            "<tr><td>{}</td><td class='l'>{}</td><td colspan=\"4\" class=\"l\">no recordings"
+            "</td><td>—</td></tr>",
+            label,
+            dates,
+        )
     short = t.rates_insufficient(row.observed_s)
-    cells = "".join(
-        f"<td class='nw'>{short_rate(row.rate(s), short)}, {row.counts[s]}</td>" for s in SIDES
+    cells = join(
+        html("<td class='nw'>{}, {}</td>", short_rate(row.rate(s), short), row.counts[s])
+        for s in SIDES
     )
-    return (
-        f"<tr><td>{label}</td><td class='l'>{dates}</td><td>{n_rec}</td>"
-        f"<td>{duration(row.observed_s)}</td>{cells}"
-        f"<td>{_ratio_text(row, prev, ref, t)}</td></tr>"
+    return html(
+        "<tr><td>{}</td><td class='l'>{}</td><td>{}</td><td>{}</td>{}<td>{}</td></tr>",
+        label,
+        dates,
+        n_rec,
+        duration(row.observed_s),
+        cells,
+        _ratio_text(row, prev, ref, t),
     )

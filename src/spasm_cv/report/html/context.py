@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
-from html import escape
 
+from spasm_cv._html import Markup, html
 from spasm_cv.report import aggregate
 from spasm_cv.report.aggregate import Treatment
 from spasm_cv.results.deidentify import is_deidentified
@@ -75,12 +75,12 @@ class Context:
             return "time unknown"
         return (rec.start + timedelta(seconds=seconds)).astimezone(self.tz).strftime(fmt)
 
-    def start_cell(self, rec: Recording) -> str:
+    def start_cell(self, rec: Recording) -> Markup:
         """``clock(rec)`` marked ``≈`` (with a tooltip) when the date is a guess."""
         text = self.clock(rec)
         if rec.start is not None and rec.summary.recorded_at_guessed:
-            return f'<span class="guessed" title="{GUESSED_TIP}">≈ {text}</span>'
-        return text
+            return html('<span class="guessed" title="{}">≈ {}</span>', GUESSED_TIP, text)
+        return html("{}", text)
 
 
 def partial_text(rec: Recording) -> str | None:
@@ -114,10 +114,10 @@ def tz_name(ctx: Context) -> str:
     return ctx.generated.tzname() or str(ctx.tz)
 
 
-def sheet_head(ctx: Context, name: str, i: int, total: int) -> str:
-    meta = f'<span class="meta">{escape(name)} · page {i} of {total}</span>'
+def sheet_head(ctx: Context, name: str, i: int, total: int) -> Markup:
+    meta = html('<span class="meta">{} · page {} of {}</span>', name, i, total)
     if i == 1:  # the page title is big on the first page
-        return f'<header class="sheet-head first"><h1>{escape(ctx.title)}</h1>{meta}</header>'
-    return (
-        f'<header class="sheet-head"><span class="title">{escape(ctx.title)}</span>{meta}</header>'
+        return html('<header class="sheet-head first"><h1>{}</h1>{}</header>', ctx.title, meta)
+    return html(
+        '<header class="sheet-head"><span class="title">{}</span>{}</header>', ctx.title, meta
     )

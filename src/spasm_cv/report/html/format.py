@@ -4,13 +4,17 @@ Every headline number is a ``<span class="num" data-key="a.b.c" data-scale="x">`
 is ``value * x`` of that key in the pooled summary (:meth:`Pooled.to_dict
 <spasm_cv.results.pooled.Pooled.to_dict>`; the recording's summary.json for a single
 recording), so tests and tools can check the page against the files.
+
+Every function here returns :class:`~markupsafe.Markup` built with
+:func:`spasm_cv._html.html`, which escapes whatever it is given that is not Markup: text read
+from data (names, kinds, regions) is shown as text wherever it goes.
 """
 
 from __future__ import annotations
 
 import math
-from html import escape
 
+from spasm_cv._html import Markup, html
 from spasm_cv.events.table import SIDES
 from spasm_cv.report import plots
 from spasm_cv.results.observation import INSUFFICIENT
@@ -23,16 +27,20 @@ def decimals_for(x: float) -> int:
     return 0 if x >= 100 or x == 0 else 1 if x >= 10 else 2
 
 
-def num(value: float | None, key: str, scale: float = 1.0, decimals: int | None = None) -> str:
+def num(
+    value: float | None, key: str, scale: float = 1.0, decimals: int | None = None
+) -> Markup:
     """A number tagged with the summary key it shows (``value * scale`` rounded)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return '<span class="num na">n/a</span>'
+        return Markup('<span class="num na">n/a</span>')
     shown = value * scale
     d = decimals_for(shown) if decimals is None else decimals
-    return f'<span class="num" data-key="{key}" data-scale="{scale:.10g}">{shown:.{d}f}</span>'
+    return html(
+        '<span class="num" data-key="{}" data-scale="{:.10g}">{:.{}f}</span>', key, scale, shown, d
+    )
 
 
-def duration(seconds: float, key: str | None = None) -> str:
+def duration(seconds: float, key: str | None = None) -> Markup:
     """Seconds as s / min / h with the unit; tagged with ``key`` when given."""
     if seconds < 120:
         scale, unit = 1.0, "s"
@@ -42,34 +50,36 @@ def duration(seconds: float, key: str | None = None) -> str:
         scale, unit = 1 / 3600, "h"
     if key is None:
         v = seconds * scale
-        return f"{v:.{decimals_for(v) if unit != 's' else 1}f} {unit}"
-    return f"{num(seconds, key, scale, None if unit != 's' else 1)} {unit}"
+        return html("{:.{}f} {}", v, decimals_for(v) if unit != "s" else 1, unit)
+    return html("{} {}", num(seconds, key, scale, None if unit != "s" else 1), unit)
 
 
-def insufficient(detail: str = "") -> str:
+def insufficient(detail: str = "") -> Markup:
     """"insufficient observation" in place of a number (never bold), with a tooltip."""
-    title = f' title="{escape(detail)}"' if detail else ""
-    return f'<span class="insufficient"{title}>{INSUFFICIENT}</span>'
+    title = html(' title="{}"', detail) if detail else ""
+    return html('<span class="insufficient"{}>{}</span>', title, INSUFFICIENT)
 
 
-def rate_cell(r: Rate, key: str, short: bool = False) -> str:
+def rate_cell(r: Rate, key: str, short: bool = False) -> Markup:
     """A table cell: rate per hour, its 95 % interval and the count, each tagged (``key``).
 
     ``short``: too little observed time for a rate; the count only.
     """
     if short:
-        return f'n={num(r.count, key + ".count", decimals=0)}'
+        return html("n={}", num(r.count, key + ".count", decimals=0))
     if r.per_hour is None:
-        return "n/a"
+        return Markup("n/a")
     lo, hi = r.ci95
-    return (
-        f"{num(r.per_hour, key + '.per_hour')}/h"
-        f'<span class="ci">({num(lo, key + ".ci95.0")}–{num(hi, key + ".ci95.1")}) · '
-        f"n={num(r.count, key + '.count', decimals=0)}</span>"
+    return html(
+        '{}/h<span class="ci">({}–{}) · n={}</span>',
+        num(r.per_hour, key + ".per_hour"),
+        num(lo, key + ".ci95.0"),
+        num(hi, key + ".ci95.1"),
+        num(r.count, key + ".count", decimals=0),
     )
 
 
-def short_rate(r: Rate, short: bool = False) -> str:
+def short_rate(r: Rate, short: bool = False) -> Markup:
     """``12.3 (8.1–17.9)``: a rate per hour and its 95 % interval on one line.
 
     ``short``: too little observed time for a rate; "insufficient observation" instead.
@@ -77,19 +87,21 @@ def short_rate(r: Rate, short: bool = False) -> str:
     if short:
         return insufficient()
     if r.per_hour is None:
-        return "n/a"
+        return Markup("n/a")
     x, (lo, hi) = r.per_hour, r.ci95
-    return f"{x:.{decimals_for(x)}f} ({lo:.{decimals_for(lo)}f}–{hi:.{decimals_for(hi)}f})"
+    return html(
+        "{:.{}f} ({:.{}f}–{:.{}f})", x, decimals_for(x), lo, decimals_for(lo), hi, decimals_for(hi)
+    )
 
 
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
 
-def side_span(side: str | None) -> str:
+def side_span(side: str | None) -> Markup:
     if side not in SIDES:
-        return "—"
-    return f'<span class="side-{side}">{side}</span>'
+        return Markup("—")
+    return html('<span class="side-{0}">{0}</span>', side)
 
 
 def mmss(seconds: float) -> str:
@@ -98,14 +110,18 @@ def mmss(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
 
 
-def figure(name: str, fig, alt: str, caption: str = "") -> str:
-    uri = plots.to_data_uri(fig)
-    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (
-        f'<figure class="plot" data-plot="{name}"><img alt="{escape(alt)}" src="{uri}">'
-        f"{cap}</figure>"
+def figure(name: str, fig, alt: str, caption: str | Markup = "") -> Markup:
+    """A plot as an inline image; ``caption`` text (escaped) or Markup."""
+    cap = html("<figcaption>{}</figcaption>", caption) if caption else ""
+    return html(
+        '<figure class="plot" data-plot="{}"><img alt="{}" src="{}">{}</figure>',
+        name,
+        alt,
+        plots.to_data_uri(fig),
+        cap,
     )
 
 
-def note(text: str, cls: str = "note") -> str:
-    return f'<p class="{cls}">{text}</p>'
+def note(text: str | Markup, cls: str = "note") -> Markup:
+    """A paragraph of class ``cls``; ``text`` is escaped unless Markup."""
+    return html('<p class="{}">{}</p>', cls, text)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from spasm_cv._html import Markup, html
 from spasm_cv.events.params import DetectionParams
 from spasm_cv.report.html.context import Context, tz_name
 from spasm_cv.report.html.format import duration
 from spasm_cv.results.observation import time_words
 
-METHODS = (
+# markup written here; the values filled in are escaped (Markup.format)
+METHODS = Markup(
     "<b>Methods.</b> Face landmarks and blendshapes were tracked in every video frame with the "
     "MediaPipe Face Landmarker ({models}; sha256 {sha}…) by spasm-cv {versions} ({sources}). "
     "Each eye's closure was 1 − aperture / own open-eye baseline (the "
@@ -30,30 +30,30 @@ METHODS = (
     "page says “insufficient observation”. Eye-closed time is closure ≥ 0.5. Clock "
     "times are local ({tz}); {times}"
 )
-TIMES = {
+TIMES = {  # markup
     "analyze": "recording times were given at analysis, read from the video's creation time, "
     "or, failing both, guessed from the file's modification time (summary.json "
     "<code>recorded_at_source</code>; guessed times are marked ≈).",
     "monitor": "session times are the monitoring computer's clock.",
 }
-REVIEW = {
+REVIEW = {  # markup
     "analyze": "close-ups, <code>spasm-cv review</code> for the annotated video, ELAN export",
     "monitor": "close-ups; clips kept with <code>spasm-cv monitor --save-clips</code>",
 }
 SOURCES = {"analyze": "recorded videos", "monitor": "live monitoring sessions"}
-DISCLAIMER = (
+DISCLAIMER = Markup(
     "Grades above are suggestions computed from video measurements with the rules shown; they "
     "are not a diagnosis. A detector cannot always tell a voluntary wink or one-sided smile from "
     "a spasm: review the episodes ({review}) before relying on them."
 )
 
 
-def deidentified(ctx: Context) -> str:
+def deidentified(ctx: Context) -> Markup:
     """Whether the recordings were de-identified, and what became of their dates ('' if not).
     """
     recs = ctx.deidentified
     if not recs:
-        return ""
+        return Markup("")
     dates = {r.summary.input["deidentified"].get("dates") for r in recs}
     which = "The recordings were" if len(recs) == len(ctx.recordings) else (
         f"{len(recs)} of the {len(ctx.recordings)} recordings were"
@@ -63,12 +63,12 @@ def deidentified(ctx: Context) -> str:
         "shifted": "their dates shifted by a number of days not stated here (times of day kept)",
     }
     when = " and ".join(said[d] for d in sorted(dates) if d in said) or "their dates removed"
-    return (
-        f" <b>{which} de-identified</b>: labelled without file names or paths, {when}."
+    return html(
+        " <b>{} de-identified</b>: labelled without file names or paths, {}.", which, when
     )
 
 
-def methods(ctx: Context) -> str:
+def methods(ctx: Context) -> Markup:
     """The methods paragraph (parameters of the first recording; a note if they differed)."""
     first = ctx.recordings[0].summary
     params = first.params
@@ -95,26 +95,25 @@ def methods(ctx: Context) -> str:
         grade_episodes=str(t.grade_min_episodes),
     )
     text = METHODS.format(
-        **{k: escape(v) for k, v in values.items()},
-        times=" ".join(TIMES.get(k, "") for k in kinds),
+        **values, times=Markup(" ".join(TIMES.get(k, "") for k in kinds))
     )
     text += deidentified(ctx)
     if any(r.summary.extra.get("count") == "possible" for r in ctx.recordings):
-        text += (
+        text += Markup(
             " <b>Possible episodes (those the detector could not be sure of) are counted on "
             "this page</b> (--count possible)."
         )
     cut = {r.summary.extra.get("min_confidence") for r in ctx.recordings} - {None}
     if cut:
-        levels = escape(", ".join(f"{c:g}" for c in sorted(cut)))
-        text += (
-            f" <b>Only one-sided events with confidence ≥ {levels} are counted on this "
-            "page</b> (the others remain in the result folders)."
+        text += html(
+            " <b>Only one-sided events with confidence ≥ {} are counted on this page</b> (the "
+            "others remain in the result folders).",
+            ", ".join(f"{c:g}" for c in sorted(cut)),
         )
     if any(r.summary.params != params for r in ctx.recordings):
-        text += (
+        text += Markup(
             " <b>Detection parameters differed between recordings;</b> the values above are "
             "those of the first."
         )
-    disclaimer = DISCLAIMER.format(review="; ".join(REVIEW.get(k, "") for k in kinds))
-    return f'<h2>Methods</h2><p class="methods">{text} {disclaimer}</p>'
+    disclaimer = DISCLAIMER.format(review=Markup("; ".join(REVIEW.get(k, "") for k in kinds)))
+    return html('<h2>Methods</h2><p class="methods">{} {}</p>', text, disclaimer)

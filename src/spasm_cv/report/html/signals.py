@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from html import escape
 
+from spasm_cv._html import Markup, html, join
 from spasm_cv.events.table import Event
 from spasm_cv.report import plots
 from spasm_cv.report.html.context import MAX_OVERVIEWS, MAX_ZOOMS, Context, time_order
@@ -14,22 +14,25 @@ from spasm_cv.report.html.format import figure, mmss, note
 from spasm_cv.results.recording import Recording
 
 
-def signals_sheet(ctx: Context) -> tuple[str, str]:
+def signals_sheet(ctx: Context) -> tuple[str, Markup]:
     """Sheet 2 (its name and HTML)."""
     with_signals = [r for r in ctx.recordings if r.signals is not None]
     shown = with_signals[-MAX_OVERVIEWS:]
-    html = [
-        "<h2>Eyelid and mouth signals per side, episodes shaded</h2>",
+    parts = [
+        Markup("<h2>Eyelid and mouth signals per side, episodes shaded</h2>"),
         note(
-            "Eyelid closure: 0 as open as that eye's own recent baseline, 1 shut. Mouth-corner "
-            "pull is in <b>IOD</b>, inter-ocular distances (between the outer eye corners): the "
-            "face's own size, so it does not change with the distance to the camera; 0 is the "
-            "corner's recent resting position, positive a pull up and out.",
+            Markup(
+                "Eyelid closure: 0 as open as that eye's own recent baseline, 1 shut. "
+                "Mouth-corner pull is in <b>IOD</b>, inter-ocular distances (between the outer "
+                "eye corners): the face's own size, so it does not change with the distance to "
+                "the camera; 0 is the corner's recent resting position, positive a pull up and "
+                "out."
+            ),
             "sub",
         ),
     ]
     if len(with_signals) > len(shown):
-        html.append(
+        parts.append(
             note(
                 f"Overviews of the {len(shown)} most recent of {len(with_signals)} recordings "
                 "with per-frame signals; report a recording alone to see its own.",
@@ -45,18 +48,18 @@ def signals_sheet(ctx: Context) -> tuple[str, str]:
             if n
             else "No one-sided episode was detected in this recording: nothing is shaded."
         )
-        html.append(
+        parts.append(
             figure(
                 f"overview-{i}",
                 plots.plot_signal_overview(rec.signals, rec.events, height_in=height),
                 f"signals of {rec.name}",
-                f"<b>{escape(rec.name)}</b>, {ctx.clock(rec)}: {caption}",
+                html("<b>{}</b>, {}: {}", rec.name, ctx.clock(rec), caption),
             )
         )
     zooms = typical_episodes(ctx, with_signals)
-    html.append("<h2>Close-up of typical episodes</h2>")
+    parts.append(Markup("<h2>Close-up of typical episodes</h2>"))
     if zooms:
-        html.append(
+        parts.append(
             figure(
                 "zoom",
                 plots.plot_episode_zooms(zooms),
@@ -67,13 +70,13 @@ def signals_sheet(ctx: Context) -> tuple[str, str]:
             )
         )
     else:
-        html.append(
+        parts.append(
             note(
                 "No one-sided eye episode in recordings with per-frame signals: "
                 "no close-up to show."
             )
         )
-    return "Signals", "\n".join(html)
+    return "Signals", join(parts, "\n")
 
 
 def typical_episodes(ctx: Context, recordings: Sequence[Recording]) -> list[plots.Zoom]:

@@ -4,8 +4,7 @@ methods paragraph (:mod:`~spasm_cv.report.html.methods`)."""
 
 from __future__ import annotations
 
-from html import escape
-
+from spasm_cv._html import Markup, html, join
 from spasm_cv._version import __version__
 from spasm_cv.events.table import KINDS, SIDES
 from spasm_cv.report import scales
@@ -25,7 +24,7 @@ from spasm_cv.results.observation import INSUFFICIENT, time_words
 from spasm_cv.results.rates import Rate, context_phrase
 
 
-def summary_sheet(ctx: Context) -> tuple[str, str]:
+def summary_sheet(ctx: Context) -> tuple[str, Markup]:
     """Sheet 1 (its name and HTML)."""
     parts = [
         _header(ctx),
@@ -36,62 +35,66 @@ def summary_sheet(ctx: Context) -> tuple[str, str]:
     if ctx.multi:
         parts.append(comparison(ctx))
     parts.append(methods(ctx))
-    return "Summary", "\n".join(parts)
+    return "Summary", join(parts, "\n")
 
 
-def _recording_span(ctx: Context) -> str:
+def _recording_span(ctx: Context) -> Markup:
     recs = ctx.recordings
     if not ctx.multi:
         r = recs[0]
         dated_guess = r.start is not None and r.summary.recorded_at_guessed
         guessed = " (guessed from the file's time)" if dated_guess else ""
-        return f"Recording <b>{escape(r.name)}</b>, {ctx.start_cell(r)}{guessed}"
+        return html("Recording <b>{}</b>, {}{}", r.name, ctx.start_cell(r), guessed)
     dated = [r for r in recs if r.start is not None]
     span = ""
     if dated:
         first, last = ctx.clock(dated[0], fmt="%Y-%m-%d"), ctx.clock(dated[-1], fmt="%Y-%m-%d")
         span = f", {first}" + (f" to {last}" if last != first else "")
-    return f"<b>{len(recs)} recordings</b>{span}"
+    return html("<b>{} recordings</b>{}", len(recs), span)
 
 
-def _header(ctx: Context) -> str:
+def _header(ctx: Context) -> Markup:
     p = ctx.pooled
     frac = p.observed_s / p.duration_s if p.duration_s else None
     partial = [r for r in ctx.recordings if not r.summary.complete]
     flag = ""
     if partial:
         what = (
-            escape(partial_text(partial[0]) or "partial")
+            partial_text(partial[0]) or "partial"
             if not ctx.multi
             else f"{len(partial)} of {len(ctx.recordings)} recordings partial (interrupted)"
         )
-        flag = f' · <b class="partial">{what}</b>'
-    return (
-        f'<p class="sub">{_recording_span(ctx)} · face observed {duration(p.observed_s)} of '
-        f"{duration(p.duration_s or 0.0)} recorded"
-        + (f" ({100 * frac:.0f} %)" if frac is not None else "")
-        + flag
-        + (" · de-identified" if ctx.deidentified else "")
-        + " · generated"
-        + ("" if ctx.deidentified else f" {ctx.generated:%Y-%m-%d %H:%M}")  # bounds the dates
-        + f" by spasm-cv {escape(__version__)}</p>"
+        flag = html(' · <b class="partial">{}</b>', what)
+    return html(
+        '<p class="sub">{} · face observed {} of {} recorded{}{}{} · generated{} by spasm-cv '
+        "{}</p>",
+        _recording_span(ctx),
+        duration(p.observed_s),
+        duration(p.duration_s or 0.0),
+        f" ({100 * frac:.0f} %)" if frac is not None else "",
+        flag,
+        " · de-identified" if ctx.deidentified else "",
+        "" if ctx.deidentified else f" {ctx.generated:%Y-%m-%d %H:%M}",  # bounds the dates
+        __version__,
     )
 
 
-def _headline(ctx: Context) -> str:
+def _headline(ctx: Context) -> Markup:
     p = ctx.pooled
     ep = p.episodes
     side = p.affected_side
     counts = ep.counts()
     if side in SIDES:
-        side_v = f'<span class="side-{side}" data-key="affected_side">{side.capitalize()}</span>'
+        side_v = html(
+            '<span class="side-{}" data-key="affected_side">{}</span>', side, side.capitalize()
+        )
         side_d = f"{counts[side]} of {ep.total.count} one-sided eye episodes"
         r = ep.by_side[side]
         rate_key = f"episodes.by_side.{side}"
     else:
-        side_v = (
-            f'<span data-key="affected_side">{"undetermined" if ep.total.count else "none"}'
-            "</span>"
+        side_v = html(
+            '<span data-key="affected_side">{}</span>',
+            "undetermined" if ep.total.count else "none",
         )
         side_d = (
             f"equal counts: {counts['right']} right, {counts['left']} left"
@@ -105,27 +108,45 @@ def _headline(ctx: Context) -> str:
     rate_v = (
         insufficient(ctx.thresholds.rate_shortfall(p.observed_s))
         if short
-        else f"{num(r.per_hour, rate_key + '.per_hour')} <small>/h</small>"
+        else html("{} <small>/h</small>", num(r.per_hour, rate_key + ".per_hour"))
         if r.per_hour is not None
         else "n/a"
     )
     rate_d = (
-        f"{num(r.count, rate_key + '.count', decimals=0)} episode{'s' * (r.count != 1)}"
-        f"{f' ({side} side)' if side in SIDES else ''} in {duration(p.observed_s)}; "
-        f"a rate needs ≥ {time_words(ctx.thresholds.rate_min_observed_s)} observed"
+        html(
+            "{} episode{}{} in {}; a rate needs ≥ {} observed",
+            num(r.count, rate_key + ".count", decimals=0),
+            "s" * (r.count != 1),
+            f" ({side} side)" if side in SIDES else "",
+            duration(p.observed_s),
+            time_words(ctx.thresholds.rate_min_observed_s),
+        )
         if short
-        else f"95 % CI {num(lo, rate_key + '.ci95.0')}–{num(hi, rate_key + '.ci95.1')}; "
-        + (f"{side} side" if side in SIDES else "both sides")
+        else html(
+            "95 % CI {}–{}; {}",
+            num(lo, rate_key + ".ci95.0"),
+            num(hi, rate_key + ".ci95.1"),
+            f"{side} side" if side in SIDES else "both sides",
+        )
         if r.per_hour is not None
         else ""
     )
     cf = p.closed_fraction
     obs = p.observed_s
     shut = ctx.details.shut_in_episodes_s
-    closed_v = " · ".join(
-        f'<span class="side-{s}">{s[0].upper()}</span> '
-        + (num(cf[s], f"closed_fraction.{s}", 100, 1) + " %" if cf.get(s) is not None else "n/a")
-        for s in SIDES
+    closed_v = join(
+        (
+            html(
+                '<span class="side-{}">{}</span> {}',
+                s,
+                s[0].upper(),
+                html("{} %", num(cf[s], f"closed_fraction.{s}", 100, 1))
+                if cf.get(s) is not None
+                else "n/a",
+            )
+            for s in SIDES
+        ),
+        " · ",
     )
     closed_d = (
         "eye closed (closure ≥ 0.5, blinks included); shut in one-sided episodes: "
@@ -133,7 +154,7 @@ def _headline(ctx: Context) -> str:
     )
     tonic = p.longest_tonic_s
     tonic_v = (
-        f"{num(tonic, 'longest_tonic_s', decimals=1)} <small>s</small>"
+        html("{} <small>s</small>", num(tonic, "longest_tonic_s", decimals=1))
         if tonic is not None
         else "none"
     )
@@ -142,7 +163,7 @@ def _headline(ctx: Context) -> str:
     blink_v = (
         insufficient(ctx.thresholds.rate_shortfall(p.observed_s))
         if short
-        else f"{num(bpm, 'blinks.per_minute', decimals=1)} <small>/min</small>"
+        else html("{} <small>/min</small>", num(bpm, "blinks.per_minute", decimals=1))
         if bpm is not None
         else "n/a"
     )
@@ -171,52 +192,77 @@ def _headline(ctx: Context) -> str:
         ),
         ("Regions involved", regions[0], regions[1], ""),
     ]
-    html = ["<h2>Headline</h2>"]
+    parts = [Markup("<h2>Headline</h2>")]
     for r in ctx.recordings:
         why = partial_text(r)
         if why:
-            html.append(
+            parts.append(
                 note(
-                    f'<b class="partial">Partial recording: {escape(r.name)}</b>, '
-                    f"{escape(why.removeprefix('partial: '))}. The numbers cover only what "
-                    "was measured before it stopped."
+                    html(
+                        '<b class="partial">Partial recording: {}</b>, {}. The numbers cover '
+                        "only what was measured before it stopped.",
+                        r.name,
+                        why.removeprefix("partial: "),
+                    )
                 )
             )
     if short:
         t = ctx.thresholds
-        html.append(
+        parts.append(
             note(
-                f"<b>Insufficient observation:</b> only {duration(obs)} of face time observed. "
-                f"Rates are shown from {time_words(t.rate_min_observed_s)} of observed time and "
-                f"grades are suggested from {time_words(t.grade_min_observed_s)}; below that "
-                "this page gives counts, not rates per hour.",
+                html(
+                    "<b>Insufficient observation:</b> only {} of face time observed. Rates are "
+                    "shown from {} of observed time and grades are suggested from {}; below "
+                    "that this page gives counts, not rates per hour.",
+                    duration(obs),
+                    time_words(t.rate_min_observed_s),
+                    time_words(t.grade_min_observed_s),
+                ),
                 "note short",
             )
         )
     if ep.total.count == 0:
         upper = "" if short else f" (95 % upper bound {_plain_upper(ep.total)} per hour)"
-        html.append(
+        parts.append(
             note(
-                f"<b>No one-sided eye episode was detected</b> in {duration(obs)} of observed "
-                f"face time{upper}." + _mouth_only_text(ctx)
+                html(
+                    "<b>No one-sided eye episode was detected</b> in {} of observed face "
+                    "time{}.{}",
+                    duration(obs),
+                    upper,
+                    _mouth_only_text(ctx),
+                )
             )
         )
     if ctx.possible:
         n = len(ctx.possible)
-        html.append(note(
-            f"<b>{n} possible one-sided episode{'s' * (n != 1)} not counted:</b> the detector "
-            f"could not be sure of {'them' if n != 1 else 'it'} (the face was talking with the "
-            "head moving, or the eye was poorly seen). They are listed in the result folder "
-            "(trial_type possible_spasm) for review; <code>--count possible</code> counts them."
-        ))
-    html.append('<div class="cards">')
-    for k, v, d, cls in cards:
-        html.append(
-            f'<div class="card {cls}"><div class="k">{k}</div><div class="v">{v}</div>'
-            f'<div class="d">{d}</div></div>'
+        parts.append(
+            note(
+                html(
+                    "<b>{} possible one-sided episode{} not counted:</b> the detector could not "
+                    "be sure of {} (the face was talking with the head moving, or the eye was "
+                    "poorly seen). They are listed in the result folder (trial_type "
+                    "possible_spasm) for review; <code>--count possible</code> counts them.",
+                    n,
+                    "s" * (n != 1),
+                    "them" if n != 1 else "it",
+                )
+            )
         )
-    html.append("</div>")
-    return "\n".join(html)
+    parts.append(Markup('<div class="cards">'))
+    for k, v, d, cls in cards:
+        parts.append(
+            html(
+                '<div class="card {}"><div class="k">{}</div><div class="v">{}</div>'
+                '<div class="d">{}</div></div>',
+                cls,
+                k,
+                v,
+                d,
+            )
+        )
+    parts.append(Markup("</div>"))
+    return join(parts, "\n")
 
 
 def _plain_upper(r: Rate) -> str:
@@ -253,21 +299,22 @@ def _regions_text(ctx: Context) -> tuple[str, str]:
     return " + ".join(parts), detail
 
 
-def _rate_table(ctx: Context) -> str:
+def _rate_table(ctx: Context) -> Markup:
     ep = ctx.pooled.episodes
     short = ctx.short
-    head = "".join(f"<th>{k}</th>" for k in KINDS)
+    head = join(html("<th>{}</th>", k) for k in KINDS)
     rows = []
     for side in SIDES:
         key = f"episodes.by_side_and_kind.{side}"
         cells = [rate_cell(ep.by_side[side], f"episodes.by_side.{side}", short)]
         cells += [rate_cell(ep.by_side_and_kind[side][k], f"{key}.{k}", short) for k in KINDS]
-        rows.append((f'<span class="side-{side}">{side.capitalize()}</span>', cells))
+        label = html('<span class="side-{}">{}</span>', side, side.capitalize())
+        rows.append((label, cells))
     cells = [rate_cell(ep.total, "episodes.total", short)]
     cells += [rate_cell(ep.by_kind[k], f"episodes.by_kind.{k}", short) for k in KINDS]
     rows.append(("Both sides", cells))
-    body = "".join(
-        f"<tr><td>{label}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    body = join(
+        html("<tr><td>{}</td>{}</tr>", label, join(html("<td>{}</td>", c) for c in cells))
         for label, cells in rows
     )
     mo = ctx.pooled.mouth_only
@@ -279,40 +326,55 @@ def _rate_table(ctx: Context) -> str:
     )
     context = ""
     if ep.by_context and ep.total.count:
-        context = (
-            f'<p class="sub" data-key="episodes.by_context">Context of the episodes: '
-            f"{escape(context_phrase(ep.by_context, ep.total.count))} (speech and chewing "
-            "are known triggers; expressions can also look like spasms).</p>"
+        context = html(
+            '<p class="sub" data-key="episodes.by_context">Context of the episodes: {} (speech '
+            "and chewing are known triggers; expressions can also look like spasms).</p>",
+            context_phrase(ep.by_context, ep.total.count),
         )
-    return (
-        f"<h2>{heading}</h2>"
-        f'<table class="rates"><tr><th>Side</th><th>all episodes</th>{head}</tr>{body}</table>'
-        f'<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
-        f"≥ {param(ctx, 'tonic_min_s')} s. Mouth-only one-sided events (not counted): {mouth}.</p>"
-        + context
+    return html(
+        "<h2>{}</h2>"
+        '<table class="rates"><tr><th>Side</th><th>all episodes</th>{}</tr>{}</table>'
+        '<p class="sub">twitch: single contraction; clonic: train of contractions; tonic: held '
+        "≥ {} s. Mouth-only one-sided events (not counted): {}.</p>{}",
+        heading,
+        head,
+        body,
+        param(ctx, "tonic_min_s"),
+        mouth,
+        context,
     )
 
 
-def _scales(ctx: Context) -> str:
-    html = [
-        "<h2>Suggested clinical grades (measurement-based, to be confirmed by the clinician)</h2>"
+def _scales(ctx: Context) -> Markup:
+    parts = [
+        Markup(
+            "<h2>Suggested clinical grades (measurement-based, to be confirmed by the "
+            "clinician)</h2>"
+        ),
+        Markup('<div class="scales">'),
     ]
-    html.append('<div class="scales">')
     for s in scales.suggest(ctx.pooled, ctx.details, ctx.thresholds):
         grade = "—" if s.grade is None else s.grade
         shown = (
-            f'<div class="grade insufficient" data-grade="{grade}">{escape(s.meaning)}</div>'
+            html('<div class="grade insufficient" data-grade="{}">{}</div>', grade, s.meaning)
             if s.insufficient
-            else f'<div class="grade" data-grade="{escape(grade)}">{escape(grade)} '
-            f"<small>({escape(s.meaning)})</small></div>"
+            else html(
+                '<div class="grade" data-grade="{0}">{0} <small>({1})</small></div>',
+                grade,
+                s.meaning,
+            )
         )
-        html.append(
-            f'<div class="scale" data-scale-name="{escape(s.scale)}"><div>{escape(s.scale)}</div>'
-            + shown
-            + f"<div>{escape(s.evidence)}</div>"
-            f'<div class="rule"><b>Rule:</b> {escape(s.rule)}</div>'
-            + (f'<div class="caveat"><b>Caveat:</b> {escape(s.caveat)}</div>' if s.caveat else "")
-            + "</div>"
+        caveat = html('<div class="caveat"><b>Caveat:</b> {}</div>', s.caveat) if s.caveat else ""
+        parts.append(
+            html(
+                '<div class="scale" data-scale-name="{0}"><div>{0}</div>{1}<div>{2}</div>'
+                '<div class="rule"><b>Rule:</b> {3}</div>{4}</div>',
+                s.scale,
+                shown,
+                s.evidence,
+                s.rule,
+                caveat,
+            )
         )
-    html.append("</div>")
-    return "\n".join(html)
+    parts.append(Markup("</div>"))
+    return join(parts, "\n")
