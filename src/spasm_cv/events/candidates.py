@@ -156,7 +156,9 @@ def find_candidates(
 def split_at_dips(x: np.ndarray, params: DetectionParams) -> list[int]:
     """Cut points (indices into ``x``, first 0 and last len(x)) at the deepest dip between
     successive prominent peaks: one piece per contraction."""
-    padded = np.concatenate([[-1.0], x, [-1.0]])
+    # rounded to 1e-6 first: on a held plateau, float jitter makes several maxima of exactly
+    # the same height, each "prominent" down to the edges; a flat top is one peak
+    padded = np.concatenate([[-1.0], np.round(x, 6), [-1.0]])
     peaks, _ = find_peaks(
         padded, height=params.closure_on, prominence=params.contraction_prominence
     )
