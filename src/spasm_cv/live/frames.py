@@ -96,34 +96,45 @@ class ReconnectPolicy:
         return min(self.first_delay_s * self.factor**attempt, self.max_delay_s)
 
 
+@dataclass(frozen=True)
+class _Loss:
+    """A loss of the device, in the queue where it happened (:meth:`FrameQueue.lost`)."""
+
+    reason: str
+
+
 class FrameQueue:
     """Frames from a reader thread to the monitor: bounded, dropping (and counting) the oldest.
 
     The reader calls :meth:`put`, :meth:`lost` (it lost the device and is retrying) and
-    :meth:`finish`; the monitor calls :meth:`get`.
+    :meth:`finish`; the monitor calls :meth:`get`. A loss travels in the queue between the
+    frames before and after it, so a monitor running behind still sees it in its place
+    (frames queued before it are taken first; a frame put after it does not erase it).
     """
 
     def __init__(self, max_frames: int):
         self.max_frames = max(int(max_frames), 1)
-        self._frames: deque[LiveFrame] = deque()
+        self._items: deque[LiveFrame | _Loss] = deque()
+        self._n_frames = 0
         self._cond = threading.Condition()
         self._dropped = 0
-        self._lost: str | None = None
         self._finished = False
         self._error: str | None = None
 
     def put(self, frame: LiveFrame) -> None:
         with self._cond:
-            if len(self._frames) >= self.max_frames:
-                self._frames.popleft()
+            if self._n_frames >= self.max_frames:  # drop the oldest frame, never a loss
+                oldest = next(i for i, x in enumerate(self._items) if not isinstance(x, _Loss))
+                del self._items[oldest]
+                self._n_frames -= 1
                 self._dropped += 1
-            self._frames.append(frame)
-            self._lost = None
+            self._items.append(frame)
+            self._n_frames += 1
             self._cond.notify()
 
     def lost(self, reason: str) -> None:
         with self._cond:
-            self._lost = reason
+            self._items.append(_Loss(reason))
             self._cond.notify()
 
     def finish(self, error: str | None = None) -> None:
@@ -132,14 +143,19 @@ class FrameQueue:
             self._cond.notify()
 
     def get(self, timeout_s: float) -> tuple[LiveFrame | None, int, str | None, bool, str | None]:
-        """``(frame or None, dropped since last get, loss reason, finished, error)``.
+        """``(frame or None, dropped since last get, loss reason, finished, error)``: the next
+        frame, or the next loss (then no frame).
 
         ``finished`` is only reported once every queued frame has been taken.
         """
         with self._cond:
-            if not self._frames and not self._finished:
+            if not self._items and not self._finished:
                 self._cond.wait(timeout_s)
-            frame = self._frames.popleft() if self._frames else None
+            item = self._items.popleft() if self._items else None
             dropped, self._dropped = self._dropped, 0
-            done = self._finished and not self._frames and frame is None
-            return frame, dropped, self._lost, done, self._error if done else None
+            if isinstance(item, _Loss):
+                return None, dropped, item.reason, False, None
+            if item is not None:
+                self._n_frames -= 1
+            done = self._finished and not self._items and item is None
+            return item, dropped, None, done, self._error if done else None

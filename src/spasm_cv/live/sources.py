@@ -251,7 +251,7 @@ class CaptureSource(LiveSource):
                 if not ok or bgr is None:
                     cap.release()
                     cap = None
-                    queue.lost(f"{self.description} stopped delivering frames")
+                    queue.lost(f"{self.description} lost: it stopped delivering frames")
                     continue
                 attempt = 0
                 queue.put(LiveFrame(t, _to_rgb(bgr, self.mirrored)))
