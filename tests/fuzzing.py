@@ -360,11 +360,12 @@ def payload_leaks(out: Path) -> list[str]:
         with open(table, newline="", encoding="utf-8") as f:
             cells = [c for row in csv.reader(f) for c in row]
         leaks += [f"{table.name}: {c[:20]}" for c in cells
-                  if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(c)]
+                  if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not is_number(c)]
     return leaks
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """True when ``text`` reads as a number (a negative number is no formula)."""
     try:
         float(text)
     except ValueError:

@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_VIDEO, cli
 from fsfaults import sim_result
+from fuzzing import is_number
 from test_privacy import mode, umask022  # noqa: F401 (umask022: a fixture, used by name)
 
 from spasm_cv.events.table import Event
@@ -45,14 +46,6 @@ def _cells(path: Path, delimiter: str = ",") -> list[str]:
         return [c for row in csv.reader(f, delimiter=delimiter) for c in row]
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def test_csv_export_neutralises_formula_cells_and_keeps_numbers(tmp_path):
     result = sim_result(tmp_path / "r.spasm-cv", name=f"{FORMULA}.mp4")
     out = tmp_path / "csv"
@@ -60,7 +53,7 @@ def test_csv_export_neutralises_formula_cells_and_keeps_numbers(tmp_path):
     assert code == 0, err
     for name in ("events.csv", "recordings.csv"):
         cells = _cells(out / name)
-        formulas = [c for c in cells if c.startswith(FORMULA_STARTS) and not _is_number(c)]
+        formulas = [c for c in cells if c.startswith(FORMULA_STARTS) and not is_number(c)]
         assert formulas == [], (name, formulas[:3])
         assert f"'{FORMULA}.mp4" in cells, name  # the name is kept, as text
     events = pd.read_csv(out / "events.csv")
