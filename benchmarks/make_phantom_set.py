@@ -176,9 +176,9 @@ def build_one(src: Source, out_dir: Path,
 
 
 def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAINING_VARIANTS,
-          quiet: bool = False) -> int:
-    """Build every source (``jobs`` processes, one face tracker each) and report (``quiet``:
-    counts only, nothing per clip)."""
+          sealed: bool = False) -> int:
+    """Build every source (``jobs`` processes, one face tracker each) and report; ``sealed``:
+    the sources are the sealed clips (people.tsv lists those), and only counts are printed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     t_all = time.monotonic()
     done: dict[str, tuple[Source, list, str]] = {}
@@ -187,19 +187,19 @@ def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAI
         futures = [pool.submit(build_one, src, out_dir, training) for src in srcs]
         for fut in as_completed(futures):
             src, rows, status, line = fut.result()
-            if not quiet:
+            if not sealed:
                 print(line, flush=True)
             done[src.name] = (src, rows, status)
     print(f"built {out_dir} in {time.monotonic() - t_all:.0f} s\n")
     # people.tsv lists every source built in this folder, by this run or an earlier one
     # (``--only`` adds to the set rather than replacing it)
-    on_disk = [(s, [], on_disk_status(out_dir, s)) for s in sources(sealed=quiet)
+    on_disk = [(s, [], on_disk_status(out_dir, s)) for s in sources(sealed=sealed)
                if s.name not in done]
     write_people(out_dir / "people.tsv",
                  [done[s.name] for s in srcs if s.name in done] + on_disk)
     rows = [(s.name, r) for s in srcs for r in done.get(s.name, (None, [], ""))[1]]
     n_people = len({s.person for s, _, st in done.values() if st != "missing"})
-    if quiet:
+    if sealed:
         print(f"{n_people} people, {len(done)} clips, {len(rows)} episodes placed")
         return 0
     return report(rows, n_people)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:  # in the order given
         by_name = {s.name: s for s in srcs}
         srcs = [by_name[n] for n in args.only.split(",") if n in by_name]
-    return build(out, srcs, max(args.jobs, 1), max(args.training, 0), quiet=args.sealed)
+    return build(out, srcs, max(args.jobs, 1), max(args.training, 0), sealed=args.sealed)
 
 
 if __name__ == "__main__":
