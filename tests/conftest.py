@@ -249,3 +249,20 @@ def analyzed(tmp_path_factory):
         return _cache[key]
 
     return run
+
+
+def sample_cut(path: Path, seconds: float) -> Path:
+    """The first ``seconds`` of the bundled sample (a real face)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(SAMPLE_VIDEO))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(int(seconds * fps)):
+        ok, frame = cap.read()
+        assert ok
+        vw.write(frame)
+    vw.release()
+    cap.release()
+    return path

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_VIDEO, cli, package_env
+from conftest import SAMPLE_VIDEO, cli, package_env, sample_cut
 from fsfaults import assert_one_line_error, read_only, sim_result, snapshot, write_video
 
 import spasm_cv.pipeline as pipeline
@@ -435,23 +435,6 @@ def test_a_batch_removes_only_its_own_stale_temporary_folders(tmp_path):
     assert (tmp_path / "target" / "events.tsv").read_bytes() == USER
 
 
-def _sample_cut(path: Path, seconds: float) -> Path:
-    """The first ``seconds`` of the bundled sample (a real face)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(SAMPLE_VIDEO))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for _ in range(int(seconds * fps)):
-        ok, frame = cap.read()
-        assert ok
-        vw.write(frame)
-    vw.release()
-    cap.release()
-    return path
-
-
 @pytest.mark.slow
 def test_after_kill_9_during_a_batch_the_next_run_leaves_no_temporary(tmp_path):
     """A real batch process killed with SIGKILL while its worker analyses (the temporary
@@ -461,7 +444,7 @@ def test_after_kill_9_during_a_batch_the_next_run_leaves_no_temporary(tmp_path):
 
     videos = tmp_path / "videos"
     videos.mkdir()
-    _sample_cut(videos / "visit.mp4", 20.0)
+    sample_cut(videos / "visit.mp4", 20.0)
     out = tmp_path / "out"
     args = [sys.executable, "-m", "spasm_cv", "batch", videos, "--out", out, "--jobs", "1"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

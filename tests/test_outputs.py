@@ -12,9 +12,8 @@ import json
 import os
 from pathlib import Path
 
-import cv2
 import pytest
-from conftest import SAMPLE_VIDEO, cli
+from conftest import cli, sample_cut
 from fsfaults import (
     assert_one_line_error,
     fill,
@@ -54,18 +53,7 @@ def no_analysis(monkeypatch):
 @pytest.fixture
 def clip(tmp_path) -> Path:
     """The first 2 s of the bundled sample (a real face, quick to analyse)."""
-    cap = cv2.VideoCapture(str(SAMPLE_VIDEO))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    out = tmp_path / "clip.mp4"
-    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    for _ in range(int(2 * fps)):
-        ok, frame = cap.read()
-        assert ok
-        vw.write(frame)
-    vw.release()
-    cap.release()
-    return out
+    return sample_cut(tmp_path / "clip.mp4", 2.0)
 
 
 def _user_folder(root: Path) -> Path:
