@@ -21,6 +21,7 @@ from spasm_cv.export import bids, elan, tables
 from spasm_cv.results.files import EVENT_COLUMNS, read_events
 from spasm_cv.results.frames import events_frame
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.track import Track
 
 
 @pytest.fixture(scope="session")
@@ -146,11 +147,10 @@ def test_eaf_round_trip_any_events(events, tmp_path_factory):
 
 def test_eaf_marks_unmeasurable_stretches(result, tmp_path):
     rec = Recording.from_folder(result)
-    signals = dict(rec.signals)
-    quality = signals["quality"].astype(object)
-    quality[10:20] = "no_face"
-    signals["quality"] = quality
-    spans = elan.quality_spans(signals)
+    table = rec.track.to_table()
+    table["quality"] = table["quality"].astype(object)
+    table["quality"][10:20] = "no_face"
+    spans = elan.quality_spans(Track.from_table(table))
     assert "no_face" in {flag for _, _, flag in spans}
     path = elan.write_eaf(rec.events, tmp_path / "q.eaf", quality=spans)
     tier = ET.parse(path).getroot().find("TIER[@TIER_ID='not_measurable']")

@@ -8,6 +8,7 @@ with importlib.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import spasm_cv
@@ -85,3 +86,27 @@ def test_long_modules_say_why():
         if len(lines) > 420 and "Long module:" not in "\n".join(lines[:40]):
             long.append(f"{path.relative_to(PACKAGE)} ({len(lines)} lines)")
     assert not long, long
+
+
+# a per-frame column named as text ("closure_right", f"closure_{side}", "quality"): only the
+# serializers of signals.csv.gz and of the exports that copy it may spell them
+_SIDED = r"(measurable|closure|mouth_pull|brow_lift)_(right|left|\{)"
+_COLUMN_BY_NAME = re.compile(
+    rf"""\[\s*f?["']((time|quality|n_faces)["']|{_SIDED})|\.get\(\s*f?["']{_SIDED}"""
+)
+_SERIALIZERS = {  # signals.csv.gz, its schema, and the exports that copy its columns
+    "results/files.py", "results/track.py", "results/schemas.py", "results/frames.py",
+    "export/physio.py",
+}
+
+
+def test_consumers_read_per_frame_data_through_the_track():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in _SERIALIZERS or rel.startswith(("signals/", "events/", "landmarks/")):
+            continue  # the core names its own columns; the Track is made above it
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _COLUMN_BY_NAME.search(line) and not line.lstrip().startswith((">>>", "...")):
+                offenders.append(f"{rel}:{n}: {line.strip()}")
+    assert not offenders, "read results.track.Track's fields instead:\n" + "\n".join(offenders)

@@ -303,9 +303,9 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
         assert got["closed_fraction"][s] == pytest.approx(expected["closed_fraction"][s])
         assert got["observed_s_by_side"][s] == pytest.approx(expected["observed_s_by_side"][s])
     assert set(expected) <= set(got)
-    assert rec.source == "monitor" and rec.signals is None and rec.events == det.events
-    assert len(rec.minutes["start"]) == 3  # 100 s starting half a minute in
-    assert rec.minutes["episodes"].sum() == expected["episodes"]["total"]["count"]
+    assert rec.source == "monitor" and rec.track is None and rec.events == det.events
+    assert len(rec.minutes) == 3  # 100 s starting half a minute in
+    assert rec.minutes.columns["episodes"].sum() == expected["episodes"]["total"]["count"]
 
 
 def test_report_reads_sessions_from_the_database(tmp_path):

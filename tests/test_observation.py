@@ -46,6 +46,7 @@ from spasm_cv.results.observation import (
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary, coverage
+from spasm_cv.results.track import Track
 
 UTC = timezone.utc
 SIDES = ("right", "left")
@@ -185,7 +186,7 @@ def short_result(src: Path, dst: Path, start: float, end: float, when: datetime,
     sel = (table["time"] >= start) & (table["time"] < end)
     table = {k: v[sel] for k, v in table.items()}
     table["time"] = table["time"] - start
-    write_signals(dst / "signals.csv.gz", table)
+    write_signals(dst / "signals.csv.gz", Track.from_table(table))
     events = [replace(e, onset=e.onset - start) for e in read_events(src)
               if start <= e.onset and e.end <= end]  # fmt: skip
     write_events(dst / "events.tsv", events)

@@ -42,7 +42,7 @@ from spasm_cv.export.bids_lock import LOCK_FILE, dataset_lock
 from spasm_cv.export.bids_tsv import acq_time, append_rows, read_tsv
 from spasm_cv.export.physio import physio_sidecar, write_physio
 from spasm_cv.results.atomic import write_text_atomic
-from spasm_cv.results.files import EVENT_COLUMNS, format_cell, read_signals_table
+from spasm_cv.results.files import EVENT_COLUMNS, format_cell, read_track
 from spasm_cv.results.recording import Recording
 
 BIDS_VERSION = "1.10.0"
@@ -333,11 +333,12 @@ def _write_run(
         write_text_atomic(beh / f"{base}_events.json", json.dumps(sidecar, indent=2) + "\n")
     )
     fps = rec.summary.fps
-    if rec.signals is None and rec.source == "analyze" and rec.path:
-        rec.signals = read_signals_table(rec.path)  # a result folder read without them
-    if rec.signals is not None and fps and len(rec.signals.get("time", ())):
-        written.append(write_physio(beh / f"{base}_physio.tsv.gz", rec.signals))
-        meta = {"TaskName": task, "PhysioType": "generic", **physio_sidecar(rec.signals, fps)}
+    if rec.track is None and rec.source == "analyze" and rec.path:
+        rec.track = read_track(rec.path)  # a result folder read without it
+    if rec.track is not None and fps and len(rec.track):
+        table = rec.track.to_table()  # the columns of signals.csv.gz, as BIDS physio
+        written.append(write_physio(beh / f"{base}_physio.tsv.gz", table))
+        meta = {"TaskName": task, "PhysioType": "generic", **physio_sidecar(table, fps)}
         written.append(
             write_text_atomic(beh / f"{base}_physio.json", json.dumps(meta, indent=2) + "\n")
         )

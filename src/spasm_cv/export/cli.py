@@ -206,7 +206,7 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         media = args.video or rec.summary.input.get("path")
         if media and not Path(media).exists():
             print(f"spasm-cv: warning: video not found, linked anyway: {media}", file=sys.stderr)
-        quality = elan.quality_spans(rec.signals) if rec.signals is not None else ()
+        quality = elan.quality_spans(rec.track) if rec.track is not None else ()
         path = out / f"{stem}.eaf"
         date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
         written.append(

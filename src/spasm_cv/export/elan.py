@@ -28,6 +28,7 @@ from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import EVENT_FIELDS, POSSIBLE, SPASM, Event
 from spasm_cv.results.atomic import Replace, published
 from spasm_cv.results.files import format_cell, parse_cell
+from spasm_cv.results.track import OK, Track
 
 TIERS = {
     "spasm_right": ("spasm", "right"),
@@ -99,22 +100,19 @@ def parse_value(tier: str, start_ms: int, end_ms: int, value: str) -> Event:
     )
 
 
-def quality_spans(signals: dict[str, np.ndarray]) -> list[tuple[float, float, str]]:
-    """Stretches (start s, end s, flag) where the frame quality is not ``ok``."""
-    t = np.asarray(signals["time"], float)
-    q = np.asarray(signals["quality"]).astype(str)
+def quality_spans(track: Track) -> list[tuple[float, float, str]]:
+    """Stretches (start s, end s, flags) where frames carry the same quality flags (not
+    none); the flags as signals.csv.gz writes them (joined by ``+``), the annotation's
+    value. A stretch ends a median frame interval after its last frame."""
+    t, q = track.time, track.quality()
     if len(t) == 0:
         return []
     step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    spans, i = [], 0
-    while i < len(q):
-        j = i
-        while j + 1 < len(q) and q[j + 1] == q[i]:
-            j += 1
-        if q[i] != "ok":
-            spans.append((float(t[i]), float(t[j] + step), str(q[i])))
-        i = j + 1
-    return spans
+    change = np.flatnonzero(q[1:] != q[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(q)])) - 1
+    return [(float(t[a]), float(t[b] + step), str(q[a]))
+            for a, b in zip(starts, ends, strict=True) if q[a] != OK]
 
 
 NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the header's DATE when it must say nothing

@@ -22,6 +22,7 @@ from spasm_cv.live.schema import from_iso, iso
 from spasm_cv.live.store import Store
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Coverage, Summary
+from spasm_cv.results.track import Minutes
 
 
 def session_summary(
@@ -59,20 +60,23 @@ def session_summary(
     )
 
 
-def minutes_columns(minutes: list[MinuteRow]) -> dict[str, np.ndarray]:
-    """Per-minute aggregates as the report's columns (``start`` as aware datetimes)."""
-    out: dict[str, np.ndarray] = {
-        "start": np.array(
-            [datetime.fromtimestamp(m.minute_start, timezone.utc) for m in minutes], dtype=object
-        )
-    }
+def minutes_columns(minutes: list[MinuteRow]) -> Minutes:
+    """Per-minute aggregates as a :class:`~spasm_cv.results.track.Minutes` (``start`` as
+    aware datetimes)."""
+    columns: dict[str, np.ndarray] = {}
     for name in MINUTE_FIELDS[1:]:
-        out[name] = np.array([getattr(m, name) for m in minutes], dtype=float)
+        columns[name] = np.array([getattr(m, name) for m in minutes], dtype=float)
     for s in SIDES:
-        out[f"closed_fraction_{s}"] = np.array(
+        columns[f"closed_fraction_{s}"] = np.array(
             [np.nan if m.closed_fraction(s) is None else m.closed_fraction(s) for m in minutes]
         )
-    return out
+    return Minutes(
+        start=np.array(
+            [datetime.fromtimestamp(m.minute_start, timezone.utc) for m in minutes], dtype=object
+        ),
+        observed_s=columns.pop("observed_s"),
+        columns=columns,
+    )
 
 
 def _day_bounds(

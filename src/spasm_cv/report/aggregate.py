@@ -96,20 +96,15 @@ def observed_by_hour(rec: Recording, tz: tzinfo | None = None) -> dict[datetime,
         return {}
     tz = tz or local_tz()
     out: dict[datetime, float] = defaultdict(float)
-    if rec.minutes is not None and len(rec.minutes.get("start", ())):
-        for when, obs in zip(rec.minutes["start"], rec.minutes["observed_s"], strict=True):
-            out[_hour(_aware(when), tz)] += float(obs)
+    if rec.minutes is not None and len(rec.minutes):
+        for when, obs in rec.minutes.observed_by_start():
+            out[_hour(_aware(when), tz)] += obs
         return dict(out)
     start = rec.start
-    if rec.signals is not None and len(rec.signals.get("time", ())):
-        t = np.asarray(rec.signals["time"], float)
-        fps = float(rec.summary.fps or 30.0)
-        dt = frame_durations(t, fps)
-        both = np.ones(len(t), bool)
-        for side in SIDES:
-            col = rec.signals.get(f"measurable_{side}")
-            if col is not None:
-                both &= np.nan_to_num(np.asarray(col, float)) > 0
+    if rec.track is not None and len(rec.track):
+        t = rec.track.time
+        dt = frame_durations(t, float(rec.summary.fps or 30.0))
+        both = rec.track.observed
         offsets = np.floor(_seconds_into_hour(start, tz) + t) // 3600
         for k in np.unique(offsets):
             sel = (offsets == k) & both

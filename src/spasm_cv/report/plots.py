@@ -35,6 +35,7 @@ from spasm_cv.events.table import SIDES, Event  # noqa: E402
 from spasm_cv.report.aggregate import RateRow, Treatment  # noqa: E402
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS  # noqa: E402
 from spasm_cv.results.rates import Rate  # noqa: E402
+from spasm_cv.results.track import Track  # noqa: E402
 
 SIDE_COLOURS = {"right": "#D55E00", "left": "#0072B2"}
 SIDE_LABELS = {"right": "right (patient's)", "left": "left (patient's)"}
@@ -142,16 +143,9 @@ def _shade_events(ax, events: Sequence[Event], scale: float, mouth_axis: bool) -
             shade(ax, mouth, SIDE_COLOURS[side], 0.10)
 
 
-def _unmeasured_mask(signals: dict) -> np.ndarray | None:
-    cols = [signals.get(f"measurable_{s}") for s in SIDES]
-    if any(c is None for c in cols):
-        return None
-    return ~((np.nan_to_num(cols[0]) > 0) & (np.nan_to_num(cols[1]) > 0))
-
-
 @_styled
 def plot_signal_overview(
-    signals: dict[str, np.ndarray],
+    track: Track,
     events: Sequence[Event],
     title: str | None = None,
     max_points: int = 1200,
@@ -163,24 +157,24 @@ def plot_signal_overview(
     episodes are shaded in their side's colour (mouth-only events lighter, mouth panel only);
     time without both sides measurable is grey.
     """
-    t = np.asarray(signals["time"], float)
+    t = track.time
     duration = float(t[-1] - t[0]) if len(t) > 1 else 1.0
     scale, unit = _time_unit(duration)
     fig = _figure(height_in)
     ax_eye, ax_mouth = _axes(fig, 2, 1, sharex=True)
     panels = (  # labelled above each panel: stacked rotated y-labels overlap in short panels
-        (ax_eye, "closure", "eyelid closure (0 open, 1 shut)"),
-        (ax_mouth, "mouth_pull", "mouth-corner pull (IOD: inter-ocular distances)"),
+        (ax_eye, track.closure, "eyelid closure (0 open, 1 shut)"),
+        (ax_mouth, track.mouth_pull, "mouth-corner pull (IOD: inter-ocular distances)"),
     )
-    for ax, name, ylabel in panels:
+    for ax, trace, ylabel in panels:
         for side in SIDES:
-            y = np.asarray(signals[f"{name}_{side}"], float)
+            y = trace[side]
             tt, yy = envelope(t / scale, y, max_points)
             ax.plot(tt, yy, color=SIDE_COLOURS[side], lw=0.6, label=SIDE_LABELS[side])
         _shade_events(ax, events, scale, mouth_axis=ax is ax_mouth)
         ax.set_title(ylabel, loc="left", fontsize=6.5, pad=1.5)
-    mask = _unmeasured_mask(signals)
-    if mask is not None and mask.any():
+    mask = ~track.observed
+    if mask.any():
         tt, mm = envelope(t / scale, mask.astype(float), max_points)
         for ax in (ax_eye, ax_mouth):
             ax.fill_between(
@@ -202,7 +196,7 @@ def plot_signal_overview(
         Patch(color=SIDE_COLOURS["right"], alpha=0.3, label="episode, right"),
         Patch(color=SIDE_COLOURS["left"], alpha=0.3, label="episode, left"),
     ]
-    if mask is not None and mask.any():
+    if mask.any():
         handles.append(Patch(color="#dddddd", label="not measurable"))
     ax_eye.legend(
         handles=handles,
@@ -221,7 +215,7 @@ def plot_signal_overview(
 class Zoom:
     """One episode to show close up, with the signals and events of its recording."""
 
-    signals: dict[str, np.ndarray]
+    track: Track
     events: Sequence[Event]
     episode: Event
     caption: str
@@ -238,18 +232,18 @@ def plot_episode_zooms(zooms: Sequence[Zoom], height_in: float = 2.5) -> Figure:
     axes = _axes(fig, 2, len(zooms), sharex="col", squeeze=False)
     for j, z in enumerate(zooms):
         e = z.episode
-        t = np.asarray(z.signals["time"], float)
+        t = z.track.time
         half = max(2.0, e.duration / 2 + 1.0)
         mid = e.onset + e.duration / 2
         # keep the window inside the recording (shift it, do not shrink it)
         mid = min(max(mid, t[0] + half), max(t[-1] - half, t[0] + half))
         sel = (t >= mid - half) & (t <= mid + half)
-        for i, name in enumerate(("closure", "mouth_pull")):
+        for i, trace in enumerate((z.track.closure, z.track.mouth_pull)):
             ax = axes[i, j]
             for side in SIDES:
                 ax.plot(
                     t[sel],
-                    np.asarray(z.signals[f"{name}_{side}"], float)[sel],
+                    trace[side][sel],
                     color=SIDE_COLOURS[side],
                     lw=0.9,
                 )

@@ -30,12 +30,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
-import numpy as np
-
 from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
+from spasm_cv.results.track import Minutes
 
 __all__ = [
     "KEPT_INPUT_KEYS",
@@ -198,11 +197,9 @@ def _shift_iso(text: str | None, shift: timedelta | None) -> str | None:
     return (datetime.fromisoformat(text) + shift).isoformat()
 
 
-def _shift_minutes(minutes: dict | None, shift: timedelta | None) -> dict | None:
+def _shift_minutes(minutes: Minutes | None, shift: timedelta | None) -> Minutes | None:
     """Per-minute aggregates with shifted clock times; None when dates are dropped (the
     minutes' clock times would give them away)."""
     if minutes is None or shift is None:
         return None
-    out = dict(minutes)
-    out["start"] = np.array([t + shift for t in minutes["start"]], dtype=object)
-    return out
+    return minutes.shifted(shift)

@@ -1,7 +1,8 @@
 """The result folder of ``spasm-cv analyze``: the versioned output contract.
 
 A result folder holds ``events.tsv`` + ``events.json`` (BIDS-style events and their
-sidecar), ``signals.csv.gz`` (one row per frame) and ``summary.json``. Folders are written
+sidecar), ``signals.csv.gz`` (one row per frame: the serialization of a
+:class:`~spasm_cv.results.track.Track`) and ``summary.json``. Folders are written
 under a temporary name and renamed into place (:func:`write_folder`), so a folder under the
 final name is complete. Reading a whole folder: :meth:`Recording.from_folder
 <spasm_cv.results.recording.Recording.from_folder>`.
@@ -24,13 +25,13 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, SIDES, Event, context_levels
+from spasm_cv.events.table import EVENT_FIELDS, FIELD_TYPES, Event, context_levels
 from spasm_cv.results.outputs import RESULT_FILES, ResultTarget
 from spasm_cv.results.schemas import EventRecord, SummaryRecord, check, check_signal_columns
-from spasm_cv.signals.table import LOST_DTYPE, LOST_FLAGS, SIGNAL_COLUMNS, Signals
+from spasm_cv.results.track import Track
+from spasm_cv.signals.table import Signals
 
 if TYPE_CHECKING:
-    from spasm_cv.events.activity import Activity
     from spasm_cv.results.recording import Recording
 
 EVENTS_FILE, EVENTS_SIDECAR = "events.tsv", "events.json"
@@ -204,42 +205,6 @@ def read_events(path: str | os.PathLike) -> list[Event]:
     return events
 
 
-def signal_table(signals: Signals, activity: Activity) -> dict[str, np.ndarray]:
-    """The columns of signals.csv.gz: time, quality flags, activity per side, raw signals."""
-    quality = []
-    for i in range(len(signals)):
-        flags = []
-        if signals.lost[i]:
-            flags.append(str(signals.lost[i]))
-        elif not signals.face[i]:
-            flags.append("no_face")
-        else:
-            for s in SIDES:
-                if activity.occluded[s][i]:
-                    flags.append(f"occluded_{s}")
-                elif activity.warming_up[s][i]:
-                    flags.append(f"warmup_{s}")
-                elif not activity.measurable[s][i]:
-                    flags.append(f"pose_{s}")
-            if signals.n_faces[i] > 1:
-                flags.append("multi_face")
-        quality.append("+".join(flags) or "ok")
-    table: dict[str, np.ndarray] = {
-        "time": signals.time,
-        "quality": np.array(quality),
-        "n_faces": signals.n_faces,
-    }
-    for s in SIDES:
-        table[f"measurable_{s}"] = activity.measurable[s].astype(int)
-    for s in SIDES:
-        table[f"closure_{s}"] = activity.closure[s]
-        table[f"mouth_pull_{s}"] = activity.mouth[s]
-        table[f"brow_lift_{s}"] = activity.brow[s]
-    for c in SIGNAL_COLUMNS:
-        table[c] = signals.columns[c]
-    return table
-
-
 @contextmanager
 def open_gzip_text(path: str | os.PathLike) -> Iterator[TextIO]:
     """A new gzip-compressed text file (UTF-8) whose header holds no file name and no time.
@@ -257,8 +222,11 @@ def open_gzip_text(path: str | os.PathLike) -> Iterator[TextIO]:
         yield f
 
 
-def write_signals(path: Path, table: dict[str, np.ndarray]) -> None:
-    """Write a :func:`signal_table` as signals.csv.gz (6 significant digits, empty for NaN)."""
+def write_signals(path: Path, track: Track) -> None:
+    """Write a :class:`~spasm_cv.results.track.Track` as signals.csv.gz (its
+    :meth:`~spasm_cv.results.track.Track.to_table` columns; 6 significant digits, empty for
+    NaN)."""
+    table = track.to_table()
     names = list(table)
     n = len(table["time"])
     with open_gzip_text(path) as f:
@@ -337,19 +305,15 @@ def read_signals(path: str | os.PathLike) -> Signals:
     >>> len(spasm_cv.detect(signals).events)  # detection again, e.g. with other params
     28
     """
-    table = read_signals_table(path)
     summary_path = Path(path) / SUMMARY_FILE if Path(path).is_dir() else None
     fps = read_summary(summary_path)["fps"] if summary_path and summary_path.exists() else None
-    lost = np.where(np.isin(table["quality"], LOST_FLAGS), table["quality"], "")
-    return Signals(
-        time=table["time"],
-        face=(table["quality"] != "no_face") & (lost == ""),
-        n_faces=np.nan_to_num(table["n_faces"]).astype(np.int16),
-        # a folder written before a column existed reads it as unmeasured (NaN)
-        columns={c: table.get(c, np.full(len(table["time"]), np.nan)) for c in SIGNAL_COLUMNS},
-        meta={"fps": fps},
-        lost=lost.astype(LOST_DTYPE),
-    )
+    return read_track(path).to_signals(fps)
+
+
+def read_track(path: str | os.PathLike) -> Track:
+    """The per-frame :class:`~spasm_cv.results.track.Track` of a result folder (or of its
+    signals.csv.gz), checked as :func:`read_signals_table` checks it."""
+    return Track.from_table(read_signals_table(path))
 
 
 def read_summary(path: str | os.PathLike) -> dict:
@@ -380,8 +344,8 @@ def write_result_files(folder: str | os.PathLike, recording: Recording) -> None:
     tmp = Path(folder)
     write_events(tmp / EVENTS_FILE, recording.events)
     (tmp / EVENTS_SIDECAR).write_text(json.dumps(EVENT_COLUMNS, indent=2) + "\n")
-    if recording.signals is not None:
-        write_signals(tmp / SIGNALS_FILE, recording.signals)
+    if recording.track is not None:
+        write_signals(tmp / SIGNALS_FILE, recording.track)
     (tmp / SUMMARY_FILE).write_text(json.dumps(recording.summary.to_dict(), indent=2) + "\n")
 
 

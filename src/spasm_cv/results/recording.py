@@ -1,8 +1,8 @@
 """``Recording``: one recording's result, whoever made it and whoever reads it.
 
-A recording holds its events, its per-frame signals (recorded videos) or per-minute
-aggregates (monitoring sessions), its :class:`~spasm_cv.results.summary.Summary` and where it
-came from. It is made
+A recording holds its events, its per-frame :class:`~spasm_cv.results.track.Track`
+(recorded videos) or per-minute :class:`~spasm_cv.results.track.Minutes` (monitoring
+sessions), its :class:`~spasm_cv.results.summary.Summary` and where it came from. It is made
 
 - from an analysis in memory (:meth:`Recording.from_analysis`, what ``analyze_video`` returns),
 - from a result folder on disk (:meth:`Recording.from_folder`, what reports, exports and
@@ -24,20 +24,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from spasm_cv.cliargs import COUNTS
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
-from spasm_cv.results.files import (
-    EVENTS_FILE,
-    SUMMARY_FILE,
-    read_events,
-    read_signals_table,
-    read_summary,
-    signal_table,
-)
+from spasm_cv.results.files import EVENTS_FILE, SUMMARY_FILE, read_events, read_summary, read_track
 from spasm_cv.results.summary import Coverage, Summary
+from spasm_cv.results.track import Minutes, Track
 
 if TYPE_CHECKING:
     from spasm_cv.events.detect import Detection
@@ -61,12 +53,11 @@ class Recording:
     start : datetime or None
         Wall-clock start (UTC) when known: given at analysis or guessed from the file's
         modification time (result folders), the session clock (monitor sessions).
-    signals : dict of str to array, or None
-        The columns of signals.csv.gz (one value per frame), for recorded videos.
-    minutes : dict of str to array, or None
-        Per-minute aggregates of monitor sessions: ``start`` (aware datetimes), ``observed_s``,
-        ``episodes``, ``blinks``, ``closed_fraction_right``/``_left`` and the other columns
-        of the monitor's ``minutes`` table.
+    track : Track or None
+        Per-frame data (what signals.csv.gz holds), for recorded videos; None for monitor
+        sessions and for folders read without it.
+    minutes : Minutes or None
+        Per-minute aggregates of monitor sessions.
     source : str
         ``analyze`` (a recorded video) or ``monitor`` (a monitoring session).
     path : str or None
@@ -79,8 +70,8 @@ class Recording:
     summary: Summary
     events: list[Event]
     start: datetime | None = None
-    signals: dict[str, np.ndarray] | None = None
-    minutes: dict[str, np.ndarray] | None = None
+    track: Track | None = None
+    minutes: Minutes | None = None
     source: str = "analyze"
     path: str | None = None
     meta: dict = field(default_factory=dict)
@@ -168,7 +159,7 @@ class Recording:
             summary=summary,
             events=list(detection.events),
             start=_parse_start(summary.recorded_at),
-            signals=signal_table(signals, detection.activity),
+            track=Track.from_analysis(signals, detection.activity),
             source="analyze",
             path=str(out_dir) if out_dir is not None else None,
         )
@@ -177,7 +168,7 @@ class Recording:
     def from_folder(cls, path: str | os.PathLike, with_signals: bool = True) -> Recording:
         """Read a result folder of ``spasm-cv analyze``; any damage is a one-line SpasmCvError.
 
-        ``with_signals=False`` leaves signals.csv.gz unread (``signals`` None).
+        ``with_signals=False`` leaves signals.csv.gz unread (``track`` None).
         """
         p = Path(path)
         if not p.exists():
@@ -198,7 +189,7 @@ class Recording:
                 summary=summary,
                 events=events,
                 start=_parse_start(summary.recorded_at),
-                signals=read_signals_table(p) if with_signals else None,
+                track=read_track(p) if with_signals else None,
                 source="analyze",
                 path=str(p),
             )
@@ -228,7 +219,7 @@ class Recording:
         start: datetime,
         summary: Summary,
         events: list[Event],
-        minutes: dict[str, np.ndarray],
+        minutes: Minutes,
         db_path: str | os.PathLike,
         gaps: list[dict],
     ) -> Recording:
@@ -238,7 +229,7 @@ class Recording:
             summary=summary,
             events=events,
             start=start,
-            signals=None,
+            track=None,
             minutes=minutes,
             source="monitor",
             path=str(Path(db_path)),

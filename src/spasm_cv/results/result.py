@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spasm_cv.results.files import read_signals_table
+from spasm_cv.results.files import read_track
 from spasm_cv.results.recording import Recording
 
 if TYPE_CHECKING:  # pandas is imported on first use, so `import spasm_cv` stays light
@@ -104,12 +104,12 @@ class Result:
     def signals(self) -> pd.DataFrame:
         from spasm_cv.results.frames import signals_frame
 
-        if self.recording.signals is None:
+        if self.recording.track is None:
             if self.path is None or self.recording.source != "analyze":
                 raise ValueError(f"{self.name} has no per-frame signals")
-            self.recording.signals = read_signals_table(self.path)
+            self.recording.track = read_track(self.path)
         attrs = self.attrs
-        return signals_frame(self.recording.signals, fps=attrs.pop("fps"), attrs=attrs)
+        return signals_frame(self.recording.track.to_table(), fps=attrs.pop("fps"), attrs=attrs)
 
     @cached_property
     def headline(self) -> dict:

@@ -113,7 +113,7 @@ def index_page(src: ReviewSource, clips: Sequence[Clip], codec: str, context_s: 
             "file": c.file,
             "frames": c.frames,
             "plot": episode_plot(
-                src.recording.signals, src.recording.events, e, c.start_s, c.end_s,
+                src.recording.track, src.recording.events, e, c.start_s, c.end_s,
                 src.closure_on,
             ),
             "details": details,

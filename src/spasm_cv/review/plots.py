@@ -15,10 +15,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # never drawn on screen
 
-import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from spasm_cv.events.table import SIDES, Event  # noqa: E402
+from spasm_cv.results.track import Track  # noqa: E402
 
 SIDE_HEX = {"right": "#D55E00", "left": "#0072B2"}
 AXES_X = (0.13, 0.98)  # left and right edge of the axes, fractions of the image width
@@ -26,7 +26,7 @@ _RC = {"svg.fonttype": "path", "svg.hashsalt": "spasm-cv", "font.size": 7}
 
 
 def episode_plot(
-    signals: dict[str, np.ndarray],
+    track: Track,
     events: Sequence[Event],
     episode: Event,
     start_s: float,
@@ -37,22 +37,22 @@ def episode_plot(
 
     Parameters
     ----------
-    signals : the result folder's signal columns (``time``, ``closure_*``, ``mouth_pull_*``).
+    track : the result folder's per-frame track (time, closure and mouth pull per side).
     events : all events of the recording (others in the window are shaded lighter).
     episode : the episode of the clip (shaded in its side's colour).
     start_s, end_s : the clip's window (s from the start of the recording).
     closure_on : the detector's closure threshold (dashed line).
     """
-    t = np.asarray(signals["time"], float)
+    t = track.time
     sel = (t >= start_s - 1e-9) & (t <= end_s + 1e-9)
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(4.4, 2.3))
         left, right = AXES_X
         ax_eye = fig.add_axes((left, 0.55, right - left, 0.36))
         ax_mouth = fig.add_axes((left, 0.16, right - left, 0.3), sharex=ax_eye)
-        for ax, name in ((ax_eye, "closure"), (ax_mouth, "mouth_pull")):
+        for ax, trace in ((ax_eye, track.closure), (ax_mouth, track.mouth_pull)):
             for side in SIDES:
-                y = np.asarray(signals[f"{name}_{side}"], float)[sel]
+                y = trace[side][sel]
                 ax.plot(t[sel], y, color=SIDE_HEX[side], lw=1.0, label=f"{side} (patient's)")
             for e in events:
                 if e.end < start_s or e.onset > end_s:

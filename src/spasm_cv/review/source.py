@@ -20,6 +20,7 @@ from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.contours import EYE_CONTOUR
 from spasm_cv.landmarks.tracker import FaceObservation
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.track import Track
 from spasm_cv.video.reader import VideoInfo, probe
 
 STATUS = {
@@ -56,10 +57,12 @@ class ReviewSource:
     mirrored: bool
     fps: float
     closure_on: float
+    _track: Track = field(init=False, repr=False)
     _time: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._time = np.asarray(self.recording.signals["time"], float)
+        self._track = self.recording.track
+        self._time = self._track.time
         eye = sorted(self.spasms, key=lambda e: e.onset)
         self.numbers = {id(e): i for i, e in enumerate(eye, 1)}
 
@@ -95,38 +98,23 @@ class ReviewSource:
         """Closure per eye at a row (NaN where not measured or not analysed)."""
         if row is None:
             return dict.fromkeys(SIDES, float("nan"))
-        return {s: float(self.recording.signals[f"closure_{s}"][row]) for s in SIDES}
+        return {s: float(self._track.closure[s][row]) for s in SIDES}
 
     def status(self, row: int | None) -> str:
         """What the frame counts as: ``observed``, ``no face``, ``head turned``, ...."""
         if row is None:
             return STATUS["not_analysed"]
-        flags = str(self.recording.signals["quality"][row]).split("+")
+        track = self._track
         for flag in ("no_face", "frozen"):
-            if flag in flags:
+            if track.flag(flag)[row]:
                 return STATUS[flag]
-        words = "head turned (not observed)" if any(f.startswith("pose_") for f in flags) else (
-            "observed"
-        )
-        return words + (", several faces" if "multi_face" in flags else "")
+        turned = any(track.flag(f"pose_{s}")[row] for s in SIDES)
+        words = "head turned (not observed)" if turned else "observed"
+        return words + (", several faces" if track.flag("multi_face")[row] else "")
 
     def unobserved(self) -> list[tuple[float, float]]:
         """Intervals (s) without both sides measurable, for the timeline."""
-        s = self.recording.signals
-        both = np.ones(len(self._time), bool)
-        for side in SIDES:
-            both &= np.nan_to_num(np.asarray(s[f"measurable_{side}"], float)) > 0
-        out, start = [], None
-        dt = 1.0 / self.fps
-        for t, ok in zip(self._time, both, strict=True):
-            if not ok and start is None:
-                start = t
-            elif ok and start is not None:
-                out.append((start, t))
-                start = None
-        if start is not None:
-            out.append((start, float(self._time[-1]) + dt))
-        return out
+        return self._track.spans(~self._track.observed, step=1.0 / self.fps)
 
     @property
     def duration_s(self) -> float:
@@ -157,7 +145,7 @@ def open_review(result: str | os.PathLike, video: str | os.PathLike | None = Non
         It must be the same file: its size is checked against the one analysed.
     """
     rec = Recording.from_folder(result)
-    if rec.signals is None or "closure_right" not in rec.signals:
+    if rec.track is None:
         raise SpasmCvError(f"{result} has no per-frame signals to review")
     recorded = rec.summary.input
     path = Path(video) if video is not None else None

@@ -97,7 +97,7 @@ def build_html(
         raise ValueError("a report needs at least one recording")
     ctx = Context(recordings, title or DEFAULT_TITLE, treatments, tz, generated, thresholds)
     sheets = [summary_sheet(ctx)]
-    if any(r.signals is not None for r in ctx.recordings):
+    if any(r.track is not None for r in ctx.recordings):
         sheets.append(signals_sheet(ctx))
     sheets.append(patterns_sheet(ctx))
     total = len(sheets)

@@ -59,7 +59,7 @@ def comparison(ctx: Context) -> Markup:
             note(f"{len(undated)} recording(s) without a recording time are left out here.", "sub")
         )
     if len(aggregate.by_day(ctx.recordings, ctx.tz)) >= 2:
-        page = 3 if any(r.signals is not None for r in ctx.recordings) else 2
+        page = 3 if any(r.track is not None for r in ctx.recordings) else 2
         parts.append(
             html('<p class="sub">Rates per day with the treatment dates: page {}.</p>', page)
         )

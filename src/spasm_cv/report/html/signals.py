@@ -16,7 +16,7 @@ from spasm_cv.results.recording import Recording
 
 def signals_sheet(ctx: Context) -> tuple[str, Markup]:
     """Sheet 2 (its name and HTML)."""
-    with_signals = [r for r in ctx.recordings if r.signals is not None]
+    with_signals = [r for r in ctx.recordings if r.track is not None]
     shown = with_signals[-MAX_OVERVIEWS:]
     parts = [
         Markup("<h2>Eyelid and mouth signals per side, episodes shaded</h2>"),
@@ -51,7 +51,7 @@ def signals_sheet(ctx: Context) -> tuple[str, Markup]:
         parts.append(
             figure(
                 f"overview-{i}",
-                plots.plot_signal_overview(rec.signals, rec.events, height_in=height),
+                plots.plot_signal_overview(rec.track, rec.events, height_in=height),
                 f"signals of {rec.name}",
                 html("<b>{}</b>, {}: {}", rec.name, ctx.clock(rec), caption),
             )
@@ -106,7 +106,7 @@ def typical_episodes(ctx: Context, recordings: Sequence[Recording]) -> list[plot
     picks.sort(key=lambda x: (time_order(x[0]), x[1].onset))
     return [
         plots.Zoom(
-            r.signals,
+            r.track,
             r.events,
             e,
             f"{e.kind or 'episode'}, {e.side}, {e.duration:.1f} s, {e.regions}\n"
