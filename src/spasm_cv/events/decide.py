@@ -23,9 +23,15 @@ README); a gradient-boosted model over all the features, fitted the same way, di
 on held-out people (``--method boosted``), so the rule decides.
 
 ``confidence`` is a probability: a logistic score over the features, mapped through an
-isotonic calibration fitted on people the score had not been fitted on
+isotonic calibration [1]_ fitted on people the score had not been fitted on
 (``benchmarks/train_detector.py``; stored as JSON beside this module, evaluated in plain
 numpy).
+
+References
+----------
+.. [1] Zadrozny B, Elkan C. Transforming classifier scores into accurate multiclass
+   probability estimates. Proceedings of the 8th ACM SIGKDD International Conference on
+   Knowledge Discovery and Data Mining (KDD 2002), 694-699.
 """
 
 from __future__ import annotations

@@ -39,7 +39,18 @@ def one_sided(activity: Activity, side: str, params: DetectionParams) -> np.ndar
 
 
 def bilateral_mask(activity: Activity, params: DetectionParams) -> np.ndarray:
-    """Frames where both eyes are closed together (blinks, squints), not one clearly more."""
+    """Frames where both eyes are closed together (blinks, squints), not one clearly more.
+
+    A run of such frames must somewhere have both eyes at least ``blink_min_closure`` (and
+    ``closure_on``) closed: conjugate blinks are large movements, while the one-sided
+    movements of hemifacial spasm are smaller and slower than blinks [1]_.
+
+    References
+    ----------
+    .. [1] Osaki et al. Analysis of blink activity and anomalous eyelid movements in patients
+       with hemifacial spasm. Graefe's Archive for Clinical and Experimental Ophthalmology
+       (2019). doi:10.1007/s00417-019-04567-w
+    """
     both = np.minimum(
         np.nan_to_num(activity.closure["right"], nan=0.0),
         np.nan_to_num(activity.closure["left"], nan=0.0),

@@ -4,7 +4,8 @@ The signals follow the units of :mod:`spasm_cv.signals.geometry` (IOD units) and
 what MediaPipe measures on real faces, so they go through the same detector as real ones:
 
 - an open eye of about 0.10 IOD (``base_aperture``), the right one narrower by
-  ``rest_asymmetry`` (the affected side often rests narrower: Gameiro 2024);
+  ``rest_asymmetry`` (the affected side often rests narrower: its eye aspect ratio was
+  below healthy controls' in Gameiro 2024 [1]_);
 - MediaPipe's coupling between the eyes: when one eye closes on its own, the other reads
   ``coupling`` of that closure, and the blendshape eyeBlink scores of both eyes move;
 - blinks (both eyes, within a frame), slow drift, head turns that narrow the far eye;
@@ -15,6 +16,12 @@ what MediaPipe measures on real faces, so they go through the same detector as r
 - ``talking``: the lips open and close at syllable rate.
 
 Truth is exact by construction.
+
+References
+----------
+.. [1] Gameiro GR, Yabumoto C, Osaki MH, Monteiro LG, Schor P, Osaki TH. Objective
+   demonstration of eyelid spasm relief with smartphone and custom software in hemifacial
+   spasm patients. International Ophthalmology (2024). doi:10.1007/s10792-024-03070-4
 """
 
 from __future__ import annotations

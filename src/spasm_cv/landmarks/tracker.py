@@ -1,9 +1,17 @@
 """MediaPipe Face Landmarker, opened and closed deliberately, following one face.
 
+The landmarker predicts MediaPipe's 468-point 3-D face mesh [1]_ (478 points with the iris
+points the bundle adds), whose indices :mod:`spasm_cv.signals.geometry` reads.
+
 One ``FaceTracker`` per process, used as a context manager: mediapipe 1.2.x has deadlocked
 when one landmarker was garbage-collected while another was detecting. The tracker starts
 afresh at every segment boundary (see :mod:`spasm_cv.video.segments`), closing its landmarker
 before it creates the next, so that results do not depend on how a video is split up.
+
+References
+----------
+.. [1] Kartynnik Y, Ablavatski A, Grishchenko I, Grundmann M. Real-time facial surface
+   geometry from monocular video on mobile GPUs. arXiv:1907.06724, 2019.
 """
 
 from __future__ import annotations

@@ -21,7 +21,12 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    (2, 3) matrix ``M`` with ``dst ~ M @ [x, y, 1]`` (closed form, Umeyama 1991).
+    (2, 3) matrix ``M`` with ``dst ~ M @ [x, y, 1]`` (closed form, Umeyama 1991 [1]_).
+
+    References
+    ----------
+    .. [1] Umeyama S. Least-squares estimation of transformation parameters between two
+       point patterns. IEEE Trans Pattern Anal Mach Intell. 1991;13(4):376-380.
     """
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)

@@ -7,14 +7,24 @@ to follow the wording of the scales, and have not been validated against clinica
 Scales (see docs/CLINICAL.md):
 
 * Jankovic rating scale adapted for HFS, frequency item: 0 none; 1 less than once an hour;
-  2 more than once an hour but not continuous; 3 continuous with breaks; 4 continuous.
-* Samsung Medical Center (SMC) grade: I periocular only; II spread to other muscles on the
-  same side; III frequent tonic spasms interfering with vision; IV disfiguring asymmetry.
+  2 more than once an hour but not continuous; 3 continuous with breaks; 4 continuous. The
+  Jankovic Rating Scale was introduced for blepharospasm [1]_; the HFS wording of its
+  frequency item above is the one docs/CLINICAL.md gives.
+* Samsung Medical Center (SMC) grade [2]_: I periocular only; II spread to other muscles on
+  the same side; III frequent tonic spasms interfering with vision; IV disfiguring asymmetry.
 
 No grade is suggested from too little observation
 (:class:`~spasm_cv.results.observation.ObservationThresholds`: by default 30 min observed,
 and for the SMC grade, which describes a pattern of episodes, 5 one-sided events): the
 suggestion then says "insufficient observation" and why.
+
+References
+----------
+.. [1] Jankovic J, Orman J. Blepharospasm: demographic and clinical survey of 250 patients.
+   Ann Ophthalmol. 1984;16(4):371-376.
+.. [2] Lee JA, Jo KW, Kong DS, Park K. Using the new clinical grading scale for
+   quantification of the severity of hemifacial spasm: correlations with a quality of life
+   scale. Stereotact Funct Neurosurg. 2012;90(1):16-19. doi:10.1159/000330396
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from spasm_cv.events.table import CONTEXTS, KINDS, SIDES, Event
 def poisson_ci(count: int, level: float = 0.95) -> tuple[float, float]:
     """Exact (Garwood) confidence interval for a Poisson count.
 
+    The limits are chi-square quantiles [1]_: ``chi2(alpha/2, 2k) / 2`` (0 for ``k = 0``)
+    and ``chi2(1 - alpha/2, 2k + 2) / 2`` for ``k`` events.
+
     Parameters
     ----------
     count : int
@@ -25,6 +28,11 @@ def poisson_ci(count: int, level: float = 0.95) -> tuple[float, float]:
     -------
     (low, high) : tuple of float
         Interval for the expected count.
+
+    References
+    ----------
+    .. [1] Garwood F. Fiducial limits for the Poisson distribution. Biometrika.
+       1936;28(3/4):437-442.
 
     Examples
     --------
@@ -195,7 +203,7 @@ def rate_ratio(
     """Ratio of two Poisson rates (``count/seconds`` over ``ref_count/ref_seconds``).
 
     Exact conditional interval: given the total, ``count`` is binomial with
-    ``p = r t / (r t + r0 t0)``; a Clopper-Pearson interval on ``p`` maps to the ratio.
+    ``p = r t / (r t + r0 t0)``; a Clopper-Pearson interval [1]_ on ``p`` maps to the ratio.
     None when there is no observed time or no episode in either period; the upper bound is
     ``inf`` when the reference has no episode.
 
@@ -216,6 +224,11 @@ def rate_ratio(
     -------
     (ratio, low, high) : tuple of float, or None
         The rate ratio and its exact interval.
+
+    References
+    ----------
+    .. [1] Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated in
+       the case of the binomial. Biometrika. 1934;26(4):404-413.
 
     Examples
     --------
