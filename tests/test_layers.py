@@ -110,3 +110,14 @@ def test_consumers_read_per_frame_data_through_the_track():
             if _COLUMN_BY_NAME.search(line) and not line.lstrip().startswith((">>>", "...")):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "read results.track.Track's fields instead:\n" + "\n".join(offenders)
+
+
+def test_every_part_has_its_tests_listed():
+    listed = (Path(__file__).parent / "README.md").read_text(encoding="utf-8")
+    parts = {p.name + "/" if p.is_dir() else p.name for p in PACKAGE.iterdir()
+             if (p.is_dir() and (p / "__init__.py").exists()) or p.suffix == ".py"}  # fmt: skip
+    missing = sorted(p for p in parts if f"`{p}" not in listed)
+    assert not missing, f"tests/README.md does not say where the tests of {missing} are"
+    for name in re.findall(r"`((?:[a-z_]+/)?test_[a-z_]+\.py)`", listed):
+        name = name.removeprefix("tests/")
+        assert (Path(__file__).parent / name).is_file(), f"tests/README.md lists {name}"
