@@ -117,20 +117,26 @@ def add_params_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-COUNTS = ("sure", "possible")
+COUNTS = ("sure", "possible", "reviewed")
 
 
 def add_count_option(parser: argparse.ArgumentParser) -> None:
-    """``--count sure|possible``: whether ``possible_spasm`` events (one-sided eye episodes
-    the detector could not be sure of) are counted as episodes (read by
-    :func:`counting`)."""
+    """``--count sure|possible|reviewed`` (``--reviewed`` for short): whether
+    ``possible_spasm`` events (one-sided eye episodes the detector could not be sure of) are
+    counted as episodes, or only what a reviewer confirmed (review.tsv: accepted and added
+    episodes); read by :func:`counting`."""
     parser.add_argument(
         "--count",
         choices=COUNTS,
         default="sure",
         help="sure (default): count the episodes the detector is sure of, list the possible "
-        "ones apart; possible: count the possible ones too",
+        "ones apart; possible: count the possible ones too; reviewed: count what a reviewer "
+        "confirmed in the result folder's review.tsv (accepted and added episodes)",
     )
+    parser.add_argument(
+        "--reviewed", dest="count", action="store_const", const="reviewed",
+        help="the same as --count reviewed",
+    )  # fmt: skip
 
 
 def counting(recordings: list, count: str) -> list:

@@ -28,6 +28,7 @@ from spasm_cv.cliargs import COUNTS
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
 from spasm_cv.results.files import EVENTS_FILE, SUMMARY_FILE, read_events, read_summary, read_track
+from spasm_cv.results.review import Decision, read_review, review_labels, reviewed_events
 from spasm_cv.results.summary import Coverage, Summary
 from spasm_cv.results.track import Minutes, Track
 
@@ -114,10 +115,51 @@ class Recording:
 
     def counted(self, count: str = "sure") -> Recording:
         """This recording as ``count`` asks: ``sure`` (itself: possible episodes listed, not
-        counted) or ``possible`` (:meth:`counting_possible`)."""
+        counted), ``possible`` (:meth:`counting_possible`) or ``reviewed``
+        (:meth:`reviewed`)."""
         if count not in COUNTS:
             raise SpasmCvError(f"count must be one of {', '.join(COUNTS)}, got {count!r}")
+        if count == "reviewed":
+            return self.reviewed()
         return self.counting_possible() if count == "possible" else self
+
+    def decisions(self) -> list[Decision]:
+        """The review decisions of this recording's result folder (its review.tsv; none
+        without one); SpasmCvError if the review was made for another events.tsv."""
+        if self.source != "analyze" or self.path is None:
+            return []
+        return read_review(self.path)
+
+    def reviewed(self, decisions: list[Decision] | None = None) -> Recording:
+        """This recording counted as its review says: accepted and added episodes count
+        (with the reviewer's side and kind), rejected ones are dropped, unsure and not
+        reviewed ones are listed as possible (not counted); counts and rates over the same
+        observed time. ``summary.extra["reviewed"]`` holds the tally (detected, accepted,
+        rejected, unsure, added, not reviewed). ``decisions``: the folder's review.tsv by
+        default.
+
+        Examples
+        --------
+        >>> import spasm_cv
+        >>> rec = spasm_cv.load("sample_phantom.spasm-cv").recording
+        >>> reviewed = rec.reviewed([])  # nothing reviewed yet: nothing confirmed
+        >>> len(reviewed.episodes), reviewed.summary.extra["reviewed"]["not_reviewed"] > 0
+        (0, True)
+        """
+        if self.source != "analyze":
+            raise SpasmCvError(f"{self.name}: only result folders of analyze can be reviewed")
+        events, labels, tally = reviewed_events(
+            self.events, self.decisions() if decisions is None else decisions
+        )
+        rec = self._recounted(events, reviewed=tally.to_dict())
+        return replace(rec, meta={**rec.meta, "review": labels})
+
+    def review_labels(self) -> dict:
+        """Per one-sided eye event, keyed by ``(onset, side)``: its review state
+        (accepted, rejected, unsure, added, not reviewed)."""
+        if "review" not in self.meta:
+            self.meta["review"] = review_labels(self.events, self.decisions())
+        return self.meta["review"]
 
     def counting_possible(self) -> Recording:
         """This recording with its possible episodes counted as episodes (``--count

@@ -16,6 +16,7 @@ import numpy as np
 
 from spasm_cv.results.files import read_track
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.review import label_of
 
 if TYPE_CHECKING:  # pandas is imported on first use, so `import spasm_cv` stays light
     import pandas as pd
@@ -33,7 +34,9 @@ class Result:
     ----------
     events : DataFrame
         One row per event, the columns of events.tsv (times in s from the start of the
-        recording; n/a as <NA>; yes/no columns as ``boolean``).
+        recording; n/a as <NA>; yes/no columns as ``boolean``), and ``reviewed``: what a
+        reviewer decided (review.tsv) about each one-sided eye episode: ``accepted``,
+        ``rejected``, ``unsure``, ``added`` or ``not reviewed`` (``n/a`` for other events).
     episodes : DataFrame
         The one-sided eye episodes the headline counts (rows of ``events``).
     signals : DataFrame
@@ -87,9 +90,14 @@ class Result:
 
     @cached_property
     def events(self) -> pd.DataFrame:
+        import pandas as pd
+
         from spasm_cv.results.frames import events_frame
 
-        df = events_frame(self.recording.events)
+        events = self.recording.events
+        df = events_frame(events)
+        labels = self.recording.review_labels()
+        df["reviewed"] = pd.array([label_of(labels, e) for e in events], dtype="string")
         df.attrs.update(self.attrs)
         return df
 
