@@ -26,7 +26,7 @@ from spasm_cv.events.candidates import FEATURES, candidate_features, find_candid
 from spasm_cv.events.decide import EpisodeRule, accept, unsure
 from spasm_cv.events.detect import nominal_fps
 from spasm_cv.events.episodes import bilateral_mask
-from spasm_cv.events.params import DetectionParams
+from spasm_cv.events.params import DecisionParams, DetectionParams
 
 TOLERANCE_S = 0.25
 # +1: the probability may only rise with the feature; -1: only fall; 0: free.
@@ -66,7 +66,8 @@ def candidate_table(signals, truth: Episodes, params: DetectionParams | None = N
     params = params or DetectionParams()
     fps = nominal_fps(signals)
     activity = compute_activity(signals.time, signals.columns, fps, params)
-    cands = find_candidates(activity, bilateral_mask(activity, params), fps, params)
+    cands = find_candidates(activity, bilateral_mask(activity, params.episodes), fps,
+                            params.candidates)
     n = len(cands)
     x = (np.stack([candidate_features(activity, c, fps, params) for c in cands]) if n
          else np.zeros((0, len(FEATURES))))
@@ -122,7 +123,7 @@ def fit_confidence(tables: Sequence[CandidateTable], groups: Sequence[str], name
     for k in np.unique(fold):
         tr, te = fold != k, fold == k
         scores[te] = _logistic(x[tr], y[tr]).score(x[te])
-    taken = accept(x, params)
+    taken = accept(x, params.decide)
     cal_x, cal_y = _isotonic(scores[taken], y[taken])
     fitted = _logistic(x, y, name, description)
     return EpisodeRule(name, description, FEATURES, fitted.mean, fitted.scale, fitted.weights,
@@ -137,7 +138,7 @@ class BoostedDecider:
     clf: object
     threshold: float
 
-    def decide(self, x: np.ndarray, params: DetectionParams):
+    def decide(self, x: np.ndarray, params: DecisionParams):
         p = self.clf.predict_proba(np.atleast_2d(x))[:, 1]
         return p >= self.threshold, p
 
@@ -196,19 +197,18 @@ def choose_rule(tables: Sequence[CandidateTable], groups: Sequence[str],
     :func:`~spasm_cv.events.decide.unsure`, is not counted). ``scored``: which tables count
     (training phantoms only add candidates to fit on, they are not scored, as in the
     evaluation); ties go to the stricter setting."""
-    from dataclasses import replace
     from itertools import product
 
     params = params or DetectionParams()
     x, y, _ = _stack(tables, groups)
     keep = np.concatenate([np.full(len(t.y), bool(s)) for t, s in zip(tables, scored, strict=True)])
     n_pos = int(np.count_nonzero(y & keep))
-    keep = keep & ~unsure(x, params)  # the possible tier does not depend on the grid
+    keep = keep & ~unsure(x, params.decide)  # the possible tier does not depend on the grid
     best, best_key = params, None
     names = list(RULE_GRID)
     for values in product(*(RULE_GRID[n] for n in names)):
-        p = replace(params, **dict(zip(names, values, strict=True)))
-        a = accept(x, p) & keep
+        p = params.with_values(**dict(zip(names, values, strict=True)))
+        a = accept(x, p.decide) & keep
         tp, fp = int(np.count_nonzero(a & y)), int(np.count_nonzero(a & ~y))
         within = fp / max(hours, 1e-9) <= MAX_FALSE_PER_HOUR
         f1 = 2 * tp / max(tp + fp + n_pos, 1)

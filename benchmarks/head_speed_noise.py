@@ -9,7 +9,7 @@ closes, the absolute difference of the two eyes' closures, and the head's rotati
 (the fastest of yaw, pitch and roll over 3-frame steps, as the candidates' feature). Per
 person, the upper quartile of the difference in each speed band over that of the still
 frames (under 10 deg/s); the median over faces is printed. A ratio above 1 is landmark
-noise that grows with motion, which is why ``DetectionParams.head_speed_weight`` is
+noise that grows with motion, which is why ``DecisionParams.head_speed_weight`` is
 positive.
 """
 
@@ -62,7 +62,7 @@ def main() -> int:
         a = compute_activity(signals.time, signals.columns, fps, params)
         right, left = a.closure["right"], a.closure["left"]
         calm = (np.isfinite(right) & np.isfinite(left)
-                & (np.fmax(right, left) < params.candidate_on))
+                & (np.fmax(right, left) < params.candidates.candidate_on))
         diff = np.abs(right - left)
         speed = head_speed(a, fps)
         still = calm & (speed < BANDS[1])

@@ -226,7 +226,7 @@ def test_one_lid_reopening_late_after_blinks_is_not_an_episode():
     for side in ("left", "right"):
         signals = _blinks_with_a_late_lid(times, side)
         assert spasms(detect(signals).events) == []
-        without = spasms(detect(signals, DetectionParams(min_close_speed=0.0)).events)
+        without = spasms(detect(signals, DetectionParams().with_values(min_close_speed=0.0)).events)
         assert {e.side for e in without} == {side}
 
 
@@ -246,7 +246,7 @@ def test_fast_head_motion_asks_for_a_larger_difference_between_the_eyes():
     from spasm_cv.events.decide import accept
     from spasm_cv.events.params import DetectionParams
 
-    params = DetectionParams()
+    params = DetectionParams().decide
     x = np.zeros(len(FEATURES))
     for name, value in {"peak_closure": 0.45, "other_closure": 0.2, "margin": 0.2,
                         "usual_asymmetry": 0.06, "close_speed": 3.0, "held_s": 0.1}.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 
@@ -12,7 +13,13 @@ from conftest import REPO, SAMPLE_TRUTH, package_env, shared_video
 
 from spasm_cv.cli import main
 from spasm_cv.events.params import DetectionParams
-from spasm_cv.results.params import build_params, params_from_args, read_params_file
+from spasm_cv.results.params import (
+    RecordedParams,
+    build_params,
+    params_from_args,
+    read_params_file,
+)
+from spasm_cv.results.summary import Summary
 
 COMMANDS = ("analyze", "batch", "monitor")
 
@@ -21,8 +28,8 @@ def test_params_file_and_settings_build_detection_params(tmp_path):
     f = tmp_path / "strict.toml"
     f.write_text("# stricter\nclosure_on = 0.4\nmerge_gap_s = 1  # an int is fine\n")
     p = params_from_args(f, ["min_unilateral_s=0.2", "closure_on=0.45"])
-    assert p == dataclasses.replace(
-        DetectionParams(), closure_on=0.45, merge_gap_s=1.0, min_unilateral_s=0.2
+    assert p == DetectionParams().with_values(
+        closure_on=0.45, merge_gap_s=1.0, min_unilateral_s=0.2
     )
     (tmp_path / "table.toml").write_text("[detection]\nclosure_on = 0.4\n")
     assert read_params_file(tmp_path / "table.toml") == {"closure_on": 0.4}
@@ -31,9 +38,108 @@ def test_params_file_and_settings_build_detection_params(tmp_path):
 
 def test_every_field_is_accepted_by_name():
     """New DetectionParams fields need no change: every field is settable generically."""
-    for f in dataclasses.fields(DetectionParams):
-        value = getattr(DetectionParams(), f.name)
-        assert getattr(build_params({f.name: value}), f.name) == value
+    for name, group in DetectionParams.flat_fields().items():
+        value = DetectionParams().to_dict()[name] + 0.001  # within every range
+        params = build_params({name: value})
+        assert getattr(getattr(params, group), name) == value
+        assert params.to_dict() == {**DetectionParams().to_dict(), name: value}
+
+
+# the flat order of summary.json's params (that of the one flat DetectionParams before the
+# groups): existing result folders and byte-identical outputs depend on it
+FLAT_ORDER = [
+    "baseline_window_s", "warmup_s", "occlusion_texture_ratio", "occlusion_window_s",
+    "baseline_quantile", "closure_on", "closure_off", "min_asymmetry", "other_open_ratio",
+    "blink_sync_s", "min_unilateral_s", "merge_gap_s", "tonic_min_s", "contraction_prominence",
+    "blink_min_closure", "blink_max_s", "mouth_on", "mouth_only_on", "mouth_only_ratio",
+    "mouth_only_min_s", "brow_on", "max_yaw_deg", "max_pitch_deg", "candidate_on", "candidate_off",
+    "candidate_asymmetry", "candidate_drop_ratio", "context_s", "min_excess", "asymmetry_factor",
+    "min_margin", "head_speed_weight", "min_close_speed", "reopening_min_held_s", "max_drop_ratio",
+    "max_other_sd", "min_open_iod", "talking_lip_sd", "smiling_iod", "head_moving_deg",
+    "min_asymmetry_scale", "asymmetry_history_s", "unknown_asymmetry",
+]
+
+
+def test_every_flat_name_belongs_to_exactly_one_stage():
+    from spasm_cv.events import params as module
+
+    groups = [f.name for f in dataclasses.fields(DetectionParams)]
+    assert groups == ["activity", "candidates", "decide", "episodes", "context"]
+    owners: dict[str, list[str]] = {}
+    for g in groups:
+        for f in dataclasses.fields(getattr(DetectionParams(), g)):
+            owners.setdefault(f.name, []).append(g)
+    assert {n: gs for n, gs in owners.items() if len(gs) != 1} == {}
+    assert DetectionParams.flat_fields() == {n: gs[0] for n, gs in owners.items()}
+    assert list(DetectionParams.flat_fields()) == list(module._RANGES)  # each has a range
+    # the groups' docstrings document each of their fields
+    for g in groups:
+        group = type(getattr(DetectionParams(), g))
+        documented = group.__doc__.split("Parameters\n    ----------\n", 1)[1]
+        for f in dataclasses.fields(group):
+            assert f"{f.name}" in documented, f"{group.__name__}.{f.name} not documented"
+
+
+def test_the_flat_mapping_round_trips_in_summary_order():
+    defaults = DetectionParams()
+    flat = defaults.to_dict()
+    assert list(flat) == FLAT_ORDER
+    assert all(isinstance(v, float) and math.isfinite(v) for v in flat.values())
+    assert DetectionParams.from_dict(flat) == defaults
+    changed = {name: value * 0.5 for name, value in flat.items()}
+    changed["closure_off"], changed["candidate_off"] = 0.05, 0.05
+    params = DetectionParams.from_dict(changed)
+    assert params.to_dict() == changed and list(params.to_dict()) == FLAT_ORDER
+    assert defaults.with_values(**changed) == params
+    assert params.episodes.closure_on == 0.15 and params.decide.min_excess == 0.04
+    # a group is an ordinary frozen dataclass: replace works within it
+    assert dataclasses.replace(defaults, decide=dataclasses.replace(
+        defaults.decide, min_excess=0.2)) == defaults.with_values(min_excess=0.2)
+    with pytest.raises(ValueError, match="unknown detection parameter 'closure'"):
+        defaults.with_values(closure=0.4)
+    with pytest.raises(ValueError, match="closure_on must be within"):
+        DetectionParams.from_dict({"closure_on": 2.0})
+    with pytest.raises(ValueError, match="closure_on must be within"):  # a group checks itself
+        dataclasses.replace(defaults.episodes, closure_on=2.0)
+    with pytest.raises(TypeError, match="episodes must be a EpisodeParams"):
+        DetectionParams(episodes=defaults.decide)
+
+
+def test_summary_params_are_typed_and_written_as_read():
+    """summary.json's params: typed, and written back exactly as read (key order, values
+    and parameters of other versions included)."""
+    recorded = RecordedParams.of(DetectionParams().with_values(closure_on=0.4))
+    assert recorded.to_dict() == DetectionParams().with_values(closure_on=0.4).to_dict()
+    assert list(recorded) == FLAT_ORDER and recorded.missing == [] and recorded.unknown == {}
+    assert recorded.detection_params().episodes.closure_on == 0.4
+    older = {"closure_on": 0.4, "merge_gap_s": 1.0, "from_newer_version": 3.0}
+    other = RecordedParams(older)
+    assert other.to_dict() == older and list(other.to_dict()) == list(older)
+    assert other.unknown == {"from_newer_version": 3.0}
+    assert "min_excess" in other.missing and "closure_on" not in other.missing
+    assert other.detection_params() == DetectionParams().with_values(
+        closure_on=0.4, merge_gap_s=1.0)
+    texts = other.texts()
+    assert texts["closure_on"] == "0.4" and texts["min_excess"] == "?"
+    assert list(texts)[:3] == list(older)
+    assert other == older and other != recorded  # compares as the mapping it is
+
+
+def test_summary_json_params_pass_through():
+    from spasm_cv.events.detect import detect
+    from spasm_cv.events.simulate import simulate_signals
+
+    signals, _ = simulate_signals(5.0, seed=1)
+    params = DetectionParams().with_values(closure_on=0.4)
+    summary = Summary.of_analysis(signals, detect(signals, params), {"name": "x"})
+    assert summary.params == RecordedParams.of(params)
+    doc = summary.to_dict()
+    assert json.dumps(doc["params"]) == json.dumps(params.to_dict())
+    for recorded in ({"merge_gap_s": 1.0, "closure_on": 0.4, "newer": 1.0}, {}):
+        read = Summary.from_dict({**doc, "params": recorded})
+        assert isinstance(read.params, RecordedParams)
+        assert json.dumps(read.to_dict()["params"]) == json.dumps(recorded)
+        assert json.dumps(read.to_dict()) == json.dumps({**doc, "params": recorded})
 
 
 @pytest.mark.parametrize(
@@ -82,7 +188,7 @@ def test_parameters_are_recorded_and_json_is_printed(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert printed == summary
     assert summary["params"]["closure_on"] == 0.35 and summary["params"]["tonic_min_s"] == 2.0
-    assert summary["params"]["merge_gap_s"] == DetectionParams().merge_gap_s
+    assert summary["params"]["merge_gap_s"] == DetectionParams().candidates.merge_gap_s
 
     # batch: --json on stdout; a result made with other parameters is made again
     videos = tmp_path / "videos"
@@ -98,7 +204,7 @@ def test_parameters_are_recorded_and_json_is_printed(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["videos"][0]["summary"]["processing"] == first
     assert main(batch) == 0  # the defaults now: analysed again
     again = json.loads(capsys.readouterr().out)["videos"][0]["summary"]
-    assert again["params"]["closure_on"] == DetectionParams().closure_on
+    assert again["params"]["closure_on"] == DetectionParams().episodes.closure_on
     assert again["processing"] != first
 
 

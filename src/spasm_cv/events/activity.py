@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from spasm_cv.events.baseline import CausalQuantile
-from spasm_cv.events.params import DetectionParams
+from spasm_cv.events.params import ActivityParams, DetectionParams
 from spasm_cv.signals.geometry import SIDES
 
 # Raw columns the core reads (the rest of Signals is for people and reports).
@@ -141,7 +141,7 @@ class Activity:
 
 
 def measurable_sides(
-    aperture: dict[str, np.ndarray], yaw: np.ndarray, pitch: np.ndarray, params: DetectionParams
+    aperture: dict[str, np.ndarray], yaw: np.ndarray, pitch: np.ndarray, params: ActivityParams
 ) -> dict[str, np.ndarray]:
     """Frames where each side can be measured: face found, pose within limits.
 
@@ -160,23 +160,24 @@ class ActivityStage:
 
     def __init__(self, fps: float, params: DetectionParams):
         self.params = params
-        window = max(int(round(params.baseline_window_s * fps)), 1)
+        p = params.activity
+        window = max(int(round(p.baseline_window_s * fps)), 1)
         self._baselines = {
             (name, s): CausalQuantile(window, q)
             for s in SIDES
             for name, q in (
-                ("eye_aperture", params.baseline_quantile),
+                ("eye_aperture", p.baseline_quantile),
                 ("mouth_x", 0.5),
                 ("mouth_y", 0.5),
                 ("brow_y", 0.5),
             )
         }
         self._asymmetry = CausalQuantile(window, 0.75)
-        self._asymmetry_history = max(int(round(params.asymmetry_history_s * fps)), 1)
+        self._asymmetry_history = max(int(round(p.asymmetry_history_s * fps)), 1)
         self._calm = 0  # calm frames seen so far
-        long_window = max(int(round(params.occlusion_window_s * fps)), 1)
+        long_window = max(int(round(p.occlusion_window_s * fps)), 1)
         self._texture = {s: CausalQuantile(long_window, 0.8) for s in SIDES}
-        self._warmup = max(int(round(params.warmup_s * fps)), 0)
+        self._warmup = max(int(round(p.warmup_s * fps)), 0)
         self._measured = {s: 0 for s in SIDES}  # measured frames of each side so far
 
     def update(self, time: np.ndarray, columns: dict[str, np.ndarray]) -> Activity:
@@ -193,7 +194,7 @@ class ActivityStage:
         yaw = np.nan_to_num(yaw_raw, nan=0.0)
         pitch = np.nan_to_num(pitch_raw, nan=0.0)
         aperture = {s: col(f"eye_aperture_{s}") for s in SIDES}
-        measurable = measurable_sides(aperture, yaw, pitch, params)
+        measurable = measurable_sides(aperture, yaw, pitch, params.activity)
         occluded = self._occlusion({s: col(f"eye_texture_{s}") for s in SIDES})
         for s in SIDES:
             measurable[s] = measurable[s] & ~occluded[s]
@@ -225,7 +226,8 @@ class ActivityStage:
         # spasms (or blinks) do not raise it and hide themselves
         both = measurable["right"] & measurable["left"]
         with np.errstate(invalid="ignore"):
-            calm = both & (np.fmax(closure["right"], closure["left"]) < params.candidate_on)
+            calm = both & (np.fmax(closure["right"], closure["left"])
+                           < params.candidates.candidate_on)
         diff = np.where(calm, np.abs(closure["right"] - closure["left"]), np.nan)
         return Activity(
             time=np.asarray(time, dtype=np.float64),
@@ -264,7 +266,7 @@ class ActivityStage:
         over one eye; dimmer light lowers both shares alike), or below half that ratio
         whatever the other eye does (both eyes covered).
         """
-        ratio = self.params.occlusion_texture_ratio
+        ratio = self.params.activity.occlusion_texture_ratio
         share = {}
         with np.errstate(invalid="ignore", divide="ignore"):
             for s in SIDES:

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from spasm_cv.events.activity import Activity
-from spasm_cv.events.params import DetectionParams
+from spasm_cv.events.params import CandidateParams, ContextParams, DetectionParams
 from spasm_cv.events.runs import dilate, merge_close, regions, seeded_runs
 from spasm_cv.events.table import OTHER, SIDES
 
@@ -91,7 +91,7 @@ def closure_difference(activity: Activity, side: str) -> tuple[np.ndarray, np.nd
     return c, c - o
 
 
-def loosely_one_sided(activity: Activity, side: str, params: DetectionParams) -> np.ndarray:
+def loosely_one_sided(activity: Activity, side: str, params: CandidateParams) -> np.ndarray:
     """Frames where ``side`` is closed at least ``candidate_on`` and ``candidate_asymmetry``
     more than the other eye (both measured), and where, in absolute size, the other eye's
     aperture dropped by at most ``candidate_drop_ratio`` of this eye's drop.
@@ -112,7 +112,7 @@ def loosely_one_sided(activity: Activity, side: str, params: DetectionParams) ->
 
 
 def find_candidates(
-    activity: Activity, bilateral: np.ndarray, fps: float, params: DetectionParams
+    activity: Activity, bilateral: np.ndarray, fps: float, params: CandidateParams
 ) -> list[Candidate]:
     """Candidate contractions of both eyes, in order of side then time.
 
@@ -155,12 +155,14 @@ def find_candidates(
 
 def split_at_dips(x: np.ndarray, params: DetectionParams) -> list[int]:
     """Cut points (indices into ``x``, first 0 and last len(x)) at the deepest dip between
-    successive prominent peaks: one piece per contraction."""
+    successive prominent peaks (at least ``closure_on``, by ``contraction_prominence``): one
+    piece per contraction."""
     # rounded to 1e-6 first: on a held plateau, float jitter makes several maxima of exactly
     # the same height, each "prominent" down to the edges; a flat top is one peak
     padded = np.concatenate([[-1.0], np.round(x, 6), [-1.0]])
     peaks, _ = find_peaks(
-        padded, height=params.closure_on, prominence=params.contraction_prominence
+        padded, height=params.episodes.closure_on,
+        prominence=params.candidates.contraction_prominence,
     )
     peaks = peaks - 1
     cuts = [0] + [a + int(np.argmin(x[a:b])) for a, b in zip(peaks[:-1], peaks[1:], strict=True)]
@@ -177,7 +179,7 @@ def _range(x: np.ndarray) -> float:
 
 
 def _window(activity: Activity, start: int, stop: int, fps: float,
-            params: DetectionParams) -> slice:
+            params: ContextParams) -> slice:
     w = _frames(params.context_s, fps)
     return slice(max(start - w, 0), min(stop + w, len(activity)))
 
@@ -220,9 +222,9 @@ def _both_moved(series: dict[str, np.ndarray], start: int, stop: int, lead: int,
 
 
 def context_of(activity: Activity, start: int, stop: int, fps: float,
-               params: DetectionParams) -> str:
+               params: ContextParams) -> str:
     """What the face was doing around frames ``[start, stop)``: any of ``talking``,
-    ``smiling``, ``head_moving`` joined by ``+``, or ``none`` (see ``DetectionParams``)."""
+    ``smiling``, ``head_moving`` joined by ``+``, or ``none`` (see ``ContextParams``)."""
     win = _window(activity, start, stop, fps, params)
     found = [
         name
@@ -246,23 +248,24 @@ def candidate_features(
     co = np.nan_to_num(a.closure[other][i0:i1], nan=0.0)
     d = np.nan_to_num(a.drop[side][i0:i1], nan=0.0)
     do = np.nan_to_num(a.drop[other][i0:i1], nan=0.0)
-    core = (c >= params.candidate_on) & (c - co >= params.candidate_asymmetry) & (
-        do <= params.candidate_drop_ratio * d)
-    closed = c >= params.candidate_on
+    cp = params.candidates
+    core = (c >= cp.candidate_on) & (c - co >= cp.candidate_asymmetry) & (
+        do <= cp.candidate_drop_ratio * d)
+    closed = c >= cp.candidate_on
     # the moment that stands for the candidate: its most closed one-sided frame
     k = int(np.argmax(np.where(core, c, -np.inf))) if core.any() else int(np.argmax(c))
     margin = float(np.median((c - co)[core])) if core.any() else float(c[k] - co[k])
     usual = a.asymmetry[i0]  # NaN: this face is not known well enough yet
-    usual = params.unknown_asymmetry if not np.isfinite(usual) else max(
-        usual, params.min_asymmetry_scale)
-    win = _window(a, i0, i1, fps, params)
-    lead_frames = _frames(params.context_s, fps)
+    usual = cp.unknown_asymmetry if not np.isfinite(usual) else max(
+        usual, cp.min_asymmetry_scale)
+    win = _window(a, i0, i1, fps, params.context)
+    lead_frames = _frames(params.context.context_s, fps)
     lead = max(i0 - 3, 0)  # the closing starts a few frames before the closure threshold
     speed = np.diff(np.nan_to_num(a.closure[side][lead:min(i1 + 3, len(a))], nan=0.0)) * fps
     pull = a.mouth[side][i0:i1] - a.mouth[other][i0:i1]
     # how much the other eye moved, its own blinks (closing at least blink_min_closure, and
     # blink_sync_s either side) left out: the other eye blinks during a long tonic spasm
-    blinking = dilate(co >= params.blink_min_closure, _frames(params.blink_sync_s, fps))
+    blinking = dilate(co >= params.episodes.blink_min_closure, _frames(cp.blink_sync_s, fps))
     other_still = co[~blinking]
     base = d[k] / c[k] if c[k] > 0.05 else np.nan
     base_o = do[k] / co[k] if abs(co[k]) > 0.05 else np.nan
@@ -279,7 +282,7 @@ def candidate_features(
         "usual_asymmetry": usual,
         "asymmetry_z": (c[k] - co[k]) / usual,
         "duration_s": (i1 - i0) / fps,
-        "held_s": np.count_nonzero(c >= params.closure_on) / fps,
+        "held_s": np.count_nonzero(c >= params.episodes.closure_on) / fps,
         "n_contractions": len(split_at_dips(c, params)) - 1,
         "close_speed": _max(speed),
         "open_speed": _max(-speed),

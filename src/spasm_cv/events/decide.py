@@ -1,7 +1,7 @@
 """Is a candidate a one-sided spasm, and how sure is that?
 
 The decision is a rule on features of :mod:`spasm_cv.events.candidates`, with its thresholds
-in :class:`~spasm_cv.events.params.DetectionParams`. A candidate is an episode when, at its
+in :class:`~spasm_cv.events.params.DecisionParams`. A candidate is an episode when, at its
 most closed one-sided moment, its eye is more closed than the other by at least
 ``min_excess`` plus ``asymmetry_factor`` times this person's usual difference between the
 eyes (person-adaptive: learnt causally from their own face while neither eye closes, so a
@@ -45,25 +45,26 @@ from typing import Protocol
 import numpy as np
 
 from spasm_cv.events.candidates import FEATURES
-from spasm_cv.events.params import DetectionParams
+from spasm_cv.events.params import DecisionParams
 
 DEFAULT_MODEL = "confidence-3.json"
 
 
 class Decider(Protocol):
-    """What decides candidates: ``decide(x, params)`` for a (n, len(FEATURES)) array gives
-    (accepted, confidence), both (n,). ``provenance()`` is what summary.json records."""
+    """What decides candidates: ``decide(x, params)`` for a (n, len(FEATURES)) array and the
+    decision's parameters gives (accepted, confidence), both (n,). ``provenance()`` is what
+    summary.json records."""
 
     name: str
 
-    def decide(self, x: np.ndarray, params: DetectionParams) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, x: np.ndarray, params: DecisionParams) -> tuple[np.ndarray, np.ndarray]:
         ...
 
     def provenance(self) -> dict:
         ...
 
 
-def accept(x: np.ndarray, params: DetectionParams) -> np.ndarray:
+def accept(x: np.ndarray, params: DecisionParams) -> np.ndarray:
     """The decision rule over candidates' features (see the module docstring)."""
     x = np.atleast_2d(x)
     col = {f: x[:, i] for i, f in enumerate(FEATURES)}
@@ -80,7 +81,7 @@ def accept(x: np.ndarray, params: DetectionParams) -> np.ndarray:
     )
 
 
-def unsure(x: np.ndarray, params: DetectionParams) -> np.ndarray:
+def unsure(x: np.ndarray, params: DecisionParams) -> np.ndarray:
     """Candidates the detector cannot be sure of, whatever decided them: an accepted one of
     these is a ``possible_spasm`` (listed, not counted unless asked).
 
@@ -96,7 +97,7 @@ def unsure(x: np.ndarray, params: DetectionParams) -> np.ndarray:
     >>> x = np.zeros((2, len(FEATURES)))
     >>> x[:, FEATURES.index("baseline_iod")] = 0.1
     >>> x[1, FEATURES.index("other_sd")] = 0.2   # the other eye moved
-    >>> unsure(x, DetectionParams()).tolist()
+    >>> unsure(x, DecisionParams()).tolist()
     [False, True]
     """
     x = np.atleast_2d(x)
@@ -138,7 +139,7 @@ class EpisodeRule:
             return np.interp(s, self.calibration_x, self.calibration_y)
         return 1.0 / (1.0 + np.exp(-s))
 
-    def decide(self, x: np.ndarray, params: DetectionParams) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, x: np.ndarray, params: DecisionParams) -> tuple[np.ndarray, np.ndarray]:
         return accept(x, params), self.confidence(x)
 
     def provenance(self) -> dict:

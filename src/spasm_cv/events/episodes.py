@@ -17,7 +17,7 @@ from spasm_cv.events.candidates import (
     split_at_dips,
 )
 from spasm_cv.events.decide import Decider, load_model, unsure
-from spasm_cv.events.params import DetectionParams
+from spasm_cv.events.params import DetectionParams, EpisodeParams
 from spasm_cv.events.runs import hysteresis, regions, seeded_runs
 from spasm_cv.events.table import OTHER, POSSIBLE, SIDES, SPASM, Event
 
@@ -26,7 +26,7 @@ def _frames(seconds: float, fps: float) -> int:
     return max(int(round(seconds * fps)), 1)
 
 
-def one_sided(activity: Activity, side: str, params: DetectionParams) -> np.ndarray:
+def one_sided(activity: Activity, side: str, params: EpisodeParams) -> np.ndarray:
     """Frames where ``side`` is closed clearly more than the other eye (both measured)."""
     c = np.nan_to_num(activity.closure[side], nan=0.0)
     o = np.nan_to_num(activity.closure[OTHER[side]], nan=np.inf)  # unmeasured other: unknown
@@ -38,7 +38,7 @@ def one_sided(activity: Activity, side: str, params: DetectionParams) -> np.ndar
     )
 
 
-def bilateral_mask(activity: Activity, params: DetectionParams) -> np.ndarray:
+def bilateral_mask(activity: Activity, params: EpisodeParams) -> np.ndarray:
     """Frames where both eyes are closed together (blinks, squints), not one clearly more.
 
     A run of such frames must somewhere have both eyes at least ``blink_min_closure`` (and
@@ -81,10 +81,11 @@ def _episode_event(
     other = OTHER[side]
     c = np.nan_to_num(activity.closure[side][start:stop], nan=0.0)
     cuts = split_at_dips(c, params)
+    ep = params.episodes
     n = len(cuts) - 1
     pieces = zip(cuts[:-1], cuts[1:], strict=True)
-    held = [np.count_nonzero(c[a:b] >= params.closure_off) / fps for a, b in pieces]
-    if max(held) >= params.tonic_min_s:
+    held = [np.count_nonzero(c[a:b] >= ep.closure_off) / fps for a, b in pieces]
+    if max(held) >= ep.tonic_min_s:
         kind = "tonic"
     elif n >= 2:
         kind = "clonic"
@@ -93,9 +94,9 @@ def _episode_event(
     mouth_asym = pull[start:stop]
     brow_asym = activity.brow[side][start:stop] - activity.brow[other][start:stop]
     mouth = (
-        bool(np.nanmax(mouth_asym) >= params.mouth_on) if np.isfinite(mouth_asym).any() else None
+        bool(np.nanmax(mouth_asym) >= ep.mouth_on) if np.isfinite(mouth_asym).any() else None
     )
-    brow = bool(np.nanmax(brow_asym) >= params.brow_on) if np.isfinite(brow_asym).any() else None
+    brow = bool(np.nanmax(brow_asym) >= ep.brow_on) if np.isfinite(brow_asym).any() else None
     t = activity.time
     return Event(
         onset=float(t[start]),
@@ -106,11 +107,11 @@ def _episode_event(
         regions="eye+mouth" if mouth else "eye",
         n_contractions=max(n, 1),
         peak_closure=float(np.clip(c.max(), 0.0, 1.0)),
-        closure_duration=float(np.count_nonzero(c >= params.closure_on) / fps),
+        closure_duration=float(np.count_nonzero(c >= ep.closure_on) / fps),
         brow_raised=brow,
         mouth_cocontraction=mouth,
         confidence=float(np.clip(probability, 0.0, 1.0)),
-        context=context_of(activity, start, stop, fps, params),
+        context=context_of(activity, start, stop, fps, params.context),
     )
 
 
@@ -128,12 +129,12 @@ def eye_episodes(
     which are episodes and how confident that is. An episode the detector cannot be sure of
     (:func:`~spasm_cv.events.decide.unsure`) is a ``possible_spasm``.
     """
-    candidates = find_candidates(activity, bilateral, fps, params)
+    candidates = find_candidates(activity, bilateral, fps, params.candidates)
     if not candidates:
         return []
     x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
-    accepted, confidence = decider.decide(x, params)
-    possible = unsure(x, params)
+    accepted, confidence = decider.decide(x, params.decide)
+    possible = unsure(x, params.decide)
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     return [
         _episode_event(activity, cand, pulls[cand.side], float(p), fps, params,
@@ -149,17 +150,18 @@ def mouth_episodes(
     """One-sided mouth-corner pulls with no eyelid closure on that side (``regions=mouth``)."""
     events = []
     t = activity.time
+    ep = params.episodes
     for side in SIDES:
         other = OTHER[side]
         asym = mouth_pull(activity, side)
         both = activity.measurable[side] & activity.measurable[other]
-        lone = both & (activity.mouth[other] < params.mouth_only_ratio * activity.mouth[side])
-        pulled = hysteresis(np.where(lone, asym, np.nan), params.mouth_only_on, params.mouth_on)
+        lone = both & (activity.mouth[other] < ep.mouth_only_ratio * activity.mouth[side])
+        pulled = hysteresis(np.where(lone, asym, np.nan), ep.mouth_only_on, ep.mouth_on)
         for a, b in regions(pulled):
-            if (b - a) / fps < params.mouth_only_min_s:
+            if (b - a) / fps < ep.mouth_only_min_s:
                 continue
             c = np.nan_to_num(activity.closure[side][a:b], nan=0.0)
-            if c.max() >= params.closure_on:
+            if c.max() >= ep.closure_on:
                 continue  # the eye closed too: that is an eye episode's business
             onset, end = float(t[a]), float(t[b - 1] + 1.0 / fps)
             if any(e.side == side and e.onset < end and onset < e.end for e in eye_events):
@@ -171,7 +173,7 @@ def mouth_episodes(
                     duration=end - onset,
                     trial_type=SPASM,
                     side=side,
-                    kind="tonic" if (b - a) / fps >= params.tonic_min_s else "twitch",
+                    kind="tonic" if (b - a) / fps >= ep.tonic_min_s else "twitch",
                     regions="mouth",
                     n_contractions=1,
                     peak_closure=float(np.clip(c.max(), 0.0, 1.0)),
@@ -179,7 +181,7 @@ def mouth_episodes(
                     brow_raised=None,
                     mouth_cocontraction=True,
                     confidence=float(np.clip(0.2 + 2.0 * peak, 0.0, 0.6)),
-                    context=context_of(activity, a, b, fps, params),
+                    context=context_of(activity, a, b, fps, params.context),
                 )
             )
     return events
@@ -199,7 +201,8 @@ def blink_events(
         np.nan_to_num(activity.closure["right"], nan=0.0),
         np.nan_to_num(activity.closure["left"], nan=0.0),
     )
-    min_pair = _frames(2 * params.min_unilateral_s + 0.2, fps)  # shorter: one blink
+    ep = params.episodes
+    min_pair = _frames(2 * params.candidates.min_unilateral_s + 0.2, fps)  # shorter: one blink
     for a0, b0 in regions(bilateral):
         cuts = split_at_dips(both[a0:b0], params) if b0 - a0 > min_pair else [0, b0 - a0]
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
@@ -209,13 +212,13 @@ def blink_events(
                 Event(
                     onset=float(t[a]),
                     duration=duration,
-                    trial_type="blink" if duration <= params.blink_max_s else "bilateral_closure",
+                    trial_type="blink" if duration <= ep.blink_max_s else "bilateral_closure",
                     side="both",
                     kind=None,
                     regions="eye",
                     n_contractions=1,
                     peak_closure=float(np.clip(both[a:b].max(), 0.0, 1.0)),
-                    closure_duration=float(np.count_nonzero(both[a:b] >= params.closure_on) / fps),
+                    closure_duration=float(np.count_nonzero(both[a:b] >= ep.closure_on) / fps),
                     brow_raised=None,
                     mouth_cocontraction=None,
                     confidence=1.0,
@@ -232,7 +235,7 @@ def find_events(
     if len(activity) == 0:
         return []
     decider = decider or load_model()
-    bilateral = bilateral_mask(activity, params)
+    bilateral = bilateral_mask(activity, params.episodes)
     eye = eye_episodes(activity, bilateral, fps, params, decider)
     events = (
         eye

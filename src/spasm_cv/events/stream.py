@@ -71,7 +71,8 @@ class StreamingDetector:
         self._emitted: set[tuple] = set()
         # how far around an event its decision looks: the merge gap, and the window of its
         # context features
-        reach = max(self.params.merge_gap_s, self.params.context_s) + self.params.blink_sync_s
+        cp = self.params.candidates
+        reach = max(cp.merge_gap_s, self.params.context.context_s) + cp.blink_sync_s
         self._margin = int(np.ceil(reach * self.fps)) + 2
         self._horizon_s = reach + 2.0 / self.fps
         self._max_buffer = int(max_buffer_s * self.fps)
@@ -138,8 +139,9 @@ class StreamingDetector:
         quiet = np.ones(len(a), dtype=bool)
         for s in SIDES:
             # the lowest closure any event of the second stage extends over
-            quiet &= ~(np.nan_to_num(a.closure[s], nan=0.0) >= min(p.closure_off, p.candidate_off))
-            quiet &= ~(np.nan_to_num(mouth_pull(a, s), nan=0.0) >= p.mouth_on)
+            quiet &= ~(np.nan_to_num(a.closure[s], nan=0.0)
+                       >= min(p.episodes.closure_off, p.candidates.candidate_off))
+            quiet &= ~(np.nan_to_num(mouth_pull(a, s), nan=0.0) >= p.episodes.mouth_on)
         return quiet
 
     def _cut(self) -> None:

@@ -118,7 +118,7 @@ def generated_by(recording: Recording) -> dict:
     ('spasm-cv', 0.3)
     """
     s = recording.summary
-    params = dict(s.params)
+    params = s.params.to_dict()
     model = s.model.get("name") or "unknown model"
     text = f"{_DESCRIPTION} Model: {model}. Detection parameters: " + ", ".join(
         f"{k}={v}" for k, v in params.items()

@@ -234,7 +234,7 @@ def run(args) -> int:
     if not args.headless:
         from spasm_cv.live.preview import PreviewWindow
 
-        preview = PreviewWindow(closure_on=settings.params.closure_on)
+        preview = PreviewWindow(closure_on=settings.params.episodes.closure_on)
     stop = threading.Event()
 
     def started(session_id, clock) -> None:

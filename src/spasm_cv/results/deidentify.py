@@ -32,6 +32,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from spasm_cv._secrets import scrub
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.results.params import RecordedParams
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.summary import Summary
 from spasm_cv.results.track import Minutes
@@ -125,7 +126,7 @@ def deidentify(recording: Recording, name: str, how: Deidentify | None = None) -
         s,
         input=new_input,
         recorded_at=_shift_iso(s.recorded_at, shift),
-        params=_clean(s.params, [], name),
+        params=RecordedParams(_clean(s.params.to_dict(), [], name)),
         monitor=_clean(s.monitor, forbidden, name) if s.monitor is not None else None,
         extra=_clean(s.extra, forbidden, name),
     )

@@ -1,12 +1,12 @@
-"""Detection parameters without Python: a TOML file and ``name=value`` settings.
+"""Detection parameters by flat name: a TOML file, ``name=value`` settings, summary.json.
 
 ``spasm-cv analyze|batch|monitor --params FILE.toml --set name=value`` build a
-:class:`~spasm_cv.events.params.DetectionParams` here. The file holds parameters by name at
-its top level (or under a ``[detection]`` table); ``--set`` overrides it. Every field of
-``DetectionParams`` is accepted by name (read from the dataclass, so new parameters need no
-change here); an unknown name, a value that is not a number, or one out of its range is a
-one-line :class:`~spasm_cv.errors.SpasmCvError`. The parameters used are recorded in
-summary.json (``params``).
+:class:`~spasm_cv.events.params.DetectionParams` here. The file holds parameters by flat name
+at its top level (or under a ``[detection]`` table); ``--set`` overrides it. Every parameter
+of ``DetectionParams`` is accepted by its flat name (``DetectionParams.flat_fields()``, so new
+parameters need no change here); an unknown name, a value that is not a number, or one out
+of its range is a one-line :class:`~spasm_cv.errors.SpasmCvError`. The parameters used are
+recorded in summary.json (``params``), read back as :class:`RecordedParams`.
 
 Example file::
 
@@ -20,8 +20,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from spasm_cv.errors import SpasmCvError
@@ -34,19 +33,19 @@ else:  # pragma: no cover - Python 3.10
 
 
 def parameter_names() -> list[str]:
-    """The names of every detection parameter (the fields of ``DetectionParams``).
+    """The flat names of every detection parameter (``DetectionParams.flat_fields()``).
 
     Returns
     -------
     list of str
-        In the dataclass's order.
+        In summary.json's order.
 
     Examples
     --------
     >>> "closure_on" in parameter_names()
     True
     """
-    return [f.name for f in fields(DetectionParams)]
+    return list(DetectionParams.flat_fields())
 
 
 def _unknown(name: str, where: str) -> SpasmCvError:
@@ -162,7 +161,7 @@ def build_params(
 
     Examples
     --------
-    >>> build_params({"closure_on": 0.4}).closure_on
+    >>> build_params({"closure_on": 0.4}).episodes.closure_on
     0.4
     >>> build_params({"closure_on": 1.5})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -170,16 +169,17 @@ def build_params(
     spasm_cv.errors.SpasmCvError: bad detection parameter: closure_on must be within [...], got 1.5
     """
     base = base or DetectionParams()
-    current = base.to_dict()
+    defaults = DetectionParams().to_dict()
+    changed = {}
     for name, value in (values or {}).items():
-        if name not in current:
+        if name not in defaults:
             raise _unknown(name, where)
-        default = getattr(DetectionParams, name, None)
+        default = defaults[name]
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)  # closure_on = 1 in TOML is an int
-        current[name] = value
+        changed[name] = value
     try:
-        return DetectionParams(**current)
+        return base.with_values(**changed)
     except (TypeError, ValueError) as exc:
         raise SpasmCvError(f"bad detection parameter{where}: {exc}") from None
 
@@ -208,7 +208,7 @@ def params_from_args(
 
     Examples
     --------
-    >>> params_from_args(None, ["closure_on=0.4", "merge_gap_s=1"]).merge_gap_s
+    >>> params_from_args(None, ["closure_on=0.4", "merge_gap_s=1"]).to_dict()["merge_gap_s"]
     1.0
     """
     params = DetectionParams()
@@ -218,3 +218,82 @@ def params_from_args(
     if sets:
         params = build_params(sets, params, " in --set")
     return params
+
+
+class RecordedParams(Mapping[str, float]):
+    """Detection parameters as a summary.json records them (``params``): flat name -> value,
+    in the order written.
+
+    A summary.json of another version may lack parameters added since (:attr:`missing`) or
+    hold some this version does not know (:attr:`unknown`, from a newer one): both pass
+    through unchanged, so :meth:`to_dict` writes back exactly what was read.
+    :meth:`detection_params` gives them typed (missing ones at their defaults).
+
+    Parameters
+    ----------
+    values : mapping of str to float, optional
+        Flat name -> value (checked by summary.json's schema where read from a file).
+
+    Examples
+    --------
+    >>> recorded = RecordedParams.of(DetectionParams().with_values(closure_on=0.4))
+    >>> recorded["closure_on"], recorded.text("closure_on"), recorded.text("new_one")
+    (0.4, '0.4', '?')
+    >>> RecordedParams({"closure_on": 0.4, "new_one": 2.0}).unknown
+    {'new_one': 2.0}
+    >>> RecordedParams({"closure_on": 0.4}).detection_params() == recorded.detection_params()
+    True
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, float] | None = None) -> None:
+        self._values: dict[str, float] = dict(values or {})
+
+    @classmethod
+    def of(cls, params: DetectionParams) -> RecordedParams:
+        """What summary.json records of ``params``: every parameter, in its order."""
+        return cls(params.to_dict())
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"RecordedParams({self._values!r})"
+
+    @property
+    def unknown(self) -> dict[str, float]:
+        """The parameters this version does not know (written by a newer one)."""
+        known = DetectionParams.flat_fields()
+        return {k: v for k, v in self._values.items() if k not in known}
+
+    @property
+    def missing(self) -> list[str]:
+        """The parameters of this version not recorded (written by an older one)."""
+        return [k for k in DetectionParams.flat_fields() if k not in self._values]
+
+    def detection_params(self) -> DetectionParams:
+        """The recorded parameters this version knows, typed; missing ones at their defaults
+        (ValueError for a value out of its range)."""
+        known = DetectionParams.flat_fields()
+        return DetectionParams.from_dict({k: v for k, v in self._values.items() if k in known})
+
+    def text(self, name: str) -> str:
+        """A parameter's value as text (``?`` if not recorded)."""
+        value = self._values.get(name)
+        return "?" if value is None else f"{value:g}"
+
+    def texts(self) -> dict[str, str]:
+        """Every parameter as text: those recorded, then those of this version not recorded
+        (``?``)."""
+        return {k: self.text(k) for k in {**self._values, **DetectionParams.flat_fields()}}
+
+    def to_dict(self) -> dict[str, float]:
+        """summary.json's ``params``, as recorded."""
+        return dict(self._values)

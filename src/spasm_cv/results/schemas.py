@@ -342,12 +342,10 @@ class SummaryRecord(OpenSchema):
     def _detection_params(cls, v: dict[str, float]) -> dict[str, float]:
         """Numbers, and those this version knows within DetectionParams' ranges (a newer
         spasm-cv may have more, an older one fewer)."""
-        from dataclasses import fields
-
         from spasm_cv.events.params import DetectionParams
 
-        names = {f.name for f in fields(DetectionParams)}
-        DetectionParams(**{k: x for k, x in v.items() if k in names})  # ValueError: which
+        names = DetectionParams.flat_fields()
+        DetectionParams.from_dict({k: x for k, x in v.items() if k in names})  # ValueError
         return v
 
     @field_validator("observed_s_by_side", mode="before")

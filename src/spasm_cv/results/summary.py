@@ -38,6 +38,7 @@ from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
 from spasm_cv.landmarks.tracker import FOLLOWED_FACE
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
+from spasm_cv.results.params import RecordedParams
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
 from spasm_cv.results.schemas import (  # noqa: F401 (SCHEMA_VERSION: imported from here)
     READABLE_SCHEMA_VERSIONS,
@@ -138,10 +139,13 @@ _DERIVED = frozenset({"observation"})  # written from the numbers by to_dict, ne
 class Summary:
     """One recording's summary.json, with its numbers typed.
 
-    Descriptive records (``software``, ``model``, ``input``, ``quality``, ``params``,
-    ``processing``, ``monitor``) are plain dicts, as in summary.json; ``processing`` is set for
-    analysed videos, ``monitor`` for monitoring sessions. ``extra`` keeps keys this version
-    does not know, so that a summary written by a newer one passes through unchanged.
+    Descriptive records (``software``, ``model``, ``input``, ``quality``, ``processing``,
+    ``monitor``) are plain dicts, as in summary.json; ``processing`` is set for analysed
+    videos, ``monitor`` for monitoring sessions. ``params``, the detection parameters by flat
+    name, is a :class:`~spasm_cv.results.params.RecordedParams` (a plain mapping given is
+    taken as one); it keeps parameters of other versions as written. ``extra`` keeps keys
+    this version does not know, so that a summary written by a newer one passes through
+    unchanged.
     Optional fields are None where an older or damaged summary.json lacks them.
     ``recorded_at_source`` says where ``recorded_at`` came from (:data:`RECORDED_AT_SOURCES`).
     summary.json's ``observation`` record and the ``insufficient_observation`` flag of each
@@ -157,7 +161,7 @@ class Summary:
     duration_s: float | None
     frames: int | None
     quality: dict
-    params: dict
+    params: RecordedParams
     recorded_at: str | None
     observed_s: float
     observed_s_by_side: dict[str, float]
@@ -178,6 +182,10 @@ class Summary:
     # side: listed apart, never in ``episodes``; None where an older summary.json lacks them
     possible: dict[str, Rate] | None = None
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, RecordedParams):
+            object.__setattr__(self, "params", RecordedParams(self.params))
 
     # -- building ------------------------------------------------------------------
 
@@ -282,7 +290,7 @@ class Summary:
                 "low_frame_rate": bool((input_info.get("timing") or {}).get("low_frame_rate")),
                 **lost_frames(signals, detection.fps),
             },
-            params=detection.params.to_dict(),
+            params=RecordedParams.of(detection.params),
             recorded_at=recorded_at.isoformat() if recorded_at else None,
             recorded_at_source=source,
             observed_fraction=numbers["observed_s"] / duration if duration > 0 else 0.0,
@@ -351,7 +359,7 @@ class Summary:
                 "unavailable_s": unavailable_s,
                 "gaps": gaps,
             },
-            params=settings.get("params", {}),
+            params=RecordedParams(settings.get("params", {})),
             recorded_at=started.isoformat(),
             recorded_at_source="clock",
             observed_fraction=numbers["observed_s"] / duration_s if duration_s > 0 else 0.0,
@@ -390,7 +398,7 @@ class Summary:
             duration_s=d.get("duration_s"),
             frames=d.get("frames"),
             quality=d.get("quality", {}),
-            params=d.get("params", {}),
+            params=RecordedParams(d.get("params", {})),
             recorded_at=d.get("recorded_at"),
             observed_s=d["observed_s"],
             observed_s_by_side=d.get("observed_s_by_side", {}),
@@ -437,7 +445,7 @@ class Summary:
             "duration_s": self.duration_s,
             "frames": self.frames,
             "quality": self.quality,
-            "params": self.params,
+            "params": self.params.to_dict(),
             "recorded_at": self.recorded_at,
             "recorded_at_source": self.recorded_at_source,
             "observed_s": self.observed_s,

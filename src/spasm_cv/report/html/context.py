@@ -105,8 +105,7 @@ def time_order(rec: Recording) -> tuple:
 
 def param(ctx: Context, name: str) -> str:
     """A detection parameter of the first recording, as text (``?`` if unknown)."""
-    value = ctx.recordings[0].summary.params.get(name)
-    return "?" if value is None else f"{value:g}"
+    return ctx.recordings[0].summary.params.text(name)
 
 
 def tz_name(ctx: Context) -> str:

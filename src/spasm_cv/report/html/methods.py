@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from spasm_cv._html import Markup, html
-from spasm_cv.events.params import DetectionParams
 from spasm_cv.report.html.context import Context, tz_name
 from spasm_cv.report.html.format import duration
 from spasm_cv.results.observation import time_words
@@ -72,9 +71,7 @@ def methods(ctx: Context) -> Markup:
     """The methods paragraph (parameters of the first recording; a note if they differed)."""
     first = ctx.recordings[0].summary
     params = first.params
-    values = {k: "?" if v is None else f"{v:g}" for k, v in params.items()}
-    for k in DetectionParams.__dataclass_fields__:
-        values.setdefault(k, "?")
+    values = params.texts()
     n = len(ctx.recordings)
     t = ctx.thresholds
     kinds = sorted({r.source for r in ctx.recordings})
