@@ -32,7 +32,7 @@ from spasm_cv.events.table import POSSIBLE, SPASM, TRIAL_TYPES, Event
 
 FPS = 30.0
 P = DetectionParams()
-MERGE = int(round(P.merge_gap_s * FPS))  # 18 frames
+MERGE = int(round(P.candidates.merge_gap_s * FPS))  # 18 frames
 
 
 def activity(n, right=None, left=None, *, mouth=None, brow=None, measurable=None,
@@ -80,7 +80,8 @@ class StubDecider:
 
 
 def episodes(a, decider=None, params=P):
-    return eye_episodes(a, bilateral_mask(a, params), FPS, params, decider or StubDecider())
+    bilateral = bilateral_mask(a, params.episodes)
+    return eye_episodes(a, bilateral, FPS, params, decider or StubDecider())
 
 
 # --- one_sided ----------------------------------------------------------------------------
@@ -101,14 +102,14 @@ def episodes(a, decider=None, params=P):
 )
 def test_one_sided_frame_by_frame(this, other, expected):
     a = activity(1, right=[this], left=[other])
-    assert one_sided(a, "right", P).tolist() == [expected]
-    assert not one_sided(a, "left", P).any()
+    assert one_sided(a, "right", P.episodes).tolist() == [expected]
+    assert not one_sided(a, "left", P.episodes).any()
 
 
 def test_one_sided_needs_the_side_measurable():
     unmeasured = {"right": np.zeros(3, bool), "left": np.ones(3, bool)}
     a = activity(3, right=[0.8] * 3, measurable=unmeasured)
-    assert not one_sided(a, "right", P).any()
+    assert not one_sided(a, "right", P.episodes).any()
 
 
 # --- bilateral_mask -----------------------------------------------------------------------
@@ -118,15 +119,15 @@ def test_bilateral_mask_spans_a_blink_and_its_shallow_shoulders():
     both = np.zeros(30)
     both[8:10] = both[16:18] = 0.25  # >= closure_off (0.18), < blink_min_closure (0.4)
     both[10:16] = 0.8
-    mask = bilateral_mask(activity(30, right=both, left=both), P)
+    mask = bilateral_mask(activity(30, right=both, left=both), P.episodes)
     assert np.flatnonzero(mask).tolist() == list(range(8, 18))
 
 
 def test_bilateral_mask_needs_both_eyes_at_blink_min_closure():
     shallow = np.full(10, 0.35)  # over closure_on (0.3) but under blink_min_closure (0.4)
-    assert not bilateral_mask(activity(10, right=shallow, left=shallow), P).any()
+    assert not bilateral_mask(activity(10, right=shallow, left=shallow), P.episodes).any()
     deep = np.full(10, 0.8)
-    assert not bilateral_mask(activity(10, right=deep), P).any()  # one eye only
+    assert not bilateral_mask(activity(10, right=deep), P.episodes).any()  # one eye only
 
 
 def test_bilateral_mask_is_not_the_shoulders_of_a_one_sided_closure():
@@ -136,14 +137,14 @@ def test_bilateral_mask_is_not_the_shoulders_of_a_one_sided_closure():
     right = left.copy()
     right[10:16] = 0.8
     a = activity(30, right=right, left=left)
-    assert one_sided(a, "right", P)[10:16].all()
-    assert not bilateral_mask(a, P).any()
+    assert one_sided(a, "right", P.episodes)[10:16].all()
+    assert not bilateral_mask(a, P.episodes).any()
 
 
 def test_bilateral_mask_reads_nan_as_open():
     right = np.full(10, 0.8)
     right[3:6] = np.nan
-    mask = bilateral_mask(activity(10, right=right, left=np.full(10, 0.8)), P)
+    mask = bilateral_mask(activity(10, right=right, left=np.full(10, 0.8)), P.episodes)
     assert mask.tolist() == [True] * 3 + [False] * 3 + [True] * 4
 
 
@@ -203,7 +204,7 @@ def test_a_clonic_train_is_one_episode_with_its_contractions():
 
 
 def test_a_held_contraction_is_tonic():
-    held = int(P.tonic_min_s * FPS)
+    held = int(P.episodes.tonic_min_s * FPS)
     (e,) = episodes(activity(120, right=pulses(120, (20, 20 + held))))
     assert e.kind == "tonic" and e.n_contractions == 1
     (e,) = episodes(activity(120, right=pulses(120, (20, 20 + held - 1))))
@@ -318,7 +319,7 @@ def test_mouth_only_confidence_is_capped():
 
 
 def test_mouth_only_events_are_held_mouth_only_min_s():
-    shortest = int(round(P.mouth_only_min_s * FPS))  # 9 frames
+    shortest = int(round(P.episodes.mouth_only_min_s * FPS))  # 9 frames
     held = mouth_activity(60, pulses(60, (20, 20 + shortest), level=0.15))
     assert len(mouth_episodes(held, [], FPS, P)) == 1
     brief = mouth_activity(60, pulses(60, (20, 19 + shortest), level=0.15))
@@ -371,7 +372,7 @@ def test_mouth_pull_where_a_side_is_unmeasured_is_not_an_event():
 
 def blinks(closure):
     a = activity(len(closure), right=closure, left=closure)
-    return blink_events(a, bilateral_mask(a, P), FPS, P)
+    return blink_events(a, bilateral_mask(a, P.episodes), FPS, P)
 
 
 def test_a_blink():
@@ -384,7 +385,7 @@ def test_a_blink():
 
 
 def test_blink_max_s_is_the_longest_blink():
-    longest = int(round(P.blink_max_s * FPS))  # 18 frames: 0.6 s
+    longest = int(round(P.episodes.blink_max_s * FPS))  # 18 frames: 0.6 s
     (e,) = blinks(pulses(60, (10, 10 + longest), level=0.9))
     assert e.trial_type == "blink"
     (e,) = blinks(pulses(60, (10, 11 + longest), level=0.9))
