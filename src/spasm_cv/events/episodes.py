@@ -129,11 +129,9 @@ def eye_episodes(
     which are episodes and how confident that is. An episode the detector cannot be sure of
     (:func:`~spasm_cv.events.decide.unsure`) is a ``possible_spasm``.
     """
-    candidates = find_candidates(activity, bilateral, fps, params.candidates)
+    candidates, x, accepted, confidence = _judged(activity, bilateral, fps, params, decider)
     if not candidates:
         return []
-    x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
-    accepted, confidence = decider.decide(x, params.decide)
     possible = unsure(x, params.decide)
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     return [
@@ -142,6 +140,66 @@ def eye_episodes(
         for cand, ok, p, maybe in zip(candidates, accepted, confidence, possible, strict=True)
         if ok
     ]
+
+
+def _judged(activity: Activity, bilateral: np.ndarray, fps: float, params: DetectionParams,
+            decider: Decider) -> tuple[list[Candidate], np.ndarray, np.ndarray, np.ndarray]:
+    """The one-sided candidates, their features, and the decider's verdict and confidence."""
+    candidates = find_candidates(activity, bilateral, fps, params.candidates)
+    if not candidates:
+        return [], np.zeros((0, 0)), np.zeros(0, bool), np.zeros(0)
+    x = np.stack([candidate_features(activity, c, fps, params) for c in candidates])
+    accepted, confidence = decider.decide(x, params.decide)
+    return candidates, x, accepted, confidence
+
+
+def near_misses(
+    activity: Activity, fps: float, params: DetectionParams, n: int,
+    decider: Decider | None = None,
+) -> list[Event]:
+    """The ``n`` one-sided candidates the detector rejected with the highest confidence, as
+    events in time order: where a reviewer looks for missed episodes (a screening pass)
+    without watching the whole video.
+
+    Parameters
+    ----------
+    activity : Activity
+        The recording's activity (:func:`~spasm_cv.events.detect.detect` gives it).
+    fps : float
+        Nominal frame rate (frames per second).
+    params : DetectionParams
+        The parameters of the detection.
+    n : int
+        How many near misses at most.
+    decider : Decider, optional
+        Default: the packaged rule.
+
+    Returns
+    -------
+    list of Event
+        ``spasm`` events (never written to events.tsv) whose ``confidence`` is the decider's
+        for the rejected candidate.
+
+    Examples
+    --------
+    >>> from spasm_cv.events.detect import detect
+    >>> from spasm_cv.events.simulate import simulate_signals
+    >>> signals, _ = simulate_signals(duration_s=60.0, rest_asymmetry=0.05, seed=1)
+    >>> d = detect(signals)
+    >>> misses = near_misses(d.activity, d.fps, d.params, n=3)
+    >>> len(misses) <= 3 and all(e.onset <= f.onset for e, f in zip(misses, misses[1:]))
+    True
+    """
+    decider = decider or load_model()
+    bilateral = bilateral_mask(activity, params.episodes)
+    candidates, _, accepted, confidence = _judged(activity, bilateral, fps, params, decider)
+    rejected = [(float(p), i) for i, (ok, p) in enumerate(zip(accepted, confidence, strict=True))
+                if not ok]  # fmt: skip
+    top = sorted(rejected, key=lambda r: (-r[0], r[1]))[: max(0, n)]
+    pulls = {s: mouth_pull(activity, s) for s in SIDES}
+    events = [_episode_event(activity, candidates[i], pulls[candidates[i].side], p, fps, params)
+              for p, i in top]  # fmt: skip
+    return sorted(events, key=lambda e: e.onset)
 
 
 def mouth_episodes(

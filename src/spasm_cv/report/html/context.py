@@ -13,6 +13,7 @@ from spasm_cv.results.deidentify import is_deidentified
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, ObservationThresholds
 from spasm_cv.results.pooled import pool
 from spasm_cv.results.recording import Recording
+from spasm_cv.results.review import ReviewTally
 
 MAX_OVERVIEWS = 3  # per-frame signal overviews shown (most recent recordings)
 MAX_ZOOMS = 3
@@ -60,6 +61,16 @@ class Context:
         self.multi = len(self.recordings) > 1
         self.deidentified = [r for r in self.recordings if is_deidentified(r)]
         self.short = thresholds.rates_insufficient(self.pooled.observed_s)
+        self.review = reviewed_tally(self.recordings)
+
+    def reviewed_text(self) -> str:
+        """``confirmed by review: 31 of 34 detected, 2 added`` when counting a review
+        (``--reviewed``), else ``""``."""
+        return self.review.sentence() if self.review is not None else ""
+
+    def counted_note(self) -> str:
+        """What a figure's episodes are, when not the detector's own (a caption's ending)."""
+        return f" Episodes {self.reviewed_text()}." if self.review is not None else ""
 
     def is_short(self, rec: Recording) -> bool:
         """True when ``rec`` alone is too short for its rates to be shown."""
@@ -120,3 +131,13 @@ def sheet_head(ctx: Context, name: str, i: int, total: int) -> Markup:
     return html(
         '<header class="sheet-head"><span class="title">{}</span>{}</header>', ctx.title, meta
     )
+
+
+def reviewed_tally(recordings: Sequence[Recording]) -> ReviewTally | None:
+    """The review tallies of recordings counted by review (``--reviewed``), added up; None
+    if none is."""
+    tallies = [r.summary.extra["reviewed"] for r in recordings if "reviewed" in r.summary.extra]
+    if not tallies:
+        return None
+    keys = ("detected", "accepted", "rejected", "unsure", "added")
+    return ReviewTally(*(sum(t[k] for t in tallies) for k in keys))

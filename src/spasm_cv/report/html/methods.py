@@ -100,6 +100,14 @@ def methods(ctx: Context) -> Markup:
             " <b>Possible episodes (those the detector could not be sure of) are counted on "
             "this page</b> (--count possible)."
         )
+    if ctx.review is not None:
+        text += html(
+            " <b>Episodes counted on this page are those a reviewer confirmed</b> (--reviewed: "
+            "accepted in the result folder's review.tsv, with the reviewer's side and kind, and "
+            "episodes the reviewer added; rejected ones are left out, unsure and not reviewed "
+            "ones are listed as possible, not counted): {}.",
+            ctx.reviewed_text(),
+        )
     cut = {r.summary.extra.get("min_confidence") for r in ctx.recordings} - {None}
     if cut:
         text += html(

@@ -46,7 +46,7 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
                     "episodes per hour per day",
                     "One point per day and side (orange: right, blue: left); whiskers: 95 % CI; "
                     "dashed: treatments (a date without a time counts that day as before). "
-                    + short_note,
+                    + short_note + ctx.counted_note(),
                 )
             )
         pair = []
@@ -58,7 +58,7 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
                     "episodes per hour by time of day",
                     f"By local hour ({tz_name(ctx)}), pooled over days; orange: right, "
                     "blue: left; grey: hours not observed; below: minutes observed. "
-                    + short_note,
+                    + short_note + ctx.counted_note(),
                 )
             )
         else:
@@ -68,7 +68,8 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
                 "durations",
                 plots.plot_durations([e for _, e in ctx.episodes], _tonic_min(ctx)),
                 "distribution of episode durations",
-                "One-sided eye episodes, stacked by side (orange: right, blue: left).",
+                "One-sided eye episodes, stacked by side (orange: right, blue: left)."
+                + ctx.counted_note(),
             )
         )
         parts.append(html('<div class="row2">{}</div>', join(pair)))

@@ -53,7 +53,7 @@ def signals_sheet(ctx: Context) -> tuple[str, Markup]:
                 f"overview-{i}",
                 plots.plot_signal_overview(rec.track, rec.events, height_in=height),
                 f"signals of {rec.name}",
-                html("<b>{}</b>, {}: {}", rec.name, ctx.clock(rec), caption),
+                html("<b>{}</b>, {}: {}{}", rec.name, ctx.clock(rec), caption, ctx.counted_note()),
             )
         )
     zooms = typical_episodes(ctx, with_signals)

@@ -65,6 +65,8 @@ def _header(ctx: Context) -> Markup:
             else f"{len(partial)} of {len(ctx.recordings)} recordings partial (interrupted)"
         )
         flag = html(' · <b class="partial">{}</b>', what)
+    if ctx.review is not None:
+        flag += html(' · <b class="reviewed" data-key="reviewed">{}</b>', ctx.reviewed_text())
     return html(
         '<p class="sub">{} · face observed {} of {} recorded{}{}{} · generated{} by spasm-cv '
         "{}</p>",
