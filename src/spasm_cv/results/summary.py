@@ -36,7 +36,7 @@ from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
-from spasm_cv.landmarks.tracker import FOLLOWED_FACE
+from spasm_cv.landmarks.provenance import FOLLOWED_FACE
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
 from spasm_cv.results.schemas import (  # noqa: F401 (SCHEMA_VERSION: imported from here)
