@@ -30,7 +30,7 @@ from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames_and_losses
 from spasm_cv.video.segments import SegmentParams, plan_segments
-from spasm_cv.video.timing import Timing, check_timing
+from spasm_cv.video.timing import Timing, probe_timing
 
 
 @dataclass
@@ -327,8 +327,11 @@ def analyze_video(
             "de-identified results need --out DIR: the default folder is named after the video"
         )
     start = _time.perf_counter()
-    info = probe(video)
-    timing = check_timing(video, info.fps)
+    # opens of the video per analysis (tests/test_timing.py counts them): OpenCV reads the
+    # header and the first frames' times (probe_timing), then decodes from the start
+    # (extract_signals; each worker its own segment with jobs > 1); PyAV reads the container's
+    # creation time (OpenCV gives no tags) and goes on where OpenCV stopped (past damage)
+    info, timing = probe_timing(video)
     info = replace(info, fps=timing.fps)
     target = None
     if write:
