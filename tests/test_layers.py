@@ -2,14 +2,20 @@
 
 Every ``import``/``from ... import`` of ``spasm_cv`` in every module is checked (including
 imports inside functions and under ``TYPE_CHECKING``), and no module loads another by name
-with importlib.
+with importlib. Reading a result folder (``spasm_cv.load``, ``report``, ``export``) loads
+neither OpenCV nor MediaPipe.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+from conftest import package_env
+from fsfaults import sim_result
 
 import spasm_cv
 
@@ -121,3 +127,32 @@ def test_every_part_has_its_tests_listed():
     for name in re.findall(r"`((?:[a-z_]+/)?test_[a-z_]+\.py)`", listed):
         name = name.removeprefix("tests/")
         assert (Path(__file__).parent / name).is_file(), f"tests/README.md lists {name}"
+# run in a new process: its sys.modules starts empty (this one has loaded cv2 long ago)
+_READ_ONLY = """
+import sys
+folder, out = sys.argv[1], sys.argv[2]
+import spasm_cv
+spasm_cv.load(folder)
+assert "cv2" not in sys.modules and "mediapipe" not in sys.modules, "spasm_cv.load"
+from spasm_cv.cli import main
+for args in (["report", folder, "--out", out + "/report.html"],
+             ["export", folder, "--format", "csv", "--out", out + "/csv"],
+             ["export", folder, "--format", "bids", "--out", out + "/bids"],
+             ["export", folder, "--format", "elan", "--out", out + "/elan"],
+             ["export", folder, "--format", "json", "--out", out + "/json"]):
+    assert main(args) == 0, args
+    loaded = [m for m in ("cv2", "mediapipe") if m in sys.modules]
+    assert not loaded, f"spasm-cv {' '.join(args[:3])} loaded {loaded}"
+"""
+
+
+def test_reading_a_result_folder_loads_no_opencv_nor_mediapipe(tmp_path):
+    """Readers of result folders (``spasm_cv.load``, ``report``, ``export``) work where
+    OpenCV and MediaPipe are slow to load or broken: neither is imported."""
+    folder = sim_result(tmp_path / "visit.spasm-cv")
+    run = subprocess.run(
+        [sys.executable, "-c", _READ_ONLY, str(folder), str(tmp_path)],
+        env=package_env(), capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "report.html").is_file()

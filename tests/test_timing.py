@@ -13,7 +13,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE_VIDEO, cli
+from conftest import SAMPLE_VIDEO, cli, sample_cut
 from fsfaults import assert_one_line_error, write_video
 
 from spasm_cv.errors import SpasmCvError
@@ -129,3 +129,32 @@ def test_a_face_at_10_fps_is_analysed_with_a_clear_warning(tmp_path):
     assert s["quality"]["low_frame_rate"] is True and s["fps"] == 10.0
     assert s["input"]["timing"]["source"] == "container"
     assert "too low to resolve blinks" in out
+
+
+@pytest.mark.slow  # MediaPipe on 2 s of a real face
+def test_an_analysis_opens_the_video_as_few_times_as_it_must(tmp_path, monkeypatch):
+    """Issue 25: the video was opened four times (and a fifth past the last frame). With
+    one job: OpenCV twice (header and first frames' times, then the frames from the start:
+    it cannot rewind exactly), PyAV twice (the creation-time tag OpenCV does not give, and
+    the decoding past where OpenCV stopped, damage or the end)."""
+    import av
+
+    from spasm_cv.pipeline import analyze_video
+
+    clip = sample_cut(tmp_path / "clip.mp4", 2.0)
+    opened: dict[str, int] = {"cv2": 0, "av": 0}
+    real_capture, real_av_open = cv2.VideoCapture, av.open
+
+    def capture(*args, **kwargs):
+        opened["cv2"] += str(args[0]) == str(clip)
+        return real_capture(*args, **kwargs)
+
+    def av_open(*args, **kwargs):
+        opened["av"] += str(args[0]) == str(clip)
+        return real_av_open(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    monkeypatch.setattr(av, "open", av_open)
+    a = analyze_video(clip, tmp_path / "out", jobs=1)
+    assert a.recording.summary.recorded_at_source in ("container", "file_mtime")
+    assert opened == {"cv2": 2, "av": 2}

@@ -30,7 +30,7 @@ from spasm_cv.signals.table import Signals, SignalsBuilder
 from spasm_cv.video.metadata import creation_time
 from spasm_cv.video.reader import VideoInfo, prefetch, probe, read_frames_and_losses
 from spasm_cv.video.segments import SegmentParams, plan_segments
-from spasm_cv.video.timing import Timing, check_timing
+from spasm_cv.video.timing import Timing, probe_timing
 
 
 @dataclass
@@ -327,8 +327,11 @@ def analyze_video(
             "de-identified results need --out DIR: the default folder is named after the video"
         )
     start = _time.perf_counter()
-    info = probe(video)
-    timing = check_timing(video, info.fps)
+    # opens of the video per analysis (tests/test_timing.py counts them): OpenCV reads the
+    # header and the first frames' times (probe_timing), then decodes from the start
+    # (extract_signals; each worker its own segment with jobs > 1); PyAV reads the container's
+    # creation time (OpenCV gives no tags) and goes on where OpenCV stopped (past damage)
+    info, timing = probe_timing(video)
     info = replace(info, fps=timing.fps)
     target = None
     if write:
@@ -357,25 +360,23 @@ def analyze_video(
         if not signals.face.any() and not signals.meta.get("interrupted"):
             raise SpasmCvError(f"no face found in any of the {len(signals)} frames of {video}")
         detection = detect(signals, params)
-        source = "given"
-        if recorded_at is None:
-            recorded_at, source = creation_time(video), "container"
         summary = Summary.of_analysis(
             signals,
             detection,
             input_record(video, info, mirrored, timing),
             _time.perf_counter() - start,
             recorded_at,
-            source,
+            container_time=creation_time(video) if recorded_at is None else None,
         )
-        out = None if target is None else target.final(partial=not summary.complete)
+        partial = not summary.complete  # decided here only: an interrupted run's result
+        out = None if target is None else target.final(partial)
         recording = Recording.from_analysis(signals, detection, summary, out)
         if deidentify is not None:
             name = folder_label(out_dir) if out_dir is not None else label(1)
             recording = deidentify_recording(recording, name, deidentify)
         if target is not None:
-            out = write_folder(out, recording, target=target)
+            out = write_folder(out, recording, target=target, partial=partial)
     finally:
-        if target is not None:
+        if target is not None:  # made here, closed here (write_folder leaves it open)
             target.close()
     return Analysis(signals, detection, recording, out)

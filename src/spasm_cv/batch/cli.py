@@ -25,7 +25,6 @@ from spasm_cv.results.outputs import (
     remove_stale_temporaries,
     write_error,
 )
-from spasm_cv.video.reader import probe
 
 DESCRIPTION = """\
 Analyse every video of a folder (searched recursively) or of a list file (one path per
@@ -139,6 +138,7 @@ def _check_out(out: Path, source: str) -> None:
 
 def run(args) -> int:
     from spasm_cv.results.params import params_from_args
+    from spasm_cv.video.reader import probe  # here: registering `batch` loads no OpenCV
 
     if args.ray_address and args.engine != "ray":
         raise SpasmCvError("--ray-address needs --engine ray")

@@ -89,6 +89,9 @@ def segment_signals(
 
     pending = 0
     start = max(segment.start_s - frozen.params.history_s, 0.0)
+    # each worker opens the video itself: a decoder cannot cross a process boundary, and
+    # each segment is decoded from its own seek point (the main process opened the file
+    # only for its header and first frames' times, and never decodes with jobs > 1)
     frames = read_frames_and_losses(
         video, mirrored=mirrored, start_s=start, fps=segment.fps
     )

@@ -28,11 +28,8 @@ from spasm_cv.landmarks.model import verified_model_path
 from spasm_cv.landmarks.texture import eye_texture
 from spasm_cv.video.segments import DEFAULT_SEGMENTS, SegmentParams, segment_index
 
-# Which face is followed, as result summaries state it.
-FOLLOWED_FACE = (
-    "the largest face in view whenever one is found anew (start, tracker restart, face lost), "
-    "tracked in between"
-)
+# Which face is followed, as result summaries state it: FOLLOWED_FACE in
+# spasm_cv.landmarks.provenance (result readers import it without OpenCV or MediaPipe).
 
 
 @dataclass(frozen=True)

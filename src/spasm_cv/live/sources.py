@@ -35,8 +35,8 @@ from spasm_cv.live.frames import (
     ReconnectPolicy,
     SessionClock,
 )
-from spasm_cv.video.reader import probe, read_frames
-from spasm_cv.video.timing import check_timing
+from spasm_cv.video.reader import read_frames
+from spasm_cv.video.timing import probe_timing
 
 __all__ = [
     "DEFAULT_FPS",
@@ -281,9 +281,10 @@ class FileSource(LiveSource):
         self.repeat = max(int(repeat), 1)
 
     def _open(self) -> None:
-        info = probe(self.path)  # SpasmCvError if missing or undecodable
-        # a still, or an implausible rate that the frame times cannot repair: SpasmCvError
-        self.fps = check_timing(self.path, info.fps).fps
+        # SpasmCvError if missing or undecodable, a still, or an implausible rate that the
+        # frame times cannot repair
+        info, timing = probe_timing(self.path)
+        self.fps = timing.fps
         self.size = (info.width, info.height)
 
     def _run(self, queue: FrameQueue) -> None:

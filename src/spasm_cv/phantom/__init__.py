@@ -4,7 +4,10 @@
 truth table (see :mod:`spasm_cv.phantom.truth`); ``spasm-cv phantom`` is its command line.
 """
 
-from spasm_cv.phantom.make import Phantom, make_phantom, pingpong
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from spasm_cv.phantom.params import (
     KINDS,
     CompositeParams,
@@ -31,3 +34,19 @@ __all__ = [
     "pingpong",
     "plan_episodes",
 ]
+
+
+def __getattr__(name: str):
+    # the video-writing names on first use: `spasm-cv report` registers `phantom` on the
+    # command line, and importing this package must not load OpenCV
+    if name not in ("Phantom", "make_phantom", "pingpong"):
+        raise AttributeError(f"module 'spasm_cv.phantom' has no attribute {name!r}")
+    from spasm_cv.phantom import make
+
+    value = getattr(make, name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from spasm_cv.phantom.make import Phantom, make_phantom, pingpong

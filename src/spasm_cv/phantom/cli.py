@@ -13,7 +13,6 @@ from spasm_cv.cliargs import (
     probability,
 )
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.phantom.make import make_phantom
 from spasm_cv.phantom.params import KINDS, SIDE_CHOICES, PhantomParams, ScheduleParams
 from spasm_cv.phantom.truth import is_truth_table, read_sidecar, sidecar_path
 from spasm_cv.results.outputs import check_output_file
@@ -153,6 +152,8 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spasm-cv phantom``; returns the exit code (2 on bad input, message on stderr)."""
+    from spasm_cv.phantom.make import make_phantom  # here: registering `phantom` loads no cv2
+
     try:
         check_outputs(args)
         phantom = make_phantom(args.input, args.out, args.truth, params_from_args(args),

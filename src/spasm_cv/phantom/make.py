@@ -57,8 +57,8 @@ from spasm_cv.phantom.source import (
 )
 from spasm_cv.phantom.truth import TruthRow, truth_rows, write_truth
 from spasm_cv.signals.geometry import SIDES
-from spasm_cv.video.reader import VideoInfo, probe, read_frames
-from spasm_cv.video.timing import check_timing
+from spasm_cv.video.reader import VideoInfo, read_frames
+from spasm_cv.video.timing import probe_timing
 
 CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
 
@@ -103,8 +103,8 @@ def pingpong(n_src: int, n_out: int) -> np.ndarray:
 
 def analyse_source(path: str | os.PathLike, params: PhantomParams) -> SourceAnalysis:
     """First pass: landmarks, closures, blinks and open frames of the source video."""
-    info = probe(path)
-    info = replace(info, fps=check_timing(path, info.fps).fps)  # stills, absurd rates: refused
+    info, timing = probe_timing(path)
+    info = replace(info, fps=timing.fps)  # stills, absurd rates: refused
     frame_bytes = max(info.width * info.height * 3, 1)
     keep: list[np.ndarray] | None = None
     if 0 < info.n_frames * frame_bytes <= params.source.max_cached_bytes:

@@ -355,19 +355,25 @@ def write_folder(
     *,
     target: ResultTarget | None = None,
     replace: bool = True,
+    partial: bool = False,
 ) -> Path:
     """Write a recording's result folder atomically (temporary folder, then rename).
 
-    ``target``: a destination prepared before the work (:class:`ResultTarget`); an
-    incomplete recording then goes to its ``.partial`` folder. Without one, ``out_dir`` is
-    checked now (``replace``: an earlier spasm-cv result there may be replaced). Never
-    replaces anything spasm-cv did not write; files a user added to an earlier result folder
-    are kept (see :mod:`spasm_cv.results.outputs`). Returns the folder written.
+    ``target``: a destination prepared before the work (:class:`ResultTarget`), which the
+    caller made and closes; ``partial``: the result goes to the target's ``.partial``
+    folder (the caller decides, for a run that was interrupted).
+    Without a target, ``out_dir`` is checked now (``replace``: an earlier spasm-cv result
+    there may be replaced). Never replaces anything spasm-cv did not write; files a user
+    added to an earlier result folder are kept (see :mod:`spasm_cv.results.outputs`).
+    Returns the folder written.
     """
-    partial = target is not None and not recording.summary.complete
-    if target is None:
-        if out_dir is None:
-            raise ValueError("write_folder needs out_dir or target")
-        target = ResultTarget(out_dir, replace=replace).prepare()
-    with target:
-        return target.write(lambda tmp: write_result_files(tmp, recording), partial=partial)
+
+    def fill(tmp: Path) -> None:
+        write_result_files(tmp, recording)
+
+    if target is not None:
+        return target.write(fill, partial=partial)
+    if out_dir is None:
+        raise ValueError("write_folder needs out_dir or target")
+    with ResultTarget(out_dir, replace=replace).prepare() as made:
+        return made.write(fill, partial=partial)

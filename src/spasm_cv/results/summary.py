@@ -36,7 +36,7 @@ from spasm_cv._version import __version__
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import SIDES, Event
 from spasm_cv.landmarks.model import MODEL_SHA256, MODEL_VERSION
-from spasm_cv.landmarks.tracker import FOLLOWED_FACE
+from spasm_cv.landmarks.provenance import FOLLOWED_FACE
 from spasm_cv.results.observation import DEFAULT_THRESHOLDS, observation_record
 from spasm_cv.results.params import RecordedParams
 from spasm_cv.results.rates import Blinks, EpisodeRates, Rate, affected_side
@@ -223,7 +223,7 @@ class Summary:
         input_info: dict,
         elapsed_s: float | None = None,
         recorded_at: datetime | None = None,
-        recorded_at_source: str = "given",
+        container_time: datetime | None = None,
     ) -> Summary:
         """The summary of a recorded video analysed frame by frame.
 
@@ -240,21 +240,23 @@ class Summary:
         elapsed_s : float, optional
             Processing time, for the ``processing`` record.
         recorded_at : datetime, optional
-            Wall-clock start; default the file's modification time minus its duration (a
-            recording's file is last written when it ends), with source ``file_mtime``.
-        recorded_at_source : str
-            Where a given ``recorded_at`` came from: ``given`` (the user) or ``container``
-            (the video's creation time).
+            Wall-clock start given by the user (source ``given``).
+        container_time : datetime, optional
+            The video's creation time (:func:`~spasm_cv.video.metadata.creation_time`),
+            used when none is given (source ``container``); without either, the file's
+            modification time minus its duration (a recording's file is last written when it
+            ends), with source ``file_mtime``. ``recorded_at_source`` is decided here and
+            nowhere else.
         """
         n = len(signals)
         duration = float(signals.time[-1] + 1.0 / detection.fps) if n else 0.0
         face_frames = int(signals.face.sum())
         n_expected = input_info.get("n_frames")
-        if recorded_at_source not in RECORDED_AT_SOURCES:
-            raise ValueError(f"unknown recorded_at_source {recorded_at_source!r}")
         stopped = signals.meta.get("interrupted")
         interrupted = None if not stopped else stopped if isinstance(stopped, str) else "Ctrl-C"
-        source: str | None = recorded_at_source
+        source: str | None = "given"
+        if recorded_at is None:
+            recorded_at, source = container_time, "container"
         if recorded_at is None:
             source = None
             if input_info.get("mtime"):

@@ -74,7 +74,10 @@ def parse_tag(value: str | None) -> datetime | None:
 
 
 def _tags_pyav(path: str | os.PathLike) -> list[dict] | None:
-    """The format's and the streams' tags via PyAV; None if PyAV is not installed."""
+    """The format's and the streams' tags via PyAV; None if PyAV is not installed.
+
+    An opening of its own: the frames are decoded by OpenCV, which exposes no tags, and
+    the analysis asks only when no time was given (the header alone is read)."""
     try:
         import av
         import av.error

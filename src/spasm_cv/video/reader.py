@@ -98,12 +98,21 @@ MIN_SIDE_PX = 32  # smaller frames cannot show a face (and make MediaPipe fail o
 
 def probe(path: str | os.PathLike) -> VideoInfo:
     """Read a video's header; raise SpasmCvError if it cannot be decoded, or if its frames
-    are too small to show a face (under :data:`MIN_SIDE_PX` pixels either way)."""
+    are too small to show a face (under :data:`MIN_SIDE_PX` pixels either way).
+
+    An analysis reads the header and the first frames' times from one opening
+    (:func:`spasm_cv.video.timing.probe_timing`); this is for callers that need the header
+    only."""
     cap = _open(path)
     try:
-        info = _info(cap, path)
+        return header(cap, path)
     finally:
         cap.release()
+
+
+def header(cap: cv2.VideoCapture, path: str | os.PathLike) -> VideoInfo:
+    """:func:`probe` of a capture just opened (``_open``; nothing decoded yet)."""
+    info = _info(cap, path)
     if 0 < min(info.width, info.height) < MIN_SIDE_PX:
         raise SpasmCvError(
             f"frames of {info.width}x{info.height} pixels are too small to show a face "
@@ -236,7 +245,9 @@ def _decoded(
         if math.isfinite(t):
             last_t = max(last_t, t)
         yield t, bgr
-    # OpenCV ends at the end of the file, and also at the first packet it cannot decode
+    # OpenCV ends at the end of the file, and also at the first packet it cannot decode,
+    # and does not say which: PyAV opens the file once more and decodes on from there (at
+    # the end of an undamaged file it finds no newer frame)
     cap.release()
     yield from decode_past_damage(path, last_t, rotation_deg)
 

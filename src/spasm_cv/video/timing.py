@@ -24,11 +24,15 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from spasm_cv.errors import SpasmCvError
+
+if TYPE_CHECKING:
+    from spasm_cv.video.reader import VideoInfo
 
 MIN_FPS = 5.0  # below: contractions of 0.1-0.3 s fall between frames; refused
 MAX_FPS = 240.0  # above: no camera a face video comes from; a broken header
@@ -162,3 +166,24 @@ def check_timing(path: str | os.PathLike, container_fps: float) -> Timing:
     finally:
         cap.release()
     return decide_timing(container_fps, times, os.fspath(path))
+
+
+def probe_timing(path: str | os.PathLike) -> tuple[VideoInfo, Timing]:
+    """:func:`~spasm_cv.video.reader.probe` and :func:`check_timing` from one opening of
+    the file: its header, then the times of its first frames.
+
+    Returns the header as the container states it (``info.fps`` the nominal rate) and the
+    timing decided from both (``timing.fps``: the rate to use). The capture is not reused
+    for the frames: decoding must start again at the first frame, and OpenCV's seek back to
+    it is not exact for every file, so :func:`~spasm_cv.video.reader.read_frames_and_losses`
+    opens the file anew.
+    """
+    from spasm_cv.video.reader import _open, header
+
+    cap = _open(path)
+    try:
+        info = header(cap, path)
+        times = sample_frame_times(cap)
+    finally:
+        cap.release()
+    return info, decide_timing(info.fps, times, os.fspath(path))
