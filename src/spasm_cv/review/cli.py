@@ -47,6 +47,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="one clip per one-sided episode plus index.html, instead of the whole video",
     )
+    p.add_argument(
+        "--serve", action="store_true",
+        help="review in the browser: accept, reject or correct each episode, add missed ones "
+        "(saved in the result folder's review.tsv); clips are cut into --out first, or reused "
+        "from an earlier --serve there",
+    )
+    p.add_argument("--near", type=int, default=10, metavar="N",
+                   help="with --serve: clips of the N near misses to screen (default 10)")
+    p.add_argument("--reviewer", default="reviewer", metavar="NAME",
+                   help="with --serve: who decides (written in review.tsv)")
+    p.add_argument("--port", type=int, default=None, help="with --serve: the port (default: free)")
+    p.add_argument("--no-browser", action="store_true",
+                   help="with --serve: print the address instead of opening a browser")
     p.add_argument("--video", metavar="FILE", help="the analysed video, if it has moved")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
@@ -72,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
             name = read_summary(args.result).get("input", {}).get("name")
         except SpasmCvError:  # reported properly by open_review below
             name = None
-        out = default_out(args.result, args.episodes_only, name)
+        out = default_out(args.result, args.episodes_only or args.serve, name)
     progress = not args.quiet and sys.stderr.isatty()
+    if args.serve:
+        return serve_review(args, Path(out), progress)
     make = review_episodes if args.episodes_only else review_video
     done = make(args.result, out, video=args.video, model_path=args.model, progress=progress)
     if not args.quiet:
@@ -85,4 +100,24 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             print(f"review: {done.path} ({done.frames} frames at {done.fps:g} fps, {done.codec})")
+    return 0
+
+
+def serve_review(args: argparse.Namespace, out: Path, progress: bool) -> int:
+    """``review --serve``: cut the clips (episodes and near misses) unless an earlier
+    ``--serve`` left them in ``out``, then serve the review page until Ctrl+C."""
+    from spasm_cv._server import new_token, serve
+    from spasm_cv.errors import SpasmCvError
+    from spasm_cv.review.render import MANIFEST, review_episodes
+    from spasm_cv.review.server import ReviewApp
+
+    if args.near < 0:
+        raise SpasmCvError("--near must be 0 or more")
+    if not (out / MANIFEST).is_file():
+        review_episodes(args.result, out, video=args.video, model_path=args.model,
+                        progress=progress, near=args.near)  # fmt: skip
+    app = ReviewApp(args.result, out, reviewer=args.reviewer)
+    token = new_token()
+    serve(app.app(token), token, port=args.port, open_browser=not args.no_browser,
+          what="review")  # fmt: skip
     return 0

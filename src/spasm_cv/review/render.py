@@ -8,20 +8,25 @@ folder under its final name is complete, and nothing that exists is overwritten.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 
 from spasm_cv.errors import SpasmCvError
+from spasm_cv.events.detect import detect
+from spasm_cv.events.episodes import near_misses
 from spasm_cv.events.table import Event
 from spasm_cv.landmarks.observe import observe
 from spasm_cv.landmarks.tracker import FaceTracker
 from spasm_cv.results.atomic import atomic_folder
 from spasm_cv.results.outputs import check_output_file
+from spasm_cv.results.review import events_sha256
 from spasm_cv.review.overlay import (
     FrameState,
     Layout,
@@ -48,6 +53,7 @@ class Clip:
     end_s: float
     file: str
     frames: int
+    role: str = "episode"  # or "near_miss": a moment the detector rejected but came close
 
 
 @dataclass(frozen=True)
@@ -169,8 +175,8 @@ def review_layout(src: ReviewSource) -> Layout:
     return layout(src.info.width * k, src.info.height * k)
 
 
-def clip_name(number: int, e: Event) -> str:
-    """``ep03_0m32.4s_right_tonic.mp4``.
+def clip_name(number: int, e: Event, prefix: str = "ep") -> str:
+    """``ep03_0m32.4s_right_tonic.mp4`` (``prefix`` ``nm``: a near miss).
 
     The side and kind come from events.tsv, which anyone may have edited: only letters,
     digits, ``+`` and ``-`` of them go into the name (no ``/``, no ``..``).
@@ -178,7 +184,7 @@ def clip_name(number: int, e: Event) -> str:
     m, s = divmod(e.onset, 60)
     what = e.kind if e.involves_eye and e.kind else "mouth-only"
     side, what = (re.sub(r"[^A-Za-z0-9+-]+", "-", str(t))[:24] for t in (e.side, what))
-    return f"ep{number:02d}_{int(m)}m{s:04.1f}s_{side}_{what}.mp4"
+    return f"{prefix}{number:02d}_{int(m)}m{s:04.1f}s_{side}_{what}.mp4"
 
 
 def review_episodes(
@@ -189,6 +195,7 @@ def review_episodes(
     model_path: str | os.PathLike | None = None,
     progress: bool = False,
     context_s: float = CONTEXT_S,
+    near: int | None = None,
 ) -> ReviewOutput:
     """Write one annotated clip per one-sided episode and an index page to ``out_dir``.
 
@@ -206,6 +213,15 @@ def review_episodes(
         renamed into place).
     context_s : float
         Seconds of context before and after each episode.
+    near : int, optional
+        For ``review --serve``: also clips of up to ``near`` near misses
+        (:func:`near_miss_events`: moments the detector rejected but came close), for a
+        screening pass; they are listed in ``clips.json``, not on the index page.
+
+    Notes
+    -----
+    ``clips.json`` lists every clip (file, window, role ``episode`` or ``near_miss``, the
+    event's row in events.tsv) and the checksum of the events.tsv they were cut for.
     """
     from spasm_cv.review.page import index_page
 
@@ -215,20 +231,25 @@ def review_episodes(
     lay = review_layout(src)
     end = src.duration_s
     windows = [
-        (n, e, max(0.0, e.onset - context_s), min(end, e.end + context_s))
+        (n, e, max(0.0, e.onset - context_s), min(end, e.end + context_s), "ep")
         for n, e in enumerate(src.spasms, 1)
     ]
-    total = int(sum((b - a) * src.fps for _, _, a, b in windows))
+    windows += [
+        (n, e, max(0.0, e.onset - context_s), min(end, e.end + context_s), "nm")
+        for n, e in enumerate(near_miss_events(src, near) if near else [], 1)
+    ]
+    total = int(sum((b - a) * src.fps for _, _, a, b, _ in windows))
     clips: list[Clip] = []
     codec = ""
     with atomic_folder(out_dir) as done, _progress(total, progress, "review clips") as bar:
         tmp = done.tmp
         (tmp / "clips").mkdir()
-        for n, e, a, b in windows:
+        for n, e, a, b, prefix in windows:
             timeline = Timeline(lay, a, b, src.recording.events, src.unobserved(), highlight=e)
             frames = read_frames(src.video, mirrored=src.mirrored, start_s=a, end_s=b)
-            name = clip_name(n, e)
-            note = f"clip of episode {n}, {context_s:g} s either side"
+            name = clip_name(n, e, prefix)
+            what = "episode" if prefix == "ep" else "near miss"
+            note = f"clip of {what} {n}, {context_s:g} s either side"
             with (
                 VideoWriter(tmp / "clips" / name, src.fps, lay.size) as writer,
                 _tracker(src, model_path, restart_grid=False) as tracker,
@@ -237,6 +258,45 @@ def review_episodes(
                     writer.write(img)
                     bar.update(1)
             codec = writer.codec or codec
-            clips.append(Clip(n, e, a, b, f"clips/{name}", writer.frames))
-        (tmp / "index.html").write_text(index_page(src, clips, codec, context_s), "utf-8")
+            clips.append(Clip(n, e, a, b, f"clips/{name}", writer.frames,
+                              "episode" if prefix == "ep" else "near_miss"))  # fmt: skip
+        episodes = [c for c in clips if c.role == "episode"]
+        (tmp / "index.html").write_text(index_page(src, episodes, codec, context_s), "utf-8")
+        if near is not None:
+            (tmp / MANIFEST).write_text(manifest(src, clips, codec), "utf-8")
     return ReviewOutput(done.path, sum(c.frames for c in clips), src.fps, codec, tuple(clips))
+
+
+MANIFEST = "clips.json"
+
+
+def near_miss_events(src: ReviewSource, n: int) -> list[Event]:
+    """Up to ``n`` near misses of ``src``'s recording: one-sided candidates the detector
+    rejected with the highest confidence (:func:`~spasm_cv.events.episodes.near_misses`,
+    detection run again on the saved signals with the recorded parameters), leaving out
+    any that overlaps a one-sided event of events.tsv."""
+    rec = src.recording
+    signals = rec.track.to_signals(rec.summary.fps)
+    detection = detect(signals, rec.summary.params.detection_params())
+    found = [e for e in rec.events if e.is_one_sided]
+    misses = near_misses(detection.activity, detection.fps, detection.params, n + len(found))
+    clear = [m for m in misses
+             if not any(e.side == m.side and e.onset < m.end and m.onset < e.end for e in found)]
+    return sorted(sorted(clear, key=lambda e: -e.confidence)[:n], key=lambda e: e.onset)
+
+
+def manifest(src: ReviewSource, clips: Sequence[Clip], codec: str) -> str:
+    """``clips.json``: the clips, their windows and roles, for ``review --serve``."""
+    rows = {id(e): i for i, e in enumerate(src.recording.events, 1)}
+    return json.dumps({
+        "events_sha256": events_sha256(src.recording.path),
+        "codec": codec,
+        "clips": [{
+            "number": c.number, "role": c.role, "file": c.file, "start_s": c.start_s,
+            "end_s": c.end_s, "frames": c.frames,
+            "event": f"e{rows[id(c.event)]}" if id(c.event) in rows else None,
+            "onset": c.event.onset, "duration": c.event.duration, "side": c.event.side,
+            "kind": c.event.kind, "regions": c.event.regions,
+            "confidence": c.event.confidence,
+        } for c in clips],
+    }, indent=1) + "\n"
