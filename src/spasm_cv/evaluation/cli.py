@@ -17,11 +17,16 @@ from spasm_cv.evaluation import (
     evaluate_files,
     evaluate_folders,
 )
+from spasm_cv.evaluation.reviewed import agreement, format_agreement
 
 DESCRIPTION = """\
 Score predicted spasm episodes (events.tsv) against known truth (<name>.truth.tsv).
 
 Single video:  spasm-cv evaluate --truth X.truth.tsv --events RESULT_DIR_OR_events.tsv
+Reviewed:      spasm-cv evaluate --truth RESULT_DIR/review.tsv --events RESULT_DIR
+               (the detector against a reviewer: truth = accepted and added episodes;
+               predictions = detected episodes the reviewer accepted or rejected)
+Two reviewers: spasm-cv evaluate --reviews A/review.tsv B/review.tsv --events RESULT_DIR
 Folders:       spasm-cv evaluate --truth TRUTH_DIR --events RESULTS_DIR
                (each TRUTH_DIR/<name>.truth.tsv is scored against RESULTS_DIR/<name>/events.tsv;
                a missing result is an error unless --missing empty)
@@ -69,8 +74,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``evaluate`` options to an existing parser."""
-    p.add_argument("--truth", required=True, type=Path, metavar="TRUTH",
-                   help="a <name>.truth.tsv file, or a folder of them")
+    p.add_argument("--truth", type=Path, metavar="TRUTH",
+                   help="a <name>.truth.tsv file, or a folder of them; or a reviewer's "
+                   "review.tsv (the detector against the reviewer)")
+    p.add_argument("--reviews", nargs=2, type=Path, metavar=("FIRST", "SECOND"),
+                   help="two reviewers' review.tsv of the --events result: Cohen's kappa and "
+                   "their disagreements")
     p.add_argument("--events", required=True, type=Path, metavar="EVENTS",
                    help="events.tsv or its result folder; with a truth folder, the folder "
                         "of result folders")
@@ -178,6 +187,11 @@ def _evaluate(args: argparse.Namespace) -> EvaluationReport:
 def run(args: argparse.Namespace) -> int:
     """Run ``spasm-cv evaluate``; returns the exit code (2 on bad input, message on stderr)."""
     try:
+        if args.reviews:
+            print(format_agreement(agreement(*args.reviews, args.events, args.tolerance)))
+            return 0
+        if args.truth is None:
+            raise SpasmCvError("give --truth (or --reviews FIRST SECOND)")
         report = _evaluate(args)
         doc = json.dumps(report.to_dict(), indent=2, allow_nan=False)
         if args.json is not None:

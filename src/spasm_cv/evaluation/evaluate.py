@@ -19,6 +19,7 @@ from typing import Literal
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.evaluation.match import Episodes, EvaluationParams
 from spasm_cv.evaluation.metrics import EvaluationResult, combine_results, evaluate_events
+from spasm_cv.evaluation.reviewed import is_review_file, review_truth
 from spasm_cv.evaluation.tables import (
     pair_folders,
     read_event_table,
@@ -106,11 +107,14 @@ def _evaluate_pair(
     params: EvaluationParams,
     hours: float | None,
 ) -> VideoEvaluation:
-    truth = read_truth(truth_path)
-    predicted = (
-        Episodes.empty() if events_path is None
-        else read_event_table(events_path).episodes(params.regions)
-    )
+    if is_review_file(truth_path) and events_path is not None:
+        truth, predicted = review_truth(truth_path, events_path)  # the detector vs a reviewer
+    else:
+        truth = read_truth(truth_path)
+        predicted = (
+            Episodes.empty() if events_path is None
+            else read_event_table(events_path).episodes(params.regions)
+        )
     observed_s, source = _observed(truth_path, events_path, hours)
     result = evaluate_events(truth, predicted, observed_s, params)
     return VideoEvaluation(name, truth_path, events_path, source, result)

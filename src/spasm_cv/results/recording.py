@@ -28,7 +28,13 @@ from spasm_cv.cliargs import COUNTS
 from spasm_cv.errors import SpasmCvError
 from spasm_cv.events.table import KINDS, SIDES, SPASM, Event
 from spasm_cv.results.files import EVENTS_FILE, SUMMARY_FILE, read_events, read_summary, read_track
-from spasm_cv.results.review import Decision, read_review, review_labels, reviewed_events
+from spasm_cv.results.review import (
+    Decision,
+    ReviewTally,
+    read_review,
+    review_labels,
+    reviewed_events,
+)
 from spasm_cv.results.summary import Coverage, Summary
 from spasm_cv.results.track import Minutes, Track
 
@@ -153,6 +159,14 @@ class Recording:
         )
         rec = self._recounted(events, reviewed=tally.to_dict())
         return replace(rec, meta={**rec.meta, "review": labels})
+
+    def review_tally(self) -> ReviewTally | None:
+        """How this recording's episodes were reviewed (None: no review.tsv)."""
+        done = self.summary.extra.get("reviewed")
+        if done is not None:
+            return ReviewTally(*(done[k] for k in ReviewTally.__dataclass_fields__))
+        decisions = self.decisions()
+        return reviewed_events(self.events, decisions)[2] if decisions else None
 
     def review_labels(self) -> dict:
         """Per one-sided eye event, keyed by ``(onset, side)``: its review state
@@ -317,6 +331,11 @@ class Recording:
         for side in SIDES:
             row[f"closed_fraction_{side}"] = (s.closed_fraction or {}).get(side)
         row["longest_tonic_s"] = s.longest_tonic_s
+        tally = self.review_tally()
+        row["review_detected"] = tally.detected if tally else None
+        row["review_confirmed"] = tally.confirmed if tally else None
+        row["review_added"] = tally.added if tally else None
+        row["review_not_reviewed"] = tally.not_reviewed if tally else None
         row["software_version"] = s.software.get("version")
         row["model"] = s.model.get("name")
         return row
