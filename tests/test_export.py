@@ -58,15 +58,36 @@ def check_eaf_structure(root: ET.Element) -> None:
     assert root.find("HEADER").get("TIME_UNITS") == "milliseconds"
     slots = {s.get("TIME_SLOT_ID"): int(s.get("TIME_VALUE")) for s in root.iter("TIME_SLOT")}
     types = {t.get("LINGUISTIC_TYPE_ID"): t for t in root.iter("LINGUISTIC_TYPE")}
-    ids = [a.get("ANNOTATION_ID") for a in root.iter("ALIGNABLE_ANNOTATION")]
+    ids = [a.get("ANNOTATION_ID") for a in root.iter()
+           if a.tag in ("ALIGNABLE_ANNOTATION", "REF_ANNOTATION")]  # fmt: skip
     assert len(ids) == len(set(ids))
     last = root.find("HEADER/PROPERTY[@NAME='lastUsedAnnotationId']")
     assert int(last.text) == len(ids)
-    for tier in root.iter("TIER"):
-        assert types[tier.get("LINGUISTIC_TYPE_REF")].get("TIME_ALIGNABLE") == "true"
-        for a in tier.iter("ALIGNABLE_ANNOTATION"):
-            assert slots[a.get("TIME_SLOT_REF1")] < slots[a.get("TIME_SLOT_REF2")]
-            assert a.find("ANNOTATION_VALUE") is not None
+    vocabularies = {
+        v.get("CV_ID"): {e.text for e in v.iter("CVE_VALUE")}
+        for v in root.iter("CONTROLLED_VOCABULARY")
+    }
+    tiers = {t.get("TIER_ID"): t for t in root.iter("TIER")}
+    for tier in tiers.values():
+        ltype = types[tier.get("LINGUISTIC_TYPE_REF")]
+        allowed = vocabularies.get(ltype.get("CONTROLLED_VOCABULARY_REF"))
+        if ltype.get("CONTROLLED_VOCABULARY_REF"):
+            assert allowed, "a linguistic type names a vocabulary the file does not hold"
+        if tier.get("PARENT_REF") is None:
+            assert ltype.get("TIME_ALIGNABLE") == "true"
+            for a in tier.iter("ALIGNABLE_ANNOTATION"):
+                assert slots[a.get("TIME_SLOT_REF1")] < slots[a.get("TIME_SLOT_REF2")]
+                assert a.find("ANNOTATION_VALUE") is not None
+                assert allowed is None or a.findtext("ANNOTATION_VALUE") in allowed
+        else:  # a dependent tier: one value per annotation of its parent
+            assert ltype.get("CONSTRAINTS") == "Symbolic_Association"
+            parent = {a.get("ANNOTATION_ID")
+                      for a in tiers[tier.get("PARENT_REF")].iter("ALIGNABLE_ANNOTATION")}
+            refs = [a.get("ANNOTATION_REF") for a in tier.iter("REF_ANNOTATION")]
+            assert sorted(refs) == sorted(parent)
+            for a in tier.iter("REF_ANNOTATION"):
+                value = a.findtext("ANNOTATION_VALUE") or ""
+                assert allowed is None or value in allowed | {""}
 
 
 def test_eaf_of_sample_round_trips_and_links_the_video(result, tmp_path, capsys):
@@ -75,7 +96,7 @@ def test_eaf_of_sample_round_trips_and_links_the_video(result, tmp_path, capsys)
     assert capsys.readouterr().out.strip() == str(path)
     root = ET.parse(path).getroot()
     check_eaf_structure(root)
-    tiers = [t.get("TIER_ID") for t in root.iter("TIER")]
+    tiers = [t.get("TIER_ID") for t in root.iter("TIER") if t.get("PARENT_REF") is None]
     assert tiers[:4] == ["spasm_right", "spasm_left", "blink", "bilateral_closure"]
 
     # the video: absolute URL and a path relative to the .eaf, both to the analysed file

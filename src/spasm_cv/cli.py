@@ -262,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     from spasm_cv.batch import cli as batch_cli
     from spasm_cv.evaluation import cli as evaluation_cli
     from spasm_cv.export import cli as export_cli
+    from spasm_cv.export import import_review
     from spasm_cv.live import cli as live_cli
     from spasm_cv.phantom import cli as phantom_cli
     from spasm_cv.report import cli as report_cli
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     live_cli.add_parser(sub)
     report_cli.add_parser(sub, sources=(live_cli,))  # report --db: monitor sessions
     export_cli.add_parser(sub, sources=(live_cli,))  # export --db: monitor sessions
+    import_review.add_parser(sub)
     batch_cli.add_parser(sub)
     review_cli.add_parser(sub)
     return parser

@@ -209,7 +209,18 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         quality = elan.quality_spans(rec.track) if rec.track is not None else ()
         path = out / f"{stem}.eaf"
         date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
-        written.append(
-            elan.write_eaf(rec.events, path, media, quality, date=date, replace=_is_ours)
-        )
+        written.append(elan.write_eaf(rec.events, path, media, quality, date=date,
+                                      replace=_is_ours, events_sha256=_as_detected(rec)))
     return written
+
+
+def _as_detected(rec) -> str | None:
+    """The checksum of a result folder's events.tsv when ``rec`` holds its events as
+    detected (not recounted by --count, --min-confidence or --reviewed): an ELAN file made
+    from them can be read back as review decisions (``spasm-cv import-review``)."""
+    from spasm_cv.results.review import events_sha256
+
+    recounted = {"count", "min_confidence", "reviewed"} & set(rec.summary.extra)
+    if rec.source != "analyze" or not rec.path or recounted or is_deidentified(rec):
+        return None
+    return events_sha256(rec.path)

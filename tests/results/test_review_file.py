@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from conftest import package_env
+from fsfaults import sim_result_with_episodes
 
 import spasm_cv
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.events.detect import detect
-from spasm_cv.events.simulate import SimEpisode, simulate_signals
-from spasm_cv.results.files import EVENTS_FILE, write_folder
+from spasm_cv.results.files import EVENTS_FILE
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.review import (
     REVIEW_COLUMNS,
@@ -27,21 +26,10 @@ from spasm_cv.results.review import (
     read_review,
     reviewable,
 )
-from spasm_cv.results.summary import Summary
-
-EPISODES = tuple(SimEpisode(5.0 + 12.0 * i, "right" if i % 3 else "left", "twitch", 0.85)
-                 for i in range(6))  # fmt: skip
 
 
 def result_with_episodes(folder: Path) -> Path:
-    """A result folder of a simulated 80 s recording with six one-sided twitches."""
-    signals, _ = simulate_signals(80.0, 30.0, EPISODES, seed=4)
-    detection = detect(signals)
-    info = {"path": "/videos/visit.mp4", "name": "visit.mp4", "size_bytes": 1000,
-            "mtime": 1.7e9, "fps": 30.0, "width": 640, "height": 480, "n_frames": 2400,
-            "rotation_deg": 0, "codec": "mp4v", "mirrored": False}  # fmt: skip
-    summary = Summary.of_analysis(signals, detection, info)
-    return write_folder(folder, Recording.from_analysis(signals, detection, summary, folder))
+    return sim_result_with_episodes(folder)
 
 
 @pytest.fixture
@@ -58,7 +46,7 @@ def test_decisions_are_appended_and_the_last_one_wins(folder):
     before = (folder / REVIEW_FILE).read_bytes()
     append_decisions(folder, [decision_for(k1, e1, "accepted", note="on second look")])
     assert (folder / REVIEW_FILE).read_bytes().startswith(before)  # nothing rewritten
-    rows = list(csv.DictReader(open(folder / REVIEW_FILE), delimiter="\t"))
+    rows = list(csv.DictReader((folder / REVIEW_FILE).read_text().splitlines(), delimiter="\t"))
     assert tuple(rows[0]) == REVIEW_COLUMNS and len(rows) == 3
     assert [d.decision for d in read_review(folder)] == ["rejected", "unsure", "accepted"]
     assert stat.S_IMODE(os.stat(folder / REVIEW_FILE).st_mode) == 0o600
@@ -140,7 +128,7 @@ def test_a_damaged_review_row_is_one_line(folder, cell, value):
     items = reviewable(Recording.from_folder(folder).events)
     append_decisions(folder, [decision_for(*items[0], "accepted")])
     path = folder / REVIEW_FILE
-    rows = list(csv.reader(open(path), delimiter="\t"))
+    rows = list(csv.reader(path.read_text().splitlines(), delimiter="\t"))
     rows[1][REVIEW_COLUMNS.index(cell)] = value
     with open(path, "w", newline="") as f:
         csv.writer(f, delimiter="\t", lineterminator="\n").writerows(rows)
