@@ -85,6 +85,25 @@ def chromium() -> str:
     return exe
 
 
+@pytest.fixture
+def browser(chromium):
+    """A headless Chromium driven by Selenium (Debian's chromium-driver), or skip."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    driver_exe = shutil.which("chromedriver")
+    if driver_exe is None:
+        pytest.skip("chromedriver is not installed (CI installs Debian's chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--mute-audio",
+                 "--disable-dev-shm-usage", "--window-size=1280,900"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_exe))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 def shared_video(name: str) -> Path:
     """Path of a clip in ../shared/videos, or skip the test where that folder is absent."""
     path = SHARED_VIDEOS / name
