@@ -223,7 +223,7 @@ def fold_models(videos, signals, folds, boosted: bool = False, fixed: bool = Fal
                         for v in train if v.role != "training")
             rule = choose_rule(args[0], args[1], [v.role != "training" for v in train], hours)
             models[k] = (rule, fit_confidence(*args, "", rule))
-            print(f"fold {k}: " + ", ".join(f"{n} {getattr(rule, n)}" for n in RULE_GRID),
+            print(f"fold {k}: " + ", ".join(f"{n} {rule.to_dict()[n]}" for n in RULE_GRID),
                   file=sys.stderr)
     return models
 

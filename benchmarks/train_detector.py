@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                        for v in videos if v.role != "training")
     groups = [v.person for v in videos]
     rule = choose_rule(tables, groups, [v.role != "training" for v in videos], scored_hours)
-    chosen = {k: getattr(rule, k) for k in RULE_GRID}
-    defaults = {k: getattr(DetectionParams(), k) for k in RULE_GRID}
+    chosen = {k: rule.to_dict()[k] for k in RULE_GRID}
+    defaults = {k: DetectionParams().to_dict()[k] for k in RULE_GRID}
     print(f"rule thresholds chosen on everyone: {chosen}")
     if chosen != defaults:
         print(f"note: DetectionParams defaults are {defaults}: update them to ship these")

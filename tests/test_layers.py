@@ -22,7 +22,7 @@ import spasm_cv
 PACKAGE = Path(spasm_cv.__file__).resolve().parent
 
 BASE = {"errors", "_version", "_resources", "_native", "_processes", "_private", "_secrets",
-        "_html", "cliargs"}
+        "_html", "_server", "cliargs"}
 CORE = {"signals", "events", "video", "landmarks"}
 PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom", "review"}
 

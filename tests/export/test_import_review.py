@@ -11,7 +11,7 @@ from conftest import package_env
 from fsfaults import sim_result_with_episodes
 
 from spasm_cv.errors import SpasmCvError
-from spasm_cv.export.elan import review_decisions
+from spasm_cv.export.elan_review import review_decisions
 from spasm_cv.results.files import read_events
 from spasm_cv.results.recording import Recording
 from spasm_cv.results.review import events_sha256, latest, read_review, reviewable

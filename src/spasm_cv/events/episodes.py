@@ -153,13 +153,24 @@ def _judged(activity: Activity, bilateral: np.ndarray, fps: float, params: Detec
     return candidates, x, accepted, confidence
 
 
+# How much looser than detection the screening pass looks for one-sided moments: a missed
+# episode is most often one too shallow or too short to become a candidate at all.
+SCREENING_LOOSENING = {"candidate_on": 0.6, "candidate_off": 0.6, "candidate_asymmetry": 0.5,
+                       "min_unilateral_s": 0.5}  # fmt: skip
+
+
 def near_misses(
     activity: Activity, fps: float, params: DetectionParams, n: int,
     decider: Decider | None = None,
 ) -> list[Event]:
-    """The ``n`` one-sided candidates the detector rejected with the highest confidence, as
-    events in time order: where a reviewer looks for missed episodes (a screening pass)
-    without watching the whole video.
+    """The ``n`` one-sided moments the detector did not report that came closest, as events
+    in time order: where a reviewer looks for missed episodes (a screening pass) without
+    watching the whole video.
+
+    Candidates are looked for with looser thresholds than detection's
+    (:data:`SCREENING_LOOSENING`: shallower, less one-sided, shorter); those the detector
+    would not report (not candidates at its own thresholds, or rejected) are ranked by the
+    decider's confidence.
 
     Parameters
     ----------
@@ -192,9 +203,14 @@ def near_misses(
     """
     decider = decider or load_model()
     bilateral = bilateral_mask(activity, params.episodes)
-    candidates, _, accepted, confidence = _judged(activity, bilateral, fps, params, decider)
-    rejected = [(float(p), i) for i, (ok, p) in enumerate(zip(accepted, confidence, strict=True))
-                if not ok]  # fmt: skip
+    reported = [(c.side, c.start, c.stop) for c, ok in
+                zip(*_judged(activity, bilateral, fps, params, decider)[::2], strict=True)
+                if ok]  # fmt: skip
+    flat = params.to_dict()
+    loose = params.with_values(**{k: flat[k] * f for k, f in SCREENING_LOOSENING.items()})
+    candidates, _, _, confidence = _judged(activity, bilateral, fps, loose, decider)
+    rejected = [(float(p), i) for i, (c, p) in enumerate(zip(candidates, confidence, strict=True))
+                if not any(s == c.side and a < c.stop and c.start < b for s, a, b in reported)]
     top = sorted(rejected, key=lambda r: (-r[0], r[1]))[: max(0, n)]
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     events = [_episode_event(activity, candidates[i], pulls[candidates[i].side], p, fps, params)

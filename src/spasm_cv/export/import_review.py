@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from spasm_cv.errors import SpasmCvError
-    from spasm_cv.export.elan import review_decisions
+    from spasm_cv.export.elan_review import review_decisions
     from spasm_cv.results.files import read_events
     from spasm_cv.results.review import (
         append_decisions,
