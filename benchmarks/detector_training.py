@@ -45,8 +45,9 @@ MONOTONE = {
     "cheeks_up": -1,
     "brows_down": -1,
 }
-HYPER = dict(max_depth=3, learning_rate=0.05, max_iter=200, l2_regularization=1.0,
-             min_samples_leaf=10)
+HYPER = dict(
+    max_depth=3, learning_rate=0.05, max_iter=200, l2_regularization=1.0, min_samples_leaf=10
+)
 NEGATIVE_WEIGHT = 3.0  # a false episode costs more than a missed one
 
 
@@ -61,16 +62,21 @@ class CandidateTable:
     offset: np.ndarray
 
 
-def candidate_table(signals, truth: Episodes, params: DetectionParams | None = None
-                    ) -> CandidateTable:
+def candidate_table(
+    signals, truth: Episodes, params: DetectionParams | None = None
+) -> CandidateTable:
     params = params or DetectionParams()
     fps = nominal_fps(signals)
     activity = compute_activity(signals.time, signals.columns, fps, params)
-    cands = find_candidates(activity, bilateral_mask(activity, params.episodes), fps,
-                            params.candidates)
+    cands = find_candidates(
+        activity, bilateral_mask(activity, params.episodes), fps, params.candidates
+    )
     n = len(cands)
-    x = (np.stack([candidate_features(activity, c, fps, params) for c in cands]) if n
-         else np.zeros((0, len(FEATURES))))
+    x = (
+        np.stack([candidate_features(activity, c, fps, params) for c in cands])
+        if n
+        else np.zeros((0, len(FEATURES)))
+    )
     t = activity.time
     onset = np.array([t[c.start] for c in cands], dtype=float)
     offset = np.array([t[c.stop - 1] + 1.0 / fps for c in cands], dtype=float)
@@ -101,19 +107,32 @@ def _isotonic(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float)
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, name: str = "", description: str = ""
-              ) -> EpisodeRule:
+def _logistic(x: np.ndarray, y: np.ndarray, name: str = "", description: str = "") -> EpisodeRule:
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     clf = LogisticRegression(C=0.5, max_iter=5000).fit((x - mean) / scale, y)
-    return EpisodeRule(name, description, FEATURES, mean, scale, clf.coef_[0].astype(float),
-                       float(clf.intercept_[0]), np.zeros(0), np.zeros(0))
+    return EpisodeRule(
+        name,
+        description,
+        FEATURES,
+        mean,
+        scale,
+        clf.coef_[0].astype(float),
+        float(clf.intercept_[0]),
+        np.zeros(0),
+        np.zeros(0),
+    )
 
 
-def fit_confidence(tables: Sequence[CandidateTable], groups: Sequence[str], name: str,
-                   description: str, params: DetectionParams | None = None) -> EpisodeRule:
+def fit_confidence(
+    tables: Sequence[CandidateTable],
+    groups: Sequence[str],
+    name: str,
+    description: str,
+    params: DetectionParams | None = None,
+) -> EpisodeRule:
     """The rule's confidence model, fitted on every candidate of ``tables`` (``groups``: the
     person of each table) and calibrated on left-out people's accepted candidates."""
     params = params or DetectionParams()
@@ -126,8 +145,17 @@ def fit_confidence(tables: Sequence[CandidateTable], groups: Sequence[str], name
     taken = accept(x, params.decide)
     cal_x, cal_y = _isotonic(scores[taken], y[taken])
     fitted = _logistic(x, y, name, description)
-    return EpisodeRule(name, description, FEATURES, fitted.mean, fitted.scale, fitted.weights,
-                       fitted.intercept, cal_x, cal_y)
+    return EpisodeRule(
+        name,
+        description,
+        FEATURES,
+        fitted.mean,
+        fitted.scale,
+        fitted.weights,
+        fitted.intercept,
+        cal_x,
+        cal_y,
+    )
 
 
 @dataclass
@@ -154,8 +182,9 @@ def _boosted(x, y, seed: int = 0):
     return clf.fit(x, y, sample_weight=np.where(y, 1.0, NEGATIVE_WEIGHT))
 
 
-def fit_boosted(tables: Sequence[CandidateTable], groups: Sequence[str], name: str
-                ) -> BoostedDecider:
+def fit_boosted(
+    tables: Sequence[CandidateTable], groups: Sequence[str], name: str
+) -> BoostedDecider:
     """Trees on every table, with the threshold of best F1 on left-out people's
     predictions."""
     x, y, g = _stack(tables, groups)
@@ -188,9 +217,13 @@ RULE_GRID = {
 MAX_FALSE_PER_HOUR = 2.0
 
 
-def choose_rule(tables: Sequence[CandidateTable], groups: Sequence[str],
-                scored: Sequence[bool], hours: float,
-                params: DetectionParams | None = None) -> DetectionParams:
+def choose_rule(
+    tables: Sequence[CandidateTable],
+    groups: Sequence[str],
+    scored: Sequence[bool],
+    hours: float,
+    params: DetectionParams | None = None,
+) -> DetectionParams:
     """The rule's thresholds with the best F1 over the candidates of ``tables`` among those
     keeping false candidates within ``MAX_FALSE_PER_HOUR`` of ``hours`` (else the fewest
     false ones). What counts is what the rule accepts and is sure of (a possible episode,

@@ -62,8 +62,19 @@ def compare_batch(folder: Path, jobs: int) -> tuple[bool, str]:
             if engine == "ray":
                 ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
             try:
-                main(["batch", str(folder), "--out", str(out), "--engine", engine,
-                      "--jobs", str(jobs), "--quiet"])
+                main(
+                    [
+                        "batch",
+                        str(folder),
+                        "--out",
+                        str(out),
+                        "--engine",
+                        engine,
+                        "--jobs",
+                        str(jobs),
+                        "--quiet",
+                    ]
+                )
             finally:
                 if engine == "ray":
                     ray.shutdown()

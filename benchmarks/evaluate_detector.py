@@ -89,8 +89,9 @@ def main() -> int:
         out = redetect(SHARED / name, args.work, results, spec["mirrored"])
         fps = spec["fps"] or read_summary(out)["fps"]
         rows = [(a / fps, (b - a + 1) / fps, side) for a, b, side in spec["events"]]
-        write_truth(truth_dir / f"{Path(name).stem}.truth.tsv", rows,
-                    read_summary(out)["duration_s"])
+        write_truth(
+            truth_dir / f"{Path(name).stem}.truth.tsv", rows, read_summary(out)["duration_s"]
+        )
     print("\n== Real clips in ../shared/videos (c2: one-sided events, c3: negatives)")
     print(format_table(evaluate_folders(truth_dir, results, params)))
     return 0

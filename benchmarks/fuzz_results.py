@@ -45,15 +45,13 @@ COUNT = itertools.count(1)
 def fuzz(case, valid: Path, work: Path, n: int, kind: str) -> None:
     """Run ``n`` cases of ``case`` (:func:`folder_case` or :func:`db_case`), printing each."""
 
-    @settings(max_examples=n, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def one(data):
         what, code, err = case(valid, work, data)
         first = next((line for line in err.splitlines() if line.strip()), "")
         OUTCOMES[(kind, what.split(" after ")[0], code)] += 1
-        print(f"{next(COUNT):5d} {kind:6s} exit {code} {what[:60]:60s} {first[:100]}",
-              flush=True)
+        print(f"{next(COUNT):5d} {kind:6s} exit {code} {what[:60]:60s} {first[:100]}", flush=True)
         check_outcome(what, code, err)
 
     one()
@@ -72,8 +70,11 @@ def sample_result(work: Path) -> Path:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=1000, help="cases per input (default 1000)")
-    ap.add_argument("--sample", action="store_true",
-                    help="also fuzz the bundled sample's result folder (analysed once)")
+    ap.add_argument(
+        "--sample",
+        action="store_true",
+        help="also fuzz the bundled sample's result folder (analysed once)",
+    )
     args = ap.parse_args()
     failed = False
     with tempfile.TemporaryDirectory(prefix="spasm-cv-fuzz-") as tmp:

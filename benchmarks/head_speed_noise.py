@@ -61,8 +61,11 @@ def main() -> int:
         fps = nominal_fps(signals)
         a = compute_activity(signals.time, signals.columns, fps, params)
         right, left = a.closure["right"], a.closure["left"]
-        calm = (np.isfinite(right) & np.isfinite(left)
-                & (np.fmax(right, left) < params.candidates.candidate_on))
+        calm = (
+            np.isfinite(right)
+            & np.isfinite(left)
+            & (np.fmax(right, left) < params.candidates.candidate_on)
+        )
         diff = np.abs(right - left)
         speed = head_speed(a, fps)
         still = calm & (speed < BANDS[1])

@@ -49,8 +49,7 @@ def make_source_video(path: Path) -> Path:
     for i, f in enumerate(read_frames(sample)):
         h, w = f.rgb.shape[:2]
         scale = min(SIZE[0] / w, SIZE[1] / h)
-        img = cv2.resize(cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR),
-                         (int(w * scale), int(h * scale)))
+        img = cv2.resize(cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR), (int(w * scale), int(h * scale)))
         canvas = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
         y, x = (SIZE[1] - img.shape[0]) // 2, (SIZE[0] - img.shape[1]) // 2
         canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
@@ -117,9 +116,12 @@ def main() -> None:
     def on_status(status):
         memory.append((status.t, rss_mb()))
         if len(memory) % 6 == 1:
-            print(f"  {status.t / 60:5.1f} min  {status.frames} frames  dropped {status.dropped}"
-                  f"  {status.fps:.1f} fps  rss {memory[-1][1]:.0f} MB"
-                  f"  load {os.getloadavg()[0]:.1f}", flush=True)
+            print(
+                f"  {status.t / 60:5.1f} min  {status.frames} frames  dropped {status.dropped}"
+                f"  {status.fps:.1f} fps  rss {memory[-1][1]:.0f} MB"
+                f"  load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
 
     watcher = Watcher(db)
     load0 = os.getloadavg()
@@ -171,21 +173,31 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     d = figures["delay_seen_s"]
-    print(f"frames       {result.frames} processed of ~{figures['expected_frames']} "
-          f"({figures['fps']:.2f} fps), dropped {result.dropped_frames}")
-    print(f"cpu          {figures['cpu_ms_per_frame']:.1f} ms per frame (all threads), "
-          f"{figures['cpu_cores_used']:.2f} cores on average")
+    print(
+        f"frames       {result.frames} processed of ~{figures['expected_frames']} "
+        f"({figures['fps']:.2f} fps), dropped {result.dropped_frames}"
+    )
+    print(
+        f"cpu          {figures['cpu_ms_per_frame']:.1f} ms per frame (all threads), "
+        f"{figures['cpu_cores_used']:.2f} cores on average"
+    )
     if d["n"]:
-        print(f"delay        episode end -> row visible: median {d['median']:.3f} s, "
-              f"p90 {d['p90']:.3f} s, max {d['max']:.3f} s over {d['n']} episodes "
-              f"(stored_at: median {figures['delay_stored_at_median_s']:.3f} s)")
+        print(
+            f"delay        episode end -> row visible: median {d['median']:.3f} s, "
+            f"p90 {d['p90']:.3f} s, max {d['max']:.3f} s over {d['n']} episodes "
+            f"(stored_at: median {figures['delay_stored_at_median_s']:.3f} s)"
+        )
     r = figures["rss_mb"]
     if r["first"] is not None:
         slope_text = "n/a" if slope is None else f"{slope:+.1f} MB per 10 min after 2 min"
-        print(f"memory       rss {r['first']:.0f} MB at start, {r['last']:.0f} MB at end, "
-              f"max {r['max']:.0f} MB; {slope_text}")
-    print(f"load average {load0[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end "
-          f"({os.cpu_count()} CPUs)")
+        print(
+            f"memory       rss {r['first']:.0f} MB at start, {r['last']:.0f} MB at end, "
+            f"max {r['max']:.0f} MB; {slope_text}"
+        )
+    print(
+        f"load average {load0[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end "
+        f"({os.cpu_count()} CPUs)"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     for p in db.parent.glob(db.name + "*"):

@@ -82,8 +82,11 @@ def sealed_files(path: Path = VIDEOS / "SEALED.txt") -> set[str]:
     """File names listed in ``SEALED.txt`` (a final test: never used for development)."""
     if not path.is_file():
         return set()
-    return {line.strip() for line in path.read_text().splitlines()
-            if line.strip() and not line.startswith("#")}
+    return {
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
 
 
 def sources(manifest: Path = VIDEOS / "MANIFEST.tsv", sealed: bool = False) -> list[Source]:
@@ -99,7 +102,7 @@ def sources(manifest: Path = VIDEOS / "MANIFEST.tsv", sealed: bool = False) -> l
             continue  # c2_*: real one-sided events, scored as real winks instead
         if (file in closed) != sealed:
             continue
-        name = stem[len("c3_"):]
+        name = stem[len("c3_") :]
         person = SAME_PERSON.get(stem, name)
         out.append(Source(name, file, person, zlib.crc32(name.encode()) % 10_000))
     return out
@@ -124,12 +127,15 @@ def read_rows(path: Path) -> list[Row]:
         return float("nan") if x == "n/a" else float(x)
 
     with path.open(newline="") as f:
-        return [Row(num(r["perceived_closure"]), num(r["perceived_closure_other"]),
-                    r["clear"] == "yes") for r in csv.DictReader(f, delimiter="\t")]
+        return [
+            Row(num(r["perceived_closure"]), num(r["perceived_closure_other"]), r["clear"] == "yes")
+            for r in csv.DictReader(f, delimiter="\t")
+        ]
 
 
-def build_one(src: Source, out_dir: Path,
-              training: int = TRAINING_VARIANTS) -> tuple[Source, list, str, str]:
+def build_one(
+    src: Source, out_dir: Path, training: int = TRAINING_VARIANTS
+) -> tuple[Source, list, str, str]:
     """Phantom and negative of one source; returns (source, truth rows, status, log line)."""
     from spasm_cv.errors import SpasmCvError
     from spasm_cv.phantom import PhantomParams, ScheduleParams, make_phantom
@@ -146,9 +152,17 @@ def build_one(src: Source, out_dir: Path,
     neg = out_dir / f"{src.name}_negative.mp4"
     if not (neg.with_suffix(".truth.tsv")).exists():
         try:
-            make_phantom(path, neg, neg.with_suffix(".truth.tsv"),
-                         PhantomParams(seed=src.seed, seconds=seconds, source=source_params,
-                                       schedule=ScheduleParams(rate_per_min=0.0)))
+            make_phantom(
+                path,
+                neg,
+                neg.with_suffix(".truth.tsv"),
+                PhantomParams(
+                    seed=src.seed,
+                    seconds=seconds,
+                    source=source_params,
+                    schedule=ScheduleParams(rate_per_min=0.0),
+                ),
+            )
         except SpasmCvError as e:
             neg.unlink(missing_ok=True)
             return src, [], "missing", f"skip {src.name}: {e}"
@@ -158,9 +172,14 @@ def build_one(src: Source, out_dir: Path,
         ph = None
     else:
         try:
-            ph = make_phantom(path, pos, pos.with_suffix(".truth.tsv"),
-                              PhantomParams(seed=src.seed, seconds=seconds,
-                                            source=source_params, schedule=schedule))
+            ph = make_phantom(
+                path,
+                pos,
+                pos.with_suffix(".truth.tsv"),
+                PhantomParams(
+                    seed=src.seed, seconds=seconds, source=source_params, schedule=schedule
+                ),
+            )
         except SpasmCvError as e:
             pos.unlink(missing_ok=True)
             return src, [], f"negative only: {e}", f"{src.name}: negative only ({e})"
@@ -168,15 +187,35 @@ def build_one(src: Source, out_dir: Path,
     for k in range(1, training + 1):
         extra = out_dir / f"{src.name}_train{k}.mp4"
         if not extra.with_suffix(".truth.tsv").exists():
-            make_phantom(path, extra, extra.with_suffix(".truth.tsv"),
-                         PhantomParams(seed=src.seed + 7919 * k, seconds=seconds,
-                                       source=source_params, schedule=schedule))
-    return src, rows, "phantom", (f"{src.name}: {len(rows)} episodes + negative, "
-                                     f"{seconds:.0f} s, {time.monotonic() - t0:.0f} s")
+            make_phantom(
+                path,
+                extra,
+                extra.with_suffix(".truth.tsv"),
+                PhantomParams(
+                    seed=src.seed + 7919 * k,
+                    seconds=seconds,
+                    source=source_params,
+                    schedule=schedule,
+                ),
+            )
+    return (
+        src,
+        rows,
+        "phantom",
+        (
+            f"{src.name}: {len(rows)} episodes + negative, "
+            f"{seconds:.0f} s, {time.monotonic() - t0:.0f} s"
+        ),
+    )
 
 
-def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAINING_VARIANTS,
-          sealed: bool = False) -> int:
+def build(
+    out_dir: Path,
+    srcs: list[Source],
+    jobs: int = 2,
+    training: int = TRAINING_VARIANTS,
+    sealed: bool = False,
+) -> int:
     """Build every source (``jobs`` processes, one face tracker each) and report; ``sealed``:
     the sources are the sealed clips (people.tsv lists those), and only counts are printed."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -193,10 +232,10 @@ def build(out_dir: Path, srcs: list[Source], jobs: int = 2, training: int = TRAI
     print(f"built {out_dir} in {time.monotonic() - t_all:.0f} s\n")
     # people.tsv lists every source built in this folder, by this run or an earlier one
     # (``--only`` adds to the set rather than replacing it)
-    on_disk = [(s, [], on_disk_status(out_dir, s)) for s in sources(sealed=sealed)
-               if s.name not in done]
-    write_people(out_dir / "people.tsv",
-                 [done[s.name] for s in srcs if s.name in done] + on_disk)
+    on_disk = [
+        (s, [], on_disk_status(out_dir, s)) for s in sources(sealed=sealed) if s.name not in done
+    ]
+    write_people(out_dir / "people.tsv", [done[s.name] for s in srcs if s.name in done] + on_disk)
     rows = [(s.name, r) for s in srcs for r in done.get(s.name, (None, [], ""))[1]]
     n_people = len({s.person for s, _, st in done.values() if st != "missing"})
     if sealed:
@@ -246,24 +285,36 @@ def report(rows: list, n_people: int) -> int:
         print(f"{name:<36}  {sum(oks)}/{len(oks)} pass")
     all_ok = [ok for oks in per.values() for ok in oks]
     n_clear = sum(r.clear for _, r in rows)
-    print(f"\n{n_people} people, {len(per)} with phantom episodes; {len(all_ok)} episodes, "
-          f"{sum(all_ok)} pass ({100 * sum(all_ok) / len(all_ok):.0f} %: perceived >= "
-          f"{MIN_PERCEIVED} on the injected eye and <= {MAX_OTHER_RATIO} x that on the "
-          f"other), {n_clear} clear")
+    print(
+        f"\n{n_people} people, {len(per)} with phantom episodes; {len(all_ok)} episodes, "
+        f"{sum(all_ok)} pass ({100 * sum(all_ok) / len(all_ok):.0f} %: perceived >= "
+        f"{MIN_PERCEIVED} on the injected eye and <= {MAX_OTHER_RATIO} x that on the "
+        f"other), {n_clear} clear"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", nargs="?", type=Path,
-                        help=f"output folder (default {DEFAULT_OUT}; --sealed: "
-                             f"{DEFAULT_SEALED_OUT})")
+    parser.add_argument(
+        "out",
+        nargs="?",
+        type=Path,
+        help=f"output folder (default {DEFAULT_OUT}; --sealed: {DEFAULT_SEALED_OUT})",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--only", default="", help="comma-separated source names")
-    parser.add_argument("--training", type=int, default=TRAINING_VARIANTS,
-                        help=f"training phantoms per person (default {TRAINING_VARIANTS})")
-    parser.add_argument("--sealed", action="store_true",
-                        help="the sealed clips only (a final test; prints counts only)")
+    parser.add_argument(
+        "--training",
+        type=int,
+        default=TRAINING_VARIANTS,
+        help=f"training phantoms per person (default {TRAINING_VARIANTS})",
+    )
+    parser.add_argument(
+        "--sealed",
+        action="store_true",
+        help="the sealed clips only (a final test; prints counts only)",
+    )
     args = parser.parse_args(argv)
     if not VIDEOS.is_dir():
         print(f"skipped: {VIDEOS} not found (the shared development videos)")

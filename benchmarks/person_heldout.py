@@ -69,8 +69,16 @@ class Video:
 def read_people(set_dir: Path) -> list[Video]:
     with (set_dir / "people.tsv").open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    return [Video(r["video"], r["person"], r["role"], set_dir / f"{r['video']}.mp4",
-                  set_dir / f"{r['video']}.truth.tsv") for r in rows]
+    return [
+        Video(
+            r["video"],
+            r["person"],
+            r["role"],
+            set_dir / f"{r['video']}.mp4",
+            set_dir / f"{r['video']}.truth.tsv",
+        )
+        for r in rows
+    ]
 
 
 # ---------------------------------------------------------------- signals cache
@@ -83,8 +91,14 @@ def save_signals(path: Path, signals: Signals, key: dict) -> None:
     arrays = {f"col:{k}": v for k, v in signals.columns.items()}
     meta = json.dumps({"meta": signals.meta, "key": key}, default=str)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, time=signals.time, face=signals.face, n_faces=signals.n_faces,
-                        meta=np.array(meta), **arrays)
+    np.savez_compressed(
+        tmp,
+        time=signals.time,
+        face=signals.face,
+        n_faces=signals.n_faces,
+        meta=np.array(meta),
+        **arrays,
+    )
     tmp.replace(path)
 
 
@@ -109,34 +123,43 @@ def _extract(video: Path, out: Path) -> str:
 def cache_all(videos: list[Video], work: Path, jobs: int) -> dict[str, Signals]:
     """Signals of every video, landmarking (``jobs`` processes) those not cached yet."""
     (work / "signals").mkdir(parents=True, exist_ok=True)
-    todo = [v for v in videos
-            if load_signals(work / "signals" / f"{v.name}.npz", _key(v.path)) is None]
+    todo = [
+        v for v in videos if load_signals(work / "signals" / f"{v.name}.npz", _key(v.path)) is None
+    ]
     if todo:
         t0 = time.monotonic()
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futs = [pool.submit(_extract, v.path, work / "signals" / f"{v.name}.npz")
-                    for v in todo]
+            futs = [pool.submit(_extract, v.path, work / "signals" / f"{v.name}.npz") for v in todo]
             for i, fut in enumerate(as_completed(futs), 1):
-                print(f"[{i}/{len(todo)}] landmarked {fut.result()} "
-                      f"({time.monotonic() - t0:.0f} s)", file=sys.stderr, flush=True)
+                print(
+                    f"[{i}/{len(todo)}] landmarked {fut.result()} ({time.monotonic() - t0:.0f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return {v.name: load_signals(work / "signals" / f"{v.name}.npz") for v in videos}
 
 
 # ---------------------------------------------------------------- scoring
 def predicted_episodes(events) -> Episodes:
     spasms = list(events)
-    return Episodes(np.array([e.onset for e in spasms]), np.array([e.duration for e in spasms]),
-                    np.array([e.side for e in spasms], dtype=object),
-                    np.array([e.kind or "n/a" for e in spasms], dtype=object))
+    return Episodes(
+        np.array([e.onset for e in spasms]),
+        np.array([e.duration for e in spasms]),
+        np.array([e.side for e in spasms], dtype=object),
+        np.array([e.kind or "n/a" for e in spasms], dtype=object),
+    )
 
 
 def observed_s(video: Video, detection) -> float:
     """Observed face time from the detection's activity (both sides measurable)."""
     a = detection.activity
     both = a.measurable["right"] & a.measurable["left"]
-    return float(np.count_nonzero(both) / detection.fps) if len(a) else (
-        read_truth_duration(video.truth) or 0.0)
+    return (
+        float(np.count_nonzero(both) / detection.fps)
+        if len(a)
+        else (read_truth_duration(video.truth) or 0.0)
+    )
 
 
 # (confidence, matched a placed episode) of every held-out spasm event: the calibration table
@@ -153,8 +176,10 @@ def score(video: Video, events, observed: float, params: EvaluationParams) -> Ev
     predicted = predicted_episodes(episodes)
     hit = set(match_episodes(truth, predicted, params.tolerance_s).pred_index.tolist())
     SCORED_EVENTS.extend((e.confidence, i in hit) for i, e in enumerate(episodes))
-    for kept, which in ((POSSIBLE_EVENTS, [e for e in events if e.is_possible]),
-                        (MOUTH_ONLY_EVENTS, [e for e in events if e.is_mouth_only])):
+    for kept, which in (
+        (POSSIBLE_EVENTS, [e for e in events if e.is_possible]),
+        (MOUTH_ONLY_EVENTS, [e for e in events if e.is_mouth_only]),
+    ):
         if which:
             found = match_episodes(truth, predicted_episodes(which), params.tolerance_s)
             hit = set(found.pred_index.tolist())
@@ -171,8 +196,10 @@ def calibration_table(scored: list[tuple[float, bool]]) -> str:
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         m = (conf >= lo) & (conf < hi)
         if m.any():
-            lines.append(f"{lo:.1f}-{min(hi, 1.0):.1f}   {m.sum():>8}   {real[m].sum():>4}   "
-                         f"{real[m].mean():>10.3f}")
+            lines.append(
+                f"{lo:.1f}-{min(hi, 1.0):.1f}   {m.sum():>8}   {real[m].sum():>4}   "
+                f"{real[m].mean():>10.3f}"
+            )
     m = conf >= 0.8
     if m.any():
         lines.append(f">= 0.8     {m.sum():>8}   {real[m].sum():>4}   {real[m].mean():>10.3f}")
@@ -219,12 +246,17 @@ def fold_models(videos, signals, folds, boosted: bool = False, fixed: bool = Fal
         elif fixed:
             models[k] = (DetectionParams(), fit_confidence(*args, "", DetectionParams()))
         else:
-            hours = sum(len(signals[v.name]) / signals[v.name].fps / 3600.0
-                        for v in train if v.role != "training")
+            hours = sum(
+                len(signals[v.name]) / signals[v.name].fps / 3600.0
+                for v in train
+                if v.role != "training"
+            )
             rule = choose_rule(args[0], args[1], [v.role != "training" for v in train], hours)
             models[k] = (rule, fit_confidence(*args, "", rule))
-            print(f"fold {k}: " + ", ".join(f"{n} {rule.to_dict()[n]}" for n in RULE_GRID),
-                  file=sys.stderr)
+            print(
+                f"fold {k}: " + ", ".join(f"{n} {rule.to_dict()[n]}" for n in RULE_GRID),
+                file=sys.stderr,
+            )
     return models
 
 
@@ -261,28 +293,36 @@ def run_boosted(videos, signals, folds, params, scoring=None):
     return _run_folds(videos, signals, folds, params, scoring, boosted=True)
 
 
-METHODS = {"rule": run_rule, "fixed": run_fixed, "boosted": run_boosted,
-           "packaged": run_default}
+METHODS = {"rule": run_rule, "fixed": run_fixed, "boosted": run_boosted, "packaged": run_default}
 
 
-def false_event_lines(scored: list[tuple[float, bool]], results: dict, videos: list[Video]
-                      ) -> list[str]:
+def false_event_lines(
+    scored: list[tuple[float, bool]], results: dict, videos: list[Video]
+) -> list[str]:
     """False episodes on the normal faces (videos without placed episodes) per hour of those
     faces, and how confident every false event was."""
     negatives = [results[v.name] for v in videos if v.role == "negative" and v.name in results]
     fp = sum(r.fp for r in negatives)
     hours = sum(r.observed_s or 0.0 for r in negatives) / 3600.0
     conf = np.array([c for c, real in scored if not real])
-    line = (f"normal faces: {fp} false episodes in {60 * hours:.1f} min = "
-            f"{fp / hours if hours else float('nan'):.1f}/h")
+    line = (
+        f"normal faces: {fp} false episodes in {60 * hours:.1f} min = "
+        f"{fp / hours if hours else float('nan'):.1f}/h"
+    )
     if conf.size:
-        line += (f"; confidence of all {conf.size} false events: median {np.median(conf):.2f}, "
-                 f"range {conf.min():.2f}-{conf.max():.2f}")
+        line += (
+            f"; confidence of all {conf.size} false events: median {np.median(conf):.2f}, "
+            f"range {conf.min():.2f}-{conf.max():.2f}"
+        )
     lines = [line]
-    for what, kept in (("possible episodes (listed, not counted)", POSSIBLE_EVENTS),
-                       ("mouth-only events (counted apart)", MOUTH_ONLY_EVENTS)):
-        lines.append(f"{what}: {len(kept)}, of which {sum(kept)} overlapped a placed episode "
-                     f"and {len(kept) - sum(kept)} did not")
+    for what, kept in (
+        ("possible episodes (listed, not counted)", POSSIBLE_EVENTS),
+        ("mouth-only events (counted apart)", MOUTH_ONLY_EVENTS),
+    ):
+        lines.append(
+            f"{what}: {len(kept)}, of which {sum(kept)} overlapped a placed episode "
+            f"and {len(kept) - sum(kept)} did not"
+        )
     return lines
 
 
@@ -293,15 +333,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--method", choices=sorted(METHODS), default="fixed",
-                    help="fixed: the shipped thresholds, confidence fitted per fold (the "
-                         "figures to quote); rule: thresholds chosen and confidence fitted "
-                         "per fold; boosted: trees deciding instead; packaged: the shipped "
-                         "confidence model, fitted on everyone (optimistic)")
+    ap.add_argument(
+        "--method",
+        choices=sorted(METHODS),
+        default="fixed",
+        help="fixed: the shipped thresholds, confidence fitted per fold (the "
+        "figures to quote); rule: thresholds chosen and confidence fitted "
+        "per fold; boosted: trees deciding instead; packaged: the shipped "
+        "confidence model, fitted on everyone (optimistic)",
+    )
     ap.add_argument("--json", type=Path, help="also write the per-video results here")
-    ap.add_argument("--sealed", type=Path, nargs="?", const=Path("/tmp/spasm_sealed_set"),
-                    help="score the sealed people only, with the detector as it ships "
-                         "(a final test: run once, when the design is final)")
+    ap.add_argument(
+        "--sealed",
+        type=Path,
+        nargs="?",
+        const=Path("/tmp/spasm_sealed_set"),
+        help="score the sealed people only, with the detector as it ships "
+        "(a final test: run once, when the design is final)",
+    )
     args = ap.parse_args(argv)
     if args.sealed is not None:
         args.set, args.method = args.sealed, "packaged"
@@ -312,8 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     signals = cache_all(videos, args.work, args.jobs)
     scored = [v for v in videos if v.role != "training"]
     person_of = {v.name: v.person for v in videos}
-    folds = ({v.person: 0 for v in videos} if args.sealed is not None
-             else assign_folds([v.person for v in videos], args.folds, args.seed))
+    folds = (
+        {v.person: 0 for v in videos}
+        if args.sealed is not None
+        else assign_folds([v.person for v in videos], args.folds, args.seed)
+    )
     params = EvaluationParams(regions="any")
     results = METHODS[args.method](videos, signals, folds, params)
     results = {v.name: results[v.name] for v in scored}
@@ -321,9 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = by_person(results, person_of, folds, has_truth)
     if args.sealed is not None:
         print("== SEALED people, detector as shipped (nothing fitted or chosen on them)")
-    print(f"== {args.method}: {len(scored)} videos of {len(rows)} people, {args.folds} folds "
-          f"by person (tolerance {params.tolerance_s} s, a hit needs the side; counted "
-          "episodes: eye episodes, as rates count them)")
+    print(
+        f"== {args.method}: {len(scored)} videos of {len(rows)} people, {args.folds} folds "
+        f"by person (tolerance {params.tolerance_s} s, a hit needs the side; counted "
+        "episodes: eye episodes, as rates count them)"
+    )
     print(format_person_table(rows))
     print()
     print("\n".join(summary_lines(rows) + false_event_lines(SCORED_EVENTS, results, scored)))

@@ -103,21 +103,69 @@ def generate(out: Path) -> None:
     print(f"generating into {out}", flush=True)
     # analyses (videos are read where they are: input.path is the same in every run)
     _run(out, "analyze-sample", "analyze", str(SAMPLE), "--out", "analyze/sample", "--jobs", "1")
-    _run(out, "analyze-sample-jobs2", "analyze", str(SAMPLE), "--out", "analyze/sample-j2",
-         "--jobs", "2", "--quiet")
+    _run(
+        out,
+        "analyze-sample-jobs2",
+        "analyze",
+        str(SAMPLE),
+        "--out",
+        "analyze/sample-j2",
+        "--jobs",
+        "2",
+        "--quiet",
+    )
     for clip, extra in CLIPS:
-        _run(out, f"analyze-{Path(clip).stem}", "analyze", str(SHARED / clip), "--out",
-             f"analyze/{Path(clip).stem}", *extra)
+        _run(
+            out,
+            f"analyze-{Path(clip).stem}",
+            "analyze",
+            str(SHARED / clip),
+            "--out",
+            f"analyze/{Path(clip).stem}",
+            *extra,
+        )
     _run(out, "analyze-bad", "analyze", str(REPO / "README.md"), "--out", "analyze/bad")
     # a phantom, its analysis and its evaluation
-    _run(out, "phantom", "phantom", str(SHARED / PHANTOM_FACE), "--out", "phantom/p.mp4",
-         "--truth", "phantom/p.truth.tsv", "--seed", "3", "--seconds", "12", "--side", "both",
-         "--rate", "15")
+    _run(
+        out,
+        "phantom",
+        "phantom",
+        str(SHARED / PHANTOM_FACE),
+        "--out",
+        "phantom/p.mp4",
+        "--truth",
+        "phantom/p.truth.tsv",
+        "--seed",
+        "3",
+        "--seconds",
+        "12",
+        "--side",
+        "both",
+        "--rate",
+        "15",
+    )
     os.utime(out / "phantom" / "p.mp4", (FIXED_MTIME, FIXED_MTIME))  # recorded_at from it
-    _run(out, "analyze-phantom", "analyze", "phantom/p.mp4", "--out", "analyze/phantom",
-         "--jobs", "2")
-    _run(out, "evaluate", "evaluate", "--truth", "phantom/p.truth.tsv", "--events",
-         "analyze/phantom", "--json", "evaluate.json")
+    _run(
+        out,
+        "analyze-phantom",
+        "analyze",
+        "phantom/p.mp4",
+        "--out",
+        "analyze/phantom",
+        "--jobs",
+        "2",
+    )
+    _run(
+        out,
+        "evaluate",
+        "evaluate",
+        "--truth",
+        "phantom/p.truth.tsv",
+        "--events",
+        "analyze/phantom",
+        "--json",
+        "evaluate.json",
+    )
     # a batch of two clips (local engine), named in a list file
     (out / "videos" / "batch.txt").write_text("".join(f"{SHARED / c}\n" for c in BATCH_CLIPS))
     _run(out, "batch", "batch", "videos/batch.txt", "--out", "batch", "--jobs", "2", "--quiet")
@@ -135,19 +183,49 @@ def generate(out: Path) -> None:
     # reports and exports
     folders = ["analyze/sample"] + [f"analyze/{Path(c).stem}" for c, _ in CLIPS]
     _run(out, "report-sample", "report", "analyze/sample", "--out", "report/sample.html")
-    _run(out, "report-all", "report", *folders, "analyze/phantom", "--out", "report/all.html",
-         "--title", "All", "--treatment", "2026-03-01:BoNT-A")
-    _run(out, "report-monitor", "report", "--db", "monitor/db.sqlite", "--out",
-         "report/monitor.html")
-    _run(out, "report-mixed", "report", "analyze/sample", "--db", "monitor/db.sqlite", "--out",
-         "report/mixed.html", "--treatment", "2026-03-02T09:00:00:MVD")
+    _run(
+        out,
+        "report-all",
+        "report",
+        *folders,
+        "analyze/phantom",
+        "--out",
+        "report/all.html",
+        "--title",
+        "All",
+        "--treatment",
+        "2026-03-01:BoNT-A",
+    )
+    _run(
+        out, "report-monitor", "report", "--db", "monitor/db.sqlite", "--out", "report/monitor.html"
+    )
+    _run(
+        out,
+        "report-mixed",
+        "report",
+        "analyze/sample",
+        "--db",
+        "monitor/db.sqlite",
+        "--out",
+        "report/mixed.html",
+        "--treatment",
+        "2026-03-02T09:00:00:MVD",
+    )
     _run(out, "report-bad", "report", "analyze/nothing-here", "--out", "report/bad.html")
     _run(out, "export-csv", "export", *folders, "--format", "csv", "--out", "export/csv")
     _run(out, "export-json", "export", *folders, "--format", "json", "--out", "export/json")
-    _run(out, "export-elan", "export", "analyze/sample", "--format", "elan", "--out",
-         "export/elan")
-    _run(out, "export-bids", "export", "analyze/sample", "analyze/phantom", "--format", "bids",
-         "--out", "export/bids")
+    _run(out, "export-elan", "export", "analyze/sample", "--format", "elan", "--out", "export/elan")
+    _run(
+        out,
+        "export-bids",
+        "export",
+        "analyze/sample",
+        "analyze/phantom",
+        "--format",
+        "bids",
+        "--out",
+        "export/bids",
+    )
     # the Python API
     _python(out, _API_SNIPPET, *folders, "analyze/phantom")
     print(f"done in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -296,8 +374,9 @@ def compare(ref: Path, new: Path) -> int:
         differ += 1
         print(f"DIFF {rel}")
         if isinstance(ta, str) and isinstance(tb, str):
-            diff = difflib.unified_diff(ta.splitlines(), tb.splitlines(), "ref", "new", n=1,
-                                        lineterm="")
+            diff = difflib.unified_diff(
+                ta.splitlines(), tb.splitlines(), "ref", "new", n=1, lineterm=""
+            )
             for line in list(diff)[:20]:
                 print("    " + line[:160])
         else:

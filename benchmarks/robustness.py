@@ -139,12 +139,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/spasm_robustness"))
-    ap.add_argument("--clean", type=Path, default=Path("/tmp/spasm_heldout"),
-                    help="person_heldout.py's work folder (signals of the clean videos)")
+    ap.add_argument(
+        "--clean",
+        type=Path,
+        default=Path("/tmp/spasm_heldout"),
+        help="person_heldout.py's work folder (signals of the clean videos)",
+    )
     ap.add_argument("--only", default=",".join(DEGRADATIONS), help="comma-separated names")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--persons", action="store_true",
-                    help="also print each condition's per-person table (worst first)")
+    ap.add_argument(
+        "--persons",
+        action="store_true",
+        help="also print each condition's per-person table (worst first)",
+    )
     args = ap.parse_args()
     if not (args.set / "people.tsv").is_file():
         print(f"skipped: no {args.set / 'people.tsv'} (run benchmarks/make_phantom_set.py)")
@@ -154,22 +161,33 @@ def main() -> int:
     clean = cache_all(videos, args.clean, args.jobs)
     folds = assign_folds([v.person for v in videos], 5, 0)
     params = EvaluationParams(regions="any")
-    print(f"{len(scored)} videos of {len({v.person for v in scored})} people from {args.set}, "
-          f"scored by the model fitted without each person's fold; tolerance "
-          f"{params.tolerance_s} s")
+    print(
+        f"{len(scored)} videos of {len({v.person for v in scored})} people from {args.set}, "
+        f"scored by the model fitted without each person's fold; tolerance "
+        f"{params.tolerance_s} s"
+    )
     for name in args.only.split(","):
         t0 = time.perf_counter()
         d = args.work / name
         (d / "videos").mkdir(parents=True, exist_ok=True)
         with ProcessPoolExecutor(args.jobs) as pool:  # re-encoding is one core per video
-            paths = list(pool.map(degrade, [v.path for v in scored],
-                                  [d / "videos" / v.path.name for v in scored],
-                                  [name] * len(scored)))
+            paths = list(
+                pool.map(
+                    degrade,
+                    [v.path for v in scored],
+                    [d / "videos" / v.path.name for v in scored],
+                    [name] * len(scored),
+                )
+            )
         degraded = [replace(v, path=path) for v, path in zip(scored, paths, strict=True)]
         signals = cache_all(degraded, d, args.jobs)
         results = run_fixed(videos, clean, folds, params, scoring=signals)
-        rows = by_person(results, {v.name: v.person for v in scored}, folds,
-                         {v.name: v.role == "phantom" for v in scored})
+        rows = by_person(
+            results,
+            {v.name: v.person for v in scored},
+            folds,
+            {v.name: v.role == "phantom" for v in scored},
+        )
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)")
         if args.persons:
             print(format_person_table(rows))

@@ -63,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", type=Path, default=Path("/tmp/spasm_phantom_set"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/spasm_heldout"))
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--per-minute", default="0,1,2,4,8",
-                    help="near misses per minute of video to try (comma-separated)")
+    ap.add_argument(
+        "--per-minute",
+        default="0,1,2,4,8",
+        help="near misses per minute of video to try (comma-separated)",
+    )
     args = ap.parse_args(argv)
     if not (args.set / "people.tsv").is_file():
         print(f"skipped: no {args.set / 'people.tsv'} (run benchmarks/make_phantom_set.py)")
@@ -90,12 +93,15 @@ def main(argv: list[str] | None = None) -> int:
                      shown, near))  # fmt: skip
     total_min = sum(d for _, d, *_ in rows) / 60.0
     n_truth = sum(len(t.onset) for _, _, t, _, _ in rows if t is not None)
-    print(f"{len(rows)} videos of {len({v.person for v, *_ in rows})} people, "
-          f"{total_min:.1f} min of video, {n_truth} placed episodes; clips span each event "
-          f"and {CONTEXT_S:g} s either side; a true episode counts as shown when a clip's "
-          f"event matches it (tolerance {TOLERANCE_S:g} s, same side)")
-    print("near misses/min | true episodes shown (pooled) | clear ones | worst person | "
-          "video watched")
+    print(
+        f"{len(rows)} videos of {len({v.person for v, *_ in rows})} people, "
+        f"{total_min:.1f} min of video, {n_truth} placed episodes; clips span each event "
+        f"and {CONTEXT_S:g} s either side; a true episode counts as shown when a clip's "
+        f"event matches it (tolerance {TOLERANCE_S:g} s, same side)"
+    )
+    print(
+        "near misses/min | true episodes shown (pooled) | clear ones | worst person | video watched"
+    )
     for rate in rates:
         found = total = found_clear = total_clear = 0
         watched = 0.0
@@ -117,12 +123,16 @@ def main(argv: list[str] | None = None) -> int:
             person[0] += seen
             person[1] += len(truth.onset)
         worst = min((f / t, p) for p, (f, t) in by_person.items() if t)
-        print(f"{rate:15g} | {found:4d}/{total} = {found / total:6.1%}       | "
-              f"{found_clear}/{total_clear} = {found_clear / total_clear:.1%} | "
-              f"{worst[0]:6.1%} ({worst[1][:28]}) | "
-              f"{watched / 60:.1f} of {total_min:.1f} min = {watched / 60 / total_min:.1%}")
-    print("without screening, finding every missed episode means watching all "
-          f"{total_min:.1f} min (100 %)")
+        print(
+            f"{rate:15g} | {found:4d}/{total} = {found / total:6.1%}       | "
+            f"{found_clear}/{total_clear} = {found_clear / total_clear:.1%} | "
+            f"{worst[0]:6.1%} ({worst[1][:28]}) | "
+            f"{watched / 60:.1f} of {total_min:.1f} min = {watched / 60 / total_min:.1%}"
+        )
+    print(
+        "without screening, finding every missed episode means watching all "
+        f"{total_min:.1f} min (100 %)"
+    )
     return 0
 
 

@@ -100,8 +100,10 @@ def compare_events(serial_dir: Path, parallel_dir: Path) -> str:
     a, b = read_events(serial_dir), read_events(parallel_dir)
     if a == b:
         return f"identical ({len(a)} events)"
-    fmt = [[f"{e.onset:.3f}s {e.duration:.3f}s {e.trial_type} {e.side} {e.kind}" for e in x]
-           for x in (a, b)]
+    fmt = [
+        [f"{e.onset:.3f}s {e.duration:.3f}s {e.trial_type} {e.side} {e.kind}" for e in x]
+        for x in (a, b)
+    ]
     diff = [d for d in difflib.ndiff(*fmt) if d[:1] in "+-"]
     return f"DIFFERENT: {len(a)} vs {len(b)} events; serial -, parallel +: {'; '.join(diff)}"
 

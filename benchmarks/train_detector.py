@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         "one-sided episodes composited from each person's own closed eyelid, and the same "
         "faces without episodes)"
     )
-    scored_hours = sum(len(signals[v.name]) / signals[v.name].fps / 3600.0
-                       for v in videos if v.role != "training")
+    scored_hours = sum(
+        len(signals[v.name]) / signals[v.name].fps / 3600.0 for v in videos if v.role != "training"
+    )
     groups = [v.person for v in videos]
     rule = choose_rule(tables, groups, [v.role != "training" for v in videos], scored_hours)
     chosen = {k: rule.to_dict()[k] for k in RULE_GRID}

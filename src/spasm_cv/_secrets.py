@@ -40,8 +40,20 @@ _MIN_SECRET = 4  # shorter values are removed as part of the whole address only
 # a query value alone is removed from any text (scrub) when its key looks like a credential's,
 # or when it is long enough to be one; a short ``?res=high`` only within its address, so
 # that "high" stays readable in other messages
-_CREDENTIAL_KEYS = ("pass", "pwd", "psw", "token", "key", "auth", "sig", "secret", "login",
-                    "cred", "user", "usr")
+_CREDENTIAL_KEYS = (
+    "pass",
+    "pwd",
+    "psw",
+    "token",
+    "key",
+    "auth",
+    "sig",
+    "secret",
+    "login",
+    "cred",
+    "user",
+    "usr",
+)
 _LONG_VALUE = 8
 
 # an address in free text (a library's message): scheme://... up to a space or a quote,
@@ -76,8 +88,13 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
     return urlunsplit(
-        (parts.scheme, netloc, parts.path, _redact_items(parts.query),
-         _redact_items(parts.fragment))
+        (
+            parts.scheme,
+            netloc,
+            parts.path,
+            _redact_items(parts.query),
+            _redact_items(parts.fragment),
+        )
     )
 
 
@@ -112,7 +129,8 @@ def _values(text: str) -> list[str]:
     items = (i.partition("=") for i in re.split(r"[&;]", text) if i)
     pairs = [(k, v) if eq else ("", k) for k, eq, v in items]
     return [
-        v for k, v in pairs
+        v
+        for k, v in pairs
         if len(v) >= _LONG_VALUE or any(w in k.lower() for w in _CREDENTIAL_KEYS)
     ]
 

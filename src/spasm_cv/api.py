@@ -17,8 +17,9 @@ from spasm_cv.results.result import Result
 __all__ = ["Result", "load"]
 
 
-def load(result_dir: str | os.PathLike, min_confidence: float | None = None,
-         count: str = "sure") -> Result:
+def load(
+    result_dir: str | os.PathLike, min_confidence: float | None = None, count: str = "sure"
+) -> Result:
     """Load a result folder as pandas DataFrames.
 
     Parameters

@@ -101,8 +101,10 @@ def print_summary(summary: Summary, out_dir: Path | None, file=None) -> None:
     possible = sum(v.count for v in (summary.possible or {}).values())
     if possible:
         by_side = ", ".join(f"{s} {r.count}" for s, r in summary.possible.items() if r.count)
-        lines.append(f"  possible episodes, not sure enough to count (review them; "
-                     f"--count possible counts them): {possible} ({by_side})")
+        lines.append(
+            f"  possible episodes, not sure enough to count (review them; "
+            f"--count possible counts them): {possible} ({by_side})"
+        )
     bpm = summary.blinks.per_minute
     lines.append(
         f"  blinks: {summary.blinks.count}"
@@ -221,8 +223,9 @@ def _run_analyze(args) -> int:
     params = params_from_args(args.params, args.set_params)
     deidentify = from_args(args)
     if deidentify is not None and args.out is None:
-        raise SpasmCvError("--deidentify needs --out DIR: the default folder is named after "
-                           "the video")
+        raise SpasmCvError(
+            "--deidentify needs --out DIR: the default folder is named after the video"
+        )
     video = args.video or str(data_path(*SAMPLE_VIDEO))
     if args.video is None and not Path(video).exists():
         raise SpasmCvError(f"bundled sample video missing: {video}")

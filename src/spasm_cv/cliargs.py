@@ -92,7 +92,6 @@ def add_deidentify_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-
 def add_params_arguments(parser: argparse.ArgumentParser) -> None:
     """``--params FILE.toml`` and repeatable ``--set name=value`` (detection parameters).
 

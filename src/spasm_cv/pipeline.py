@@ -318,8 +318,14 @@ def analyze_video(
     >>> a.result.signals["closure_right"].max()  # doctest: +SKIP
     """
     check_arguments(
-        "analyze_video", mirrored=mirrored, progress=progress, write=write,
-        replace_result=replace_result, jobs=jobs, recorded_at=recorded_at, params=params,
+        "analyze_video",
+        mirrored=mirrored,
+        progress=progress,
+        write=write,
+        replace_result=replace_result,
+        jobs=jobs,
+        recorded_at=recorded_at,
+        params=params,
         deidentify=deidentify,
     )
     if deidentify is not None and write and out_dir is None:

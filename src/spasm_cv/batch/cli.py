@@ -114,8 +114,14 @@ def _deidentified(outcome: VideoOutcome, item: BatchItem) -> VideoOutcome:
     numbers, and an error message with paths and file names replaced by the label."""
     error = outcome.error
     if error:
-        names = {str(item.video), str(item.video.resolve()), str(item.out_dir),
-                 str(item.out_dir.resolve()), item.video.name, item.video.stem}
+        names = {
+            str(item.video),
+            str(item.video.resolve()),
+            str(item.out_dir),
+            str(item.out_dir.resolve()),
+            item.video.name,
+            item.video.stem,
+        }
         for text in sorted(names, key=len, reverse=True):
             error = error.replace(text, item.name)
     return replace(outcome, video="n/a", out_dir=item.name, error=error)
@@ -146,8 +152,9 @@ def run(args) -> int:
     out = Path(args.out)
     how = from_args(args)
     if (how is None) != (args.key is None):
-        raise SpasmCvError("--deidentify and --key go together: the key links each label to "
-                           "its video")
+        raise SpasmCvError(
+            "--deidentify and --key go together: the key links each label to its video"
+        )
     items = plan_batch(args.input, out)
     key_path = None if how is None else key_file.check_key_path(args.key, out)
     _check_out(out, args.input)
@@ -226,7 +233,8 @@ def run(args) -> int:
         by_name = {i.name: _deidentified(by_name[i.name], i) for i in items}
         rows.update(
             (o.name, key_file.KeyRow.of(o.name, Path(o.video), args.mirrored))
-            for o in outcomes if o.status == "ok"  # analysed from the file as it is now
+            for o in outcomes
+            if o.status == "ok"  # analysed from the file as it is now
         )
         key_file.write_key(key_path, list(rows.values()))
     table = write_table(out / TABLE_FILE, [by_name[i.name] for i in items])

@@ -168,9 +168,7 @@ def run_local(tasks: list[VideoTask], jobs: int) -> Iterator[VideoOutcome]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _interrupt(
-    pool: ProcessPoolExecutor, running: dict[Future, VideoTask], exc: BaseException
-):
+def _interrupt(pool: ProcessPoolExecutor, running: dict[Future, VideoTask], exc: BaseException):
     """Ctrl-C or SIGTERM: pass the signal on to the workers (as the terminal does with
     Ctrl-C), then collect what they kept.
 

@@ -81,8 +81,13 @@ def read_key(path: str | os.PathLike) -> dict[str, KeyRow]:
             rows = list(csv.DictReader(f, delimiter="\t"))
         out = {}
         for r in rows:
-            row = KeyRow(r["label"], r["video"], int(r["size_bytes"]), float(r["mtime"]),
-                         r["mirrored"] == "yes")
+            row = KeyRow(
+                r["label"],
+                r["video"],
+                int(r["size_bytes"]),
+                float(r["mtime"]),
+                r["mirrored"] == "yes",
+            )
             out[row.video] = row
         return out
     except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as exc:
@@ -133,6 +138,7 @@ def write_key(path: str | os.PathLike, rows: list[KeyRow]) -> Path:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(KEY_COLUMNS)
         for r in sorted(rows, key=lambda r: r.label):
-            w.writerow([r.label, r.video, r.size_bytes, repr(r.mtime),
-                        "yes" if r.mirrored else "no"])
+            w.writerow(
+                [r.label, r.video, r.size_bytes, repr(r.mtime), "yes" if r.mirrored else "no"]
+            )
     return p

@@ -74,30 +74,64 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``evaluate`` options to an existing parser."""
-    p.add_argument("--truth", type=Path, metavar="TRUTH",
-                   help="a <name>.truth.tsv file, or a folder of them; or a reviewer's "
-                   "review.tsv (the detector against the reviewer)")
-    p.add_argument("--reviews", nargs=2, type=Path, metavar=("FIRST", "SECOND"),
-                   help="two reviewers' review.tsv of the --events result: Cohen's kappa and "
-                   "their disagreements")
-    p.add_argument("--events", required=True, type=Path, metavar="EVENTS",
-                   help="events.tsv or its result folder; with a truth folder, the folder "
-                        "of result folders")
-    p.add_argument("--tolerance", type=nonnegative_float, default=EvaluationParams.tolerance_s,
-                   metavar="S", help="widening of truth episodes on each side, seconds "
-                                     "(default %(default)s)")
-    p.add_argument("--regions", choices=("eye", "any"), default=EvaluationParams.regions,
-                   help="spasm rows scored: those involving the eye (default) or all")
-    p.add_argument("--hours", type=nonnegative_float, default=None, metavar="H",
-                   help="observed hours per video when neither summary.json nor the truth "
-                        "sidecar gives it")
-    p.add_argument("--missing", choices=("error", "empty"), default="error",
-                   help="folder mode, a video without events.tsv: error (default) or count "
-                        "it as an empty prediction with a warning")
-    p.add_argument("--json", type=Path, default=None, metavar="OUT.json",
-                   help="also write the results as JSON")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="what to print on stdout (default table)")
+    p.add_argument(
+        "--truth",
+        type=Path,
+        metavar="TRUTH",
+        help="a <name>.truth.tsv file, or a folder of them; or a reviewer's "
+        "review.tsv (the detector against the reviewer)",
+    )
+    p.add_argument(
+        "--reviews",
+        nargs=2,
+        type=Path,
+        metavar=("FIRST", "SECOND"),
+        help="two reviewers' review.tsv of the --events result: Cohen's kappa and "
+        "their disagreements",
+    )
+    p.add_argument(
+        "--events",
+        required=True,
+        type=Path,
+        metavar="EVENTS",
+        help="events.tsv or its result folder; with a truth folder, the folder of result folders",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=nonnegative_float,
+        default=EvaluationParams.tolerance_s,
+        metavar="S",
+        help="widening of truth episodes on each side, seconds (default %(default)s)",
+    )
+    p.add_argument(
+        "--regions",
+        choices=("eye", "any"),
+        default=EvaluationParams.regions,
+        help="spasm rows scored: those involving the eye (default) or all",
+    )
+    p.add_argument(
+        "--hours",
+        type=nonnegative_float,
+        default=None,
+        metavar="H",
+        help="observed hours per video when neither summary.json nor the truth sidecar gives it",
+    )
+    p.add_argument(
+        "--missing",
+        choices=("error", "empty"),
+        default="error",
+        help="folder mode, a video without events.tsv: error (default) or count "
+        "it as an empty prediction with a warning",
+    )
+    p.add_argument(
+        "--json", type=Path, default=None, metavar="OUT.json", help="also write the results as JSON"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="what to print on stdout (default table)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -137,23 +171,54 @@ def _summary_lines(r: EvaluationResult) -> list[str]:
 
 def format_table(report: EvaluationReport) -> str:
     """Human-readable per-video table and pooled summary."""
-    header = ("video", "truth", "pred", "TP", "FP", "FN", "split", "prec", "recall", "F1",
-              "side", "FP/h", "true/h", "pred/h")
+    header = (
+        "video",
+        "truth",
+        "pred",
+        "TP",
+        "FP",
+        "FN",
+        "split",
+        "prec",
+        "recall",
+        "F1",
+        "side",
+        "FP/h",
+        "true/h",
+        "pred/h",
+    )
     rows = []
-    entries = [(v.name + (" (missing)" if v.events_path is None else ""), v.result)
-               for v in report.videos]
+    entries = [
+        (v.name + (" (missing)" if v.events_path is None else ""), v.result) for v in report.videos
+    ]
     if len(report.videos) > 1:
         entries.append(("TOTAL (micro)", report.total))
     for name, r in entries:
-        rows.append((name, str(r.n_truth), str(r.n_predicted), str(r.tp), str(r.fp),
-                     str(r.fn), str(r.splits), _fmt(r.precision), _fmt(r.recall), _fmt(r.f1),
-                     _fmt(r.side_accuracy), _fmt(r.false_per_hour, ".2f"),
-                     _fmt(r.true_per_hour, ".2f"), _fmt(r.predicted_per_hour, ".2f")))
+        rows.append(
+            (
+                name,
+                str(r.n_truth),
+                str(r.n_predicted),
+                str(r.tp),
+                str(r.fp),
+                str(r.fn),
+                str(r.splits),
+                _fmt(r.precision),
+                _fmt(r.recall),
+                _fmt(r.f1),
+                _fmt(r.side_accuracy),
+                _fmt(r.false_per_hour, ".2f"),
+                _fmt(r.true_per_hour, ".2f"),
+                _fmt(r.predicted_per_hour, ".2f"),
+            )
+        )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
@@ -174,9 +239,12 @@ def _evaluate(args: argparse.Namespace) -> EvaluationReport:
         report = evaluate_folders(truth, events, params, args.hours, args.missing)
         for v in report.videos:
             if v.events_path is None:
-                print(f"spasm-cv: warning: no result for {v.name} "
-                      f"({events / v.name / 'events.tsv'} missing); counted as an empty "
-                      "prediction", file=sys.stderr)
+                print(
+                    f"spasm-cv: warning: no result for {v.name} "
+                    f"({events / v.name / 'events.tsv'} missing); counted as an empty "
+                    "prediction",
+                    file=sys.stderr,
+                )
         return report
     if not truth.exists():
         raise SpasmCvError(f"truth file not found: {truth}")
@@ -209,7 +277,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry (``python -m spasm_cv.evaluation.cli``)."""
     parser = argparse.ArgumentParser(
-        prog="spasm-cv evaluate", description=DESCRIPTION, epilog=EPILOG,
+        prog="spasm-cv evaluate",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     configure_parser(parser)

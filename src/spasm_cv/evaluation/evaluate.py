@@ -112,7 +112,8 @@ def _evaluate_pair(
     else:
         truth = read_truth(truth_path)
         predicted = (
-            Episodes.empty() if events_path is None
+            Episodes.empty()
+            if events_path is None
             else read_event_table(events_path).episodes(params.regions)
         )
     observed_s, source = _observed(truth_path, events_path, hours)
@@ -149,8 +150,7 @@ def evaluate_files(
     truth = Path(truth_path)
     if not truth.is_file():
         raise SpasmCvError(f"truth file not found: {truth}")
-    return _evaluate_pair(video_name(truth), truth, resolve_events_path(events_path),
-                          params, hours)
+    return _evaluate_pair(video_name(truth), truth, resolve_events_path(events_path), params, hours)
 
 
 def evaluate_folders(

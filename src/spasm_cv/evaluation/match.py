@@ -89,8 +89,7 @@ class Episodes:
         kind = np.asarray(kind, dtype=object).reshape(-1)
         clear = np.ones(n, dtype=bool) if self.clear is None else self.clear
         clear = np.asarray(clear, dtype=bool).reshape(-1)
-        for name, arr in (("duration", duration), ("side", side), ("kind", kind),
-                          ("clear", clear)):
+        for name, arr in (("duration", duration), ("side", side), ("kind", kind), ("clear", clear)):
             if arr.size != n:
                 raise ValueError(f"{name} has {arr.size} values, onset has {n}")
         if not (np.all(np.isfinite(onset)) and np.all(np.isfinite(duration))):
@@ -102,8 +101,13 @@ class Episodes:
             raise ValueError(
                 f"side must be one of {', '.join(EPISODE_SIDES)}, got {', '.join(bad)}"
             )
-        for name, arr in (("onset", onset), ("duration", duration), ("side", side),
-                          ("kind", kind), ("clear", clear)):
+        for name, arr in (
+            ("onset", onset),
+            ("duration", duration),
+            ("side", side),
+            ("kind", kind),
+            ("clear", clear),
+        ):
             object.__setattr__(self, name, arr)
 
     def __len__(self) -> int:
@@ -120,8 +124,13 @@ class Episodes:
 
     def subset(self, mask: np.ndarray) -> Episodes:
         """The episodes where ``mask`` (bool or index array) selects."""
-        return Episodes(self.onset[mask], self.duration[mask], self.side[mask],
-                        self.kind[mask], self.clear[mask])
+        return Episodes(
+            self.onset[mask],
+            self.duration[mask],
+            self.side[mask],
+            self.kind[mask],
+            self.clear[mask],
+        )
 
 
 @dataclass(frozen=True)
@@ -176,8 +185,10 @@ def spasm_mask(
     if scope == "any":
         return is_spasm
     has_eye = np.array(
-        [r in ("n/a", "") or "eye" in r.split("+")
-         for r in (str(x).strip().lower() for x in regions)],
+        [
+            r in ("n/a", "") or "eye" in r.split("+")
+            for r in (str(x).strip().lower() for x in regions)
+        ],
         dtype=bool,
     )
     return is_spasm & has_eye.reshape(is_spasm.shape)

@@ -136,10 +136,22 @@ class EvaluationResult:
 
     def metrics(self) -> dict[str, float | None | dict[str, float | None]]:
         """The derived metrics by name (None where undefined)."""
-        names = ("precision", "recall", "f1", "side_accuracy", "recall_clear", "recall_subtle",
-                 "recall_by_kind", "false_per_hour", "true_per_hour", "predicted_per_hour",
-                 "rate_error_per_hour", "rate_relative_error", "median_onset_error_s",
-                 "median_abs_onset_error_s")
+        names = (
+            "precision",
+            "recall",
+            "f1",
+            "side_accuracy",
+            "recall_clear",
+            "recall_subtle",
+            "recall_by_kind",
+            "false_per_hour",
+            "true_per_hour",
+            "predicted_per_hour",
+            "rate_error_per_hour",
+            "rate_relative_error",
+            "median_onset_error_s",
+            "median_abs_onset_error_s",
+        )
         return {name: getattr(self, name) for name in names}
 
     def to_dict(self) -> dict:
@@ -207,8 +219,9 @@ def evaluate_events(
         splits=hits.splits,
         merges=hits.merges,
         n_time_matched=len(timed),
-        n_side_correct=int(np.sum(truth.side[timed.truth_index]
-                                  == predicted.side[timed.pred_index])),
+        n_side_correct=int(
+            np.sum(truth.side[timed.truth_index] == predicted.side[timed.pred_index])
+        ),
         n_truth_clear=int(truth.clear.sum()),
         tp_clear=int((hit & truth.clear).sum()),
         n_truth_subtle=int((~truth.clear).sum()),
@@ -227,8 +240,21 @@ def combine_results(results: Iterable[EvaluationResult]) -> EvaluationResult:
     (per-hour figures undefined). Onset errors are pooled before taking the median.
     """
     results = list(results)
-    ints = ("n_truth", "n_predicted", "tp", "fp", "fn", "splits", "merges", "n_time_matched",
-            "n_side_correct", "n_truth_clear", "tp_clear", "n_truth_subtle", "tp_subtle")
+    ints = (
+        "n_truth",
+        "n_predicted",
+        "tp",
+        "fp",
+        "fn",
+        "splits",
+        "merges",
+        "n_time_matched",
+        "n_side_correct",
+        "n_truth_clear",
+        "tp_clear",
+        "n_truth_subtle",
+        "tp_subtle",
+    )
     sums = {name: sum(getattr(r, name) for r in results) for name in ints}
     truth_by_kind: dict[str, int] = {}
     tp_by_kind: dict[str, int] = {}

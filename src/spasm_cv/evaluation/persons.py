@@ -101,8 +101,7 @@ def _cell(x: float | None, fmt: str = ".2f") -> str:
 def format_person_table(rows: Sequence[PersonResult]) -> str:
     """The per-person table: observed minutes, episodes, hits, misses, false episodes, recall
     (all and clear), false episodes per hour of the person's face."""
-    head = ("person", "fold", "min", "truth", "TP", "FN", "FP", "recall", "clear", "side",
-            "FP/h")
+    head = ("person", "fold", "min", "truth", "TP", "FN", "FP", "recall", "clear", "side", "FP/h")
     lines = [f"{head[0]:<34}" + "".join(f"{h:>7}" for h in head[1:])]
     for p in rows:
         pos = p.positives

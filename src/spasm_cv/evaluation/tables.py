@@ -31,8 +31,16 @@ TRUTH_SUFFIX = ".truth.tsv"
 TRUTH_REQUIRED = ("onset", "duration", "side")
 EVENTS_REQUIRED = ("onset", "duration", "trial_type", "side")
 _MISSING = ("n/a", "")
-_YES = {"yes": True, "y": True, "true": True, "1": True,
-        "no": False, "n": False, "false": False, "0": False}
+_YES = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 
 
 def read_tsv(path: str | Path, required: tuple[str, ...]) -> dict[str, list[str]]:
@@ -67,9 +75,7 @@ def read_tsv(path: str | Path, required: tuple[str, ...]) -> dict[str, list[str]
     cols: dict[str, list[str]] = {c: [] for c in header}
     for line, row in rows[1:]:
         if len(row) != len(header):
-            raise SpasmCvError(
-                f"{p}, line {line}: {len(row)} fields, header has {len(header)}"
-            )
+            raise SpasmCvError(f"{p}, line {line}: {len(row)} fields, header has {len(header)}")
         for c, v in zip(header, row, strict=True):
             cols[c].append(v.strip())
     return cols
@@ -111,8 +117,9 @@ def read_truth(path: str | Path) -> Episodes:
     onset = _floats(p, cols, "onset", None)
     duration = _floats(p, cols, "duration", 0.0)
     side = _sides(p, cols["side"])
-    kind = np.array([k.lower() or "n/a" for k in cols.get("kind", ["n/a"] * onset.size)],
-                    dtype=object)
+    kind = np.array(
+        [k.lower() or "n/a" for k in cols.get("kind", ["n/a"] * onset.size)], dtype=object
+    )
     clear = np.ones(onset.size, dtype=bool)
     for i, v in enumerate(cols.get("clear", [])):
         if v.lower() in _MISSING:
@@ -154,10 +161,10 @@ def read_event_table(path: str | Path) -> EventTable:
         duration=_floats(p, cols, "duration", 0.0),
         trial_type=trial_type,
         side=_sides(p, cols["side"], trial_type == "spasm"),
-        kind=np.array([k.lower() or "n/a" for k in cols.get("kind", ["n/a"] * n)],
-                      dtype=object),
-        regions=np.array([r.lower() or "n/a" for r in cols.get("regions", ["n/a"] * n)],
-                         dtype=object),
+        kind=np.array([k.lower() or "n/a" for k in cols.get("kind", ["n/a"] * n)], dtype=object),
+        regions=np.array(
+            [r.lower() or "n/a" for r in cols.get("regions", ["n/a"] * n)], dtype=object
+        ),
     )
 
 
@@ -172,8 +179,10 @@ def _json_number(path: Path, key: str) -> float | None:
     if not isinstance(data, dict) or data.get(key) is None:
         return None
     value = data[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-        math.isfinite(value) and value >= 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value >= 0)
     ):
         raise SpasmCvError(f"{path}: {key} must be a number >= 0, got {value!r}")
     return float(value)

@@ -226,8 +226,9 @@ class ActivityStage:
         # spasms (or blinks) do not raise it and hide themselves
         both = measurable["right"] & measurable["left"]
         with np.errstate(invalid="ignore"):
-            calm = both & (np.fmax(closure["right"], closure["left"])
-                           < params.candidates.candidate_on)
+            calm = both & (
+                np.fmax(closure["right"], closure["left"]) < params.candidates.candidate_on
+            )
         diff = np.where(calm, np.abs(closure["right"] - closure["left"]), np.nan)
         return Activity(
             time=np.asarray(time, dtype=np.float64),
@@ -245,7 +246,6 @@ class ActivityStage:
             roll=col("roll"),
             mouth_open=col("mouth_open"),
         )
-
 
     def _usual_asymmetry(self, diff: np.ndarray) -> np.ndarray:
         """The upper quartile of the calm frames' eye difference; NaN until there have been

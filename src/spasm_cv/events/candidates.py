@@ -161,7 +161,8 @@ def split_at_dips(x: np.ndarray, params: DetectionParams) -> list[int]:
     # the same height, each "prominent" down to the edges; a flat top is one peak
     padded = np.concatenate([[-1.0], np.round(x, 6), [-1.0]])
     peaks, _ = find_peaks(
-        padded, height=params.episodes.closure_on,
+        padded,
+        height=params.episodes.closure_on,
         prominence=params.candidates.contraction_prominence,
     )
     peaks = peaks - 1
@@ -178,8 +179,7 @@ def _range(x: np.ndarray) -> float:
     return float(x.max() - x.min()) if x.size else 0.0
 
 
-def _window(activity: Activity, start: int, stop: int, fps: float,
-            params: ContextParams) -> slice:
+def _window(activity: Activity, start: int, stop: int, fps: float, params: ContextParams) -> slice:
     w = _frames(params.context_s, fps)
     return slice(max(start - w, 0), min(stop + w, len(activity)))
 
@@ -207,13 +207,14 @@ def _head_speed(a: Activity, win: slice, fps: float) -> float:
     return best
 
 
-def _both_moved(series: dict[str, np.ndarray], start: int, stop: int, lead: int,
-                sign: float) -> float:
+def _both_moved(
+    series: dict[str, np.ndarray], start: int, stop: int, lead: int, sign: float
+) -> float:
     """How far both sides moved together (``sign`` +1 up, -1 down) during ``[start, stop)``
     from their median over the ``lead`` frames before: the lesser of the two moves."""
     moved = []
     for x in series.values():
-        before, during = x[max(start - lead, 0):start], x[start:stop]
+        before, during = x[max(start - lead, 0) : start], x[start:stop]
         if not (np.isfinite(before).any() and np.isfinite(during).any()):
             return 0.0
         ref = float(np.nanmedian(before))
@@ -221,8 +222,7 @@ def _both_moved(series: dict[str, np.ndarray], start: int, stop: int, lead: int,
     return min(moved)
 
 
-def context_of(activity: Activity, start: int, stop: int, fps: float,
-               params: ContextParams) -> str:
+def context_of(activity: Activity, start: int, stop: int, fps: float, params: ContextParams) -> str:
     """What the face was doing around frames ``[start, stop)``: any of ``talking``,
     ``smiling``, ``head_moving`` joined by ``+``, or ``none`` (see ``ContextParams``)."""
     win = _window(activity, start, stop, fps, params)
@@ -249,19 +249,21 @@ def candidate_features(
     d = np.nan_to_num(a.drop[side][i0:i1], nan=0.0)
     do = np.nan_to_num(a.drop[other][i0:i1], nan=0.0)
     cp = params.candidates
-    core = (c >= cp.candidate_on) & (c - co >= cp.candidate_asymmetry) & (
-        do <= cp.candidate_drop_ratio * d)
+    core = (
+        (c >= cp.candidate_on)
+        & (c - co >= cp.candidate_asymmetry)
+        & (do <= cp.candidate_drop_ratio * d)
+    )
     closed = c >= cp.candidate_on
     # the moment that stands for the candidate: its most closed one-sided frame
     k = int(np.argmax(np.where(core, c, -np.inf))) if core.any() else int(np.argmax(c))
     margin = float(np.median((c - co)[core])) if core.any() else float(c[k] - co[k])
     usual = a.asymmetry[i0]  # NaN: this face is not known well enough yet
-    usual = cp.unknown_asymmetry if not np.isfinite(usual) else max(
-        usual, cp.min_asymmetry_scale)
+    usual = cp.unknown_asymmetry if not np.isfinite(usual) else max(usual, cp.min_asymmetry_scale)
     win = _window(a, i0, i1, fps, params.context)
     lead_frames = _frames(params.context.context_s, fps)
     lead = max(i0 - 3, 0)  # the closing starts a few frames before the closure threshold
-    speed = np.diff(np.nan_to_num(a.closure[side][lead:min(i1 + 3, len(a))], nan=0.0)) * fps
+    speed = np.diff(np.nan_to_num(a.closure[side][lead : min(i1 + 3, len(a))], nan=0.0)) * fps
     pull = a.mouth[side][i0:i1] - a.mouth[other][i0:i1]
     # how much the other eye moved, its own blinks (closing at least blink_min_closure, and
     # blink_sync_s either side) left out: the other eye blinks during a long tonic spasm
@@ -277,8 +279,11 @@ def candidate_features(
         "margin": margin,
         "peak_drop": d[k],
         "other_drop_ratio": float(np.clip(do[k] / max(d[k], 1e-3), -1.0, 2.0)),
-        "typical_drop_ratio": float(np.median(np.clip(
-            do[closed] / np.maximum(d[closed], 1e-3), -1.0, 2.0))) if closed.any() else 1.0,
+        "typical_drop_ratio": float(
+            np.median(np.clip(do[closed] / np.maximum(d[closed], 1e-3), -1.0, 2.0))
+        )
+        if closed.any()
+        else 1.0,
         "usual_asymmetry": usual,
         "asymmetry_z": (c[k] - co[k]) / usual,
         "duration_s": (i1 - i0) / fps,
@@ -297,7 +302,8 @@ def candidate_features(
         "brows_down": _both_moved(a.brow, i0, i1, lead_frames, -1.0),
         "baseline_iod": float(np.nan_to_num(base)),
         "baseline_log_ratio": float(np.nan_to_num(np.log(base / base_o)))
-        if base > 0 and base_o > 0 else 0.0,
+        if base > 0 and base_o > 0
+        else 0.0,
         "other_sd": float(np.std(other_still)) if other_still.size > 1 else 0.0,
     }
     return np.array([float(values[f]) for f in FEATURES])

@@ -57,11 +57,9 @@ class Decider(Protocol):
 
     name: str
 
-    def decide(self, x: np.ndarray, params: DecisionParams) -> tuple[np.ndarray, np.ndarray]:
-        ...
+    def decide(self, x: np.ndarray, params: DecisionParams) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def provenance(self) -> dict:
-        ...
+    def provenance(self) -> dict: ...
 
 
 def accept(x: np.ndarray, params: DecisionParams) -> np.ndarray:
@@ -71,8 +69,9 @@ def accept(x: np.ndarray, params: DecisionParams) -> np.ndarray:
     excess = col["peak_closure"] - col["other_closure"]
     usual = col["usual_asymmetry"] * (1.0 + params.head_speed_weight * col["head_speed_deg_s"])
     needed = params.min_excess + params.asymmetry_factor * usual
-    only_reopens = ((col["close_speed"] < params.min_close_speed)
-                    & (col["held_s"] < params.reopening_min_held_s))
+    only_reopens = (col["close_speed"] < params.min_close_speed) & (
+        col["held_s"] < params.reopening_min_held_s
+    )
     return (
         (excess >= needed)
         & (col["margin"] >= params.min_margin)

@@ -93,9 +93,7 @@ def _episode_event(
         kind = "twitch"
     mouth_asym = pull[start:stop]
     brow_asym = activity.brow[side][start:stop] - activity.brow[other][start:stop]
-    mouth = (
-        bool(np.nanmax(mouth_asym) >= ep.mouth_on) if np.isfinite(mouth_asym).any() else None
-    )
+    mouth = bool(np.nanmax(mouth_asym) >= ep.mouth_on) if np.isfinite(mouth_asym).any() else None
     brow = bool(np.nanmax(brow_asym) >= ep.brow_on) if np.isfinite(brow_asym).any() else None
     t = activity.time
     return Event(
@@ -135,15 +133,17 @@ def eye_episodes(
     possible = unsure(x, params.decide)
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     return [
-        _episode_event(activity, cand, pulls[cand.side], float(p), fps, params,
-                       POSSIBLE if maybe else SPASM)
+        _episode_event(
+            activity, cand, pulls[cand.side], float(p), fps, params, POSSIBLE if maybe else SPASM
+        )
         for cand, ok, p, maybe in zip(candidates, accepted, confidence, possible, strict=True)
         if ok
     ]
 
 
-def _judged(activity: Activity, bilateral: np.ndarray, fps: float, params: DetectionParams,
-            decider: Decider) -> tuple[list[Candidate], np.ndarray, np.ndarray, np.ndarray]:
+def _judged(
+    activity: Activity, bilateral: np.ndarray, fps: float, params: DetectionParams, decider: Decider
+) -> tuple[list[Candidate], np.ndarray, np.ndarray, np.ndarray]:
     """The one-sided candidates, their features, and the decider's verdict and confidence."""
     candidates = find_candidates(activity, bilateral, fps, params.candidates)
     if not candidates:
@@ -160,7 +160,10 @@ SCREENING_LOOSENING = {"candidate_on": 0.6, "candidate_off": 0.6, "candidate_asy
 
 
 def near_misses(
-    activity: Activity, fps: float, params: DetectionParams, n: int,
+    activity: Activity,
+    fps: float,
+    params: DetectionParams,
+    n: int,
     decider: Decider | None = None,
 ) -> list[Event]:
     """The ``n`` one-sided moments the detector did not report that came closest, as events
@@ -209,8 +212,11 @@ def near_misses(
     flat = params.to_dict()
     loose = params.with_values(**{k: flat[k] * f for k, f in SCREENING_LOOSENING.items()})
     candidates, _, _, confidence = _judged(activity, bilateral, fps, loose, decider)
-    rejected = [(float(p), i) for i, (c, p) in enumerate(zip(candidates, confidence, strict=True))
-                if not any(s == c.side and a < c.stop and c.start < b for s, a, b in reported)]
+    rejected = [
+        (float(p), i)
+        for i, (c, p) in enumerate(zip(candidates, confidence, strict=True))
+        if not any(s == c.side and a < c.stop and c.start < b for s, a, b in reported)
+    ]
     top = sorted(rejected, key=lambda r: (-r[0], r[1]))[: max(0, n)]
     pulls = {s: mouth_pull(activity, s) for s in SIDES}
     events = [_episode_event(activity, candidates[i], pulls[candidates[i].side], p, fps, params)

@@ -453,8 +453,9 @@ class DetectionParams:
             g: type(getattr(self, g))(**{**vars(getattr(self, g)), **kw})
             for g, kw in changed.items()
         }
-        return DetectionParams(**{f.name: groups.get(f.name, getattr(self, f.name))
-                                  for f in fields(self)})
+        return DetectionParams(
+            **{f.name: groups.get(f.name, getattr(self, f.name)) for f in fields(self)}
+        )
 
     def to_dict(self) -> dict[str, float]:
         """Every parameter by flat name, in summary.json's order (as summary.json's ``params``).
@@ -466,8 +467,10 @@ class DetectionParams:
         return {name: getattr(getattr(self, g), name) for name, g in _GROUP_OF.items()}
 
 
-_GROUPS: dict[str, type] = {f.name: f.default_factory  # type: ignore[misc]
-                            for f in fields(DetectionParams)}
+_GROUPS: dict[str, type] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in fields(DetectionParams)
+}
 _in_groups = {f.name: g for g, cls in _GROUPS.items() for f in fields(cls)}
 if sorted(_in_groups) != sorted(_RANGES) or len(_in_groups) != sum(
     len(fields(cls)) for cls in _GROUPS.values()

@@ -87,10 +87,12 @@ def episode_envelope(t: np.ndarray, ep: SimEpisode) -> np.ndarray:
     return ep.amplitude * _bump(t, ep.onset, ep.hold_s)
 
 
-def _busy(onset: float, end: float, episodes: tuple[SimEpisode, ...], before: float,
-          after: float) -> bool:
-    return any(ep.onset - before < end and onset < ep.onset + ep.duration + after
-               for ep in episodes)
+def _busy(
+    onset: float, end: float, episodes: tuple[SimEpisode, ...], before: float, after: float
+) -> bool:
+    return any(
+        ep.onset - before < end and onset < ep.onset + ep.duration + after for ep in episodes
+    )
 
 
 def simulate_signals(
@@ -172,8 +174,13 @@ def simulate_signals(
         first = rng.choice(SIDES)
         for s in SIDES:
             a, start = amp * rng.uniform(0.9, 1.0), onset + (lag if s != first else 0)
-            _add_max(closure[s], t, start, start + 0.2 + hold,
-                     lambda tt, a=a, start=start, hold=hold: a * _bump(tt, start, hold))
+            _add_max(
+                closure[s],
+                t,
+                start,
+                start + 0.2 + hold,
+                lambda tt, a=a, start=start, hold=hold: a * _bump(tt, start, hold),
+            )
         blinks.append((float(onset), 0.06 + hold + 0.10 + lag))
     k = rng.poisson(expressions_per_min * duration_s / 60.0)
     for onset in np.sort(rng.uniform(0.5, max(duration_s - 3.0, 0.6), k)):
@@ -187,11 +194,21 @@ def simulate_signals(
         narrowing["left"] = np.maximum(narrowing["left"], depth * env)
         smile = np.maximum(smile, 0.05 * rng.uniform(0.5, 1.0) * env)
     for ep in episodes:
-        _add_max(own[ep.side], t, ep.onset, ep.onset + ep.duration,
-                 lambda tt, ep=ep: episode_envelope(tt, ep))
+        _add_max(
+            own[ep.side],
+            t,
+            ep.onset,
+            ep.onset + ep.duration,
+            lambda tt, ep=ep: episode_envelope(tt, ep),
+        )
         if ep.mouth:
-            _add_max(mouth[ep.side], t, ep.onset, ep.onset + ep.duration,
-                     lambda tt, ep=ep: 0.12 * episode_envelope(tt, ep) / max(ep.amplitude, 1e-6))
+            _add_max(
+                mouth[ep.side],
+                t,
+                ep.onset,
+                ep.onset + ep.duration,
+                lambda tt, ep=ep: 0.12 * episode_envelope(tt, ep) / max(ep.amplitude, 1e-6),
+            )
     # what MediaPipe reads: a one-sided closure pulls the other eye along a little
     seen = {s: np.maximum(closure[s], own[s]) for s in SIDES}
     for s, o in (("right", "left"), ("left", "right")):
@@ -212,8 +229,11 @@ def simulate_signals(
         cols[f"cheek_y_{s}"] = -0.3 + 0.003 * rng.standard_normal(n) + narrowing[s]
         rel = 1.0 - cols[f"eye_aperture_{s}"] / (base[s] * slow)
         cols[f"bs_eyeSquint_{s}"] = np.clip(0.25 + 6.0 * narrowing[s], 0, 1)
-        cols[f"eye_texture_{s}"] = EYE_TEXTURE * (1.0 - 0.2 * np.clip(seen[s], 0, 1)) * (
-            1.0 + 0.03 * rng.standard_normal(n))
+        cols[f"eye_texture_{s}"] = (
+            EYE_TEXTURE
+            * (1.0 - 0.2 * np.clip(seen[s], 0, 1))
+            * (1.0 + 0.03 * rng.standard_normal(n))
+        )
         cols[f"bs_eyeBlink_{s}"] = np.clip(rel, 0, 1)
     # blendshape eyeBlink: each eye's score follows its own closure, pulled by the other's
     both = {s: cols[f"bs_eyeBlink_{s}"].copy() for s in SIDES}
@@ -224,7 +244,8 @@ def simulate_signals(
         cols["mouth_open"] = 0.05 * np.clip(np.sin(2 * np.pi * phase), 0, None)
     cols["yaw"] = yaw
     cols["pitch"] = 2.0 * np.sin(2 * np.pi * t / 7.0 + rng.uniform(0, 2 * np.pi)) + (
-        0.3 * rng.standard_normal(n))  # slow nodding and landmark jitter, degrees
+        0.3 * rng.standard_normal(n)
+    )  # slow nodding and landmark jitter, degrees
     cols["roll"] = np.zeros(n)
     signals = Signals(t, np.ones(n, bool), np.ones(n, np.int16), cols, {"fps": fps})
     return signals, blinks

@@ -139,8 +139,10 @@ class StreamingDetector:
         quiet = np.ones(len(a), dtype=bool)
         for s in SIDES:
             # the lowest closure any event of the second stage extends over
-            quiet &= ~(np.nan_to_num(a.closure[s], nan=0.0)
-                       >= min(p.episodes.closure_off, p.candidates.candidate_off))
+            quiet &= ~(
+                np.nan_to_num(a.closure[s], nan=0.0)
+                >= min(p.episodes.closure_off, p.candidates.candidate_off)
+            )
             quiet &= ~(np.nan_to_num(mouth_pull(a, s), nan=0.0) >= p.episodes.mouth_on)
         return quiet
 

@@ -17,8 +17,19 @@ from dataclasses import asdict, dataclass, fields
 from spasm_cv.signals.geometry import SIDES
 
 __all__ = [
-    "CONTEXTS", "EVENT_FIELDS", "EVENT_SIDES", "FIELD_TYPES", "KINDS", "OTHER", "POSSIBLE",
-    "REGIONS", "SIDES", "SPASM", "TRIAL_TYPES", "Event", "context_levels",
+    "CONTEXTS",
+    "EVENT_FIELDS",
+    "EVENT_SIDES",
+    "FIELD_TYPES",
+    "KINDS",
+    "OTHER",
+    "POSSIBLE",
+    "REGIONS",
+    "SIDES",
+    "SPASM",
+    "TRIAL_TYPES",
+    "Event",
+    "context_levels",
 ]
 
 OTHER = {"right": "left", "left": "right"}
@@ -39,9 +50,7 @@ def context_levels() -> tuple[str, ...]:
     combination of :data:`CONTEXTS`, in their order, joined by ``+``."""
     from itertools import combinations
 
-    combos = [
-        "+".join(c) for n in range(1, len(CONTEXTS) + 1) for c in combinations(CONTEXTS, n)
-    ]
+    combos = ["+".join(c) for n in range(1, len(CONTEXTS) + 1) for c in combinations(CONTEXTS, n)]
     return ("none", *combos)
 
 
@@ -69,7 +78,6 @@ class Event:
     mouth_cocontraction: bool | None
     confidence: float
     context: str | None = None  # what the face was doing (CONTEXTS); None: n/a (two-sided)
-
 
     @property
     def end(self) -> float:

@@ -79,8 +79,9 @@ def add_parser(
     )
     p.add_argument("results", nargs="*", metavar="RESULT", help="result folder(s)")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: ./bids for bids, . for the others)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: ./bids for bids, . for the others)"
+    )
     g = p.add_argument_group("bids")
     g.add_argument("--subject", default="01", help="BIDS subject label (default: 01)")
     g.add_argument("--session", help="BIDS session label (default: none)")
@@ -157,10 +158,14 @@ def run(args: argparse.Namespace) -> int:
     how = from_args(args)
     if how is not None and args.video:
         raise SpasmCvError("--video links a video by its name: not with --deidentify")
-    recordings = originals if how is None else [
-        deidentify(r, label(i, max(2, len(str(len(originals))))), how)
-        for i, r in enumerate(originals, 1)
-    ]
+    recordings = (
+        originals
+        if how is None
+        else [
+            deidentify(r, label(i, max(2, len(str(len(originals))))), how)
+            for i, r in enumerate(originals, 1)
+        ]
+    )
     out = Path(args.out if args.out is not None else "bids" if args.format == "bids" else ".")
     stems = unique_stems(recordings, tables.json_name if args.format == "json" else None)
     if args.format == "elan":
@@ -209,8 +214,17 @@ def _write(args, recordings, out, stems, bids_dataset, elan, tables) -> list[Pat
         quality = elan.quality_spans(rec.track) if rec.track is not None else ()
         path = out / f"{stem}.eaf"
         date = elan.NO_DATE if is_deidentified(rec) else None  # no time of processing
-        written.append(elan.write_eaf(rec.events, path, media, quality, date=date,
-                                      replace=_is_ours, events_sha256=_as_detected(rec)))
+        written.append(
+            elan.write_eaf(
+                rec.events,
+                path,
+                media,
+                quality,
+                date=date,
+                replace=_is_ours,
+                events_sha256=_as_detected(rec),
+            )
+        )
     return written
 
 

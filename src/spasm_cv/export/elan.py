@@ -137,8 +137,11 @@ def quality_spans(track: Track) -> list[tuple[float, float, str]]:
     change = np.flatnonzero(q[1:] != q[:-1]) + 1
     starts = np.concatenate(([0], change))
     ends = np.concatenate((change, [len(q)])) - 1
-    return [(float(t[a]), float(t[b] + step), str(q[a]))
-            for a, b in zip(starts, ends, strict=True) if q[a] != OK]
+    return [
+        (float(t[a]), float(t[b] + step), str(q[a]))
+        for a, b in zip(starts, ends, strict=True)
+        if q[a] != OK
+    ]
 
 
 NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the header's DATE when it must say nothing
@@ -219,7 +222,7 @@ def write_eaf(
         one_sided = TIERS[name][0] in (SPASM, POSSIBLE)
         children = [(f"{name}_regions", REGIONS_TYPE), (f"{name}_review", REVIEW_TYPE)]
         children = ([*children] if one_sided else []) + [(f"{name}_details", DETAILS_TYPE)]
-        child = {suffix: tier(n, t, name) for n, t in children for suffix in [n[len(name):]]}
+        child = {suffix: tier(n, t, name) for n, t in children for suffix in [n[len(name) :]]}
         for start, end, e in spans:
             ref = annotation(main, annotation_value(e), TIME_SLOT_REF1=slot(start),
                              TIME_SLOT_REF2=slot(end))  # fmt: skip
@@ -314,10 +317,11 @@ def annotations(path: str | os.PathLike) -> list[Annotation]:
         parent, name = t.get("PARENT_REF"), t.get("TIER_ID") or ""
         if parent not in TIERS or not name.startswith(parent + "_"):
             continue
-        role = name[len(parent) + 1:]
+        role = name[len(parent) + 1 :]
         for ref in t.iter("REF_ANNOTATION"):
             children.setdefault(ref.get("ANNOTATION_REF") or "", {})[role] = (
-                ref.findtext("ANNOTATION_VALUE") or "").strip()
+                ref.findtext("ANNOTATION_VALUE") or ""
+            ).strip()
     out = []
     for t in root.iter("TIER"):
         name = t.get("TIER_ID")
@@ -363,8 +367,9 @@ def _event(a: Annotation) -> Event:
     try:
         fields = {k: parse_cell(k, a.details[k]) for k in _DETAIL}
     except ValueError:
-        raise SpasmCvError(f"annotation on tier {a.tier} at {a.start_ms} ms: details damaged") \
-            from None
+        raise SpasmCvError(
+            f"annotation on tier {a.tier} at {a.start_ms} ms: details damaged"
+        ) from None
     return Event(
         onset=a.start_ms / 1000.0,
         duration=(a.end_ms - a.start_ms) / 1000.0,

@@ -28,8 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("result", metavar="RESULT", help="the result folder the .eaf was exported from")
     p.add_argument("eaf", metavar="EDITED.eaf", help="the ELAN file, edited")
-    p.add_argument("--reviewer", default="reviewer", metavar="NAME",
-                   help="who reviewed (written in review.tsv)")
+    p.add_argument(
+        "--reviewer",
+        default="reviewer",
+        metavar="NAME",
+        help="who reviewed (written in review.tsv)",
+    )
     p.set_defaults(func=run)
     return p
 

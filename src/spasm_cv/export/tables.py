@@ -174,7 +174,9 @@ def json_name(rec: Recording) -> str:
 
 
 def write_json(
-    rec: Recording, out_dir: str | os.PathLike, stem: str | None = None,
+    rec: Recording,
+    out_dir: str | os.PathLike,
+    stem: str | None = None,
     replace: Replace = True,
 ) -> Path:
     """``<stem>.json`` (default: ``<name>.json``): the recording's summary and all its events

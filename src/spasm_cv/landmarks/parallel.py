@@ -92,9 +92,7 @@ def segment_signals(
     # each worker opens the video itself: a decoder cannot cross a process boundary, and
     # each segment is decoded from its own seek point (the main process opened the file
     # only for its header and first frames' times, and never decodes with jobs > 1)
-    frames = read_frames_and_losses(
-        video, mirrored=mirrored, start_s=start, fps=segment.fps
-    )
+    frames = read_frames_and_losses(video, mirrored=mirrored, start_s=start, fps=segment.fps)
     with FaceTracker(model_path, segments=segment.params, fps=segment.fps) as tracker:
         for o in observe(kept(prefetch(frames)), tracker, frozen):
             builder.add(o.time_s, o.face, o.size, o.lost)

@@ -37,11 +37,11 @@ def eye_patch(rgb: np.ndarray, px: np.ndarray, side: str) -> np.ndarray:
     if not np.isfinite(width) or width < 1.0:
         return np.zeros((h, w), np.float32)
     angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
-    m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle,
-                                w / (REGION_WIDTH * width))
+    m = cv2.getRotationMatrix2D(
+        (float(centre[0]), float(centre[1])), angle, w / (REGION_WIDTH * width)
+    )
     m[:, 2] += (w / 2.0 - centre[0], h / 2.0 - centre[1])
-    patch = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_AREA,
-                           borderMode=cv2.BORDER_REPLICATE)
+    patch = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     return cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 

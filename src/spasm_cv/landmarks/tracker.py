@@ -174,8 +174,9 @@ class FaceTracker:
         import mediapipe as mp
 
         x0, y0, x1, y1 = self._crop
-        return mp.Image(image_format=mp.ImageFormat.SRGB,
-                        data=np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+        return mp.Image(
+            image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        )
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -234,8 +235,9 @@ class FaceTracker:
             landmarks = uncrop_landmarks(landmarks, self._crop, rgb.shape[1], rgb.shape[0])
         blend = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         matrix = np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
-        return FaceObservation(landmarks, blend, matrix, n_faces=self._n_faces,
-                               eye_texture=eye_texture(rgb, landmarks))
+        return FaceObservation(
+            landmarks, blend, matrix, n_faces=self._n_faces, eye_texture=eye_texture(rgb, landmarks)
+        )
 
 
 def largest_face_only(rgb: np.ndarray, faces: list, grow: float = 0.25) -> np.ndarray:
@@ -249,9 +251,12 @@ def largest_face_only(rgb: np.ndarray, faces: list, grow: float = 0.25) -> np.nd
         b = d.bounding_box
         g = grow * max(b.width, b.height)
         h, w = rgb.shape[:2]
-        return (max(int(b.origin_x - g), 0), max(int(b.origin_y - g), 0),
-                min(int(b.origin_x + b.width + g) + 1, w),
-                min(int(b.origin_y + b.height + g) + 1, h))
+        return (
+            max(int(b.origin_x - g), 0),
+            max(int(b.origin_y - g), 0),
+            min(int(b.origin_x + b.width + g) + 1, w),
+            min(int(b.origin_y + b.height + g) + 1, h),
+        )
 
     keep = max(faces, key=lambda d: d.bounding_box.width * d.bounding_box.height)
     out = rgb.copy()
@@ -276,8 +281,9 @@ def tiles(width: int, height: int, n: int = 3) -> list[tuple[int, int, int, int]
     return out
 
 
-def crop_around(box: tuple[float, float, float, float], width: int, height: int,
-                scale: float) -> tuple[int, int, int, int]:
+def crop_around(
+    box: tuple[float, float, float, float], width: int, height: int, scale: float
+) -> tuple[int, int, int, int]:
     """A square crop (x0, y0, x1, y1), ``scale`` times the box's larger side, centred on the
     box and shifted (not shrunk) to stay inside the frame where it can."""
     x, y, w, h = box
@@ -288,8 +294,9 @@ def crop_around(box: tuple[float, float, float, float], width: int, height: int,
     return x0, y0, x0 + side, y0 + side
 
 
-def uncrop_landmarks(landmarks: np.ndarray, crop: tuple[int, int, int, int], width: int,
-                     height: int) -> np.ndarray:
+def uncrop_landmarks(
+    landmarks: np.ndarray, crop: tuple[int, int, int, int], width: int, height: int
+) -> np.ndarray:
     """Landmarks normalised to a crop, normalised to the whole frame instead (z, in units of
     the image width like x, is rescaled with x)."""
     x0, y0, x1, y1 = crop

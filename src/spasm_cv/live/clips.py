@@ -134,8 +134,16 @@ class ClipRecorder:
                     label = f"{e.side} {e.kind or e.regions}  t={t:.2f} s" + (
                         "  EPISODE" if inside else ""
                     )
-                    cv2.putText(img, label, (8, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                                (0, 0, 255) if inside else (255, 255, 255), 1, cv2.LINE_AA)
+                    cv2.putText(
+                        img,
+                        label,
+                        (8, h - 10),
+                        cv2.FONT_HERSHEY_SIMPLEX,
+                        0.5,
+                        (0, 0, 255) if inside else (255, 255, 255),
+                        1,
+                        cv2.LINE_AA,
+                    )
                     out.write(img)
                 out.release()
         except (OSError, cv2.error) as exc:

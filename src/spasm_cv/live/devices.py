@@ -107,8 +107,10 @@ def open_source(
                 lambda: open_stream(url),
                 f"stream {url}",
                 "stream",
-                unavailable=lambda: f"cannot open stream {url} (tried FFmpeg with a 5 s "
-                "timeout): check the address and that the camera is on",
+                unavailable=lambda: (
+                    f"cannot open stream {url} (tried FFmpeg with a 5 s "
+                    "timeout): check the address and that the camera is on"
+                ),
                 **common,
             )
             with native_stderr_silenced():  # FFmpeg's own complaint; ours is clearer

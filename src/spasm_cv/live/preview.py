@@ -27,10 +27,50 @@ from spasm_cv.signals.geometry import EYE_OUTER
 
 # Mesh contours (MediaPipe face mesh indices); sides are the patient's. Eyes: EYE_CONTOUR.
 BROW_LINE = {"right": (70, 63, 105, 66, 107), "left": (300, 293, 334, 296, 336)}
-LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39,
-              40, 185)
-LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81,
-              80, 191)
+LIPS_OUTER = (
+    61,
+    146,
+    91,
+    181,
+    84,
+    17,
+    314,
+    405,
+    321,
+    375,
+    291,
+    409,
+    270,
+    269,
+    267,
+    0,
+    37,
+    39,
+    40,
+    185,
+)
+LIPS_INNER = (
+    78,
+    95,
+    88,
+    178,
+    87,
+    14,
+    317,
+    402,
+    318,
+    324,
+    308,
+    415,
+    310,
+    311,
+    312,
+    13,
+    82,
+    81,
+    80,
+    191,
+)
 COLOR = {"right": (80, 80, 235), "left": (235, 170, 60)}  # BGR: right red, left blue
 MOUTH_COLOR = (120, 220, 120)
 WARN = (40, 40, 240)
@@ -129,7 +169,7 @@ def _panel(width: int, height: int, traces: Traces, closure_on: float) -> np.nda
     _text(panel, "L", (width - 40, 16), 0.45, COLOR["left"], 2)
     t, values = traces.arrays()
     if len(t) >= 2:
-        x = (left + (t - (t[-1] - traces.seconds)) / traces.seconds * (width - 16 - left))
+        x = left + (t - (t[-1] - traces.seconds)) / traces.seconds * (width - 16 - left)
         x = x.astype(np.int32)
         for s in SIDES:
             pts = np.stack([x, y_of(values[s])], axis=1)
@@ -160,7 +200,10 @@ def render(
     _text(
         frame,
         f"Episodes {st.total_episodes}   R {st.episodes['right']}   L {st.episodes['left']}",
-        (10, 24), 0.7, (255, 255, 255), 2,
+        (10, 24),
+        0.7,
+        (255, 255, 255),
+        2,
     )
     _text(frame, f"episodes per hour (last 60 min): {_rate_text(st)}", (10, 48), 0.5)
     _text(frame, f"{hms(st.t)}  {st.fps:.0f} fps  dropped {st.dropped}", (width - 230, 24), 0.5)
@@ -200,16 +243,15 @@ def check_display() -> None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             raise SpasmCvError("no display to open the preview window on: use --headless")
         if os.environ.get("DISPLAY") and not _x_display_usable():
-            raise SpasmCvError(
-                f"cannot connect to display {os.environ['DISPLAY']}: use --headless"
-            )
+            raise SpasmCvError(f"cannot connect to display {os.environ['DISPLAY']}: use --headless")
 
 
 class PreviewWindow(Preview):
     """The OpenCV preview window. ``q``/Esc or closing it ends the session."""
 
-    def __init__(self, title: str = "spasm-cv monitor", trace_s: float = 10.0,
-                 closure_on: float = 0.30):
+    def __init__(
+        self, title: str = "spasm-cv monitor", trace_s: float = 10.0, closure_on: float = 0.30
+    ):
         check_display()
         self.title, self.closure_on = title, closure_on
         self.traces = Traces(trace_s)

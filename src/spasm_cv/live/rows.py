@@ -104,8 +104,11 @@ MinuteRecord = create_model(
     minute_start=(AwareIsoTime, ...),
     closed_fraction_right=(Fraction | None, None),
     closed_fraction_left=(Fraction | None, None),
-    **{f.name: (MinuteSeconds if f.type == "float" else Count, ...)
-       for f in fields(MinuteRow) if f.name != "minute_start"},
+    **{
+        f.name: (MinuteSeconds if f.type == "float" else Count, ...)
+        for f in fields(MinuteRow)
+        if f.name != "minute_start"
+    },
 )
 
 

@@ -110,8 +110,11 @@ def load_recordings(
         out = []
         for s in store.sessions(lo, hi):
             # a database of an older version may hold a stream address with its password
-            s = {**s, "source": scrub(s["source"]), "end_reason": s["end_reason"]
-                 and scrub(s["end_reason"])}
+            s = {
+                **s,
+                "source": scrub(s["source"]),
+                "end_reason": s["end_reason"] and scrub(s["end_reason"]),
+            }
             sid = s["id"]
             events, minutes = store.events(sid), store.minutes(sid)
             gaps = [replace(g, reason=scrub(g.reason)) for g in store.gaps(sid)]

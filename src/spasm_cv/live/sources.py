@@ -226,8 +226,10 @@ class CaptureSource(LiveSource):
             raise SpasmCvError(self._unavailable())
         fps = self._fixed_fps or float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and 1.0 <= fps <= 240.0 else DEFAULT_FPS
-        w, h = (int(self._cap.get(p) or 0) for p in (cv2.CAP_PROP_FRAME_WIDTH,
-                                                     cv2.CAP_PROP_FRAME_HEIGHT))
+        w, h = (
+            int(self._cap.get(p) or 0)
+            for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
+        )
         self.size = (w, h) if w > 0 and h > 0 else None
 
     def _run(self, queue: FrameQueue) -> None:

@@ -261,8 +261,7 @@ class Store:
 
     def events(self, session_id: int) -> list[Event]:
         where = f"{self.path}: events of session {session_id}"
-        return [Event(**EventRow.event(r, where).model_dump())
-                for r in self.event_rows(session_id)]
+        return [Event(**EventRow.event(r, where).model_dump()) for r in self.event_rows(session_id)]
 
     def event_rows(self, session_id: int) -> list[dict]:
         sql = "SELECT * FROM events WHERE session_id=? ORDER BY onset"
@@ -270,7 +269,8 @@ class Store:
 
     def minutes(self, session_id: int) -> list[MinuteRow]:
         rows = self._dicts(
-            "minutes", "SELECT * FROM minutes WHERE session_id=? ORDER BY minute_start",
+            "minutes",
+            "SELECT * FROM minutes WHERE session_id=? ORDER BY minute_start",
             [session_id],
         )
         out = []
@@ -288,8 +288,10 @@ class Store:
         """Rows of ``table``, each checked against its schema (:mod:`spasm_cv.live.rows`)."""
         cur = self.conn.execute(sql, args)
         names = [d[0] for d in cur.description]
-        return [check_row(table, dict(zip(names, row, strict=True)), self.path)
-                for row in cur.fetchall()]
+        return [
+            check_row(table, dict(zip(names, row, strict=True)), self.path)
+            for row in cur.fetchall()
+        ]
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

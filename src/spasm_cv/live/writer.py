@@ -142,8 +142,9 @@ class StoreWriter:
             path = self._dump(ended_at, reason, info)
             raise StoreError(
                 f"{self.error}; the session's unsaved data ({self.pending_rows} rows) was "
-                f"written to {path}" if path else f"{self.error}; unsaved data lost: "
-                "could not write it anywhere"
+                f"written to {path}"
+                if path
+                else f"{self.error}; unsaved data lost: could not write it anywhere"
             )
 
     def _dump(self, ended_at: float, reason: str, info: SessionInfo | None) -> Path | None:

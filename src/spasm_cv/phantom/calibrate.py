@@ -71,21 +71,22 @@ def calibrate(
         for k, (r, slot) in enumerate(plan):
             i = targets[slot]
             eyes = {} if r < 0 else {side: renditions[r]}
-            rgb = render_frame(frames[i], track.points[i], eyes, frames, track.points,
-                               None, params)
+            rgb = render_frame(frames[i], track.points[i], eyes, frames, track.points, None, params)
             yield Frame(k, k / fps, rgb)
 
     seen = track_frames(clip(), track.width, track.height)
     c = closures(seen.aperture, baseline)
     other = "left" if side == "right" else "right"
     last = {r: k for k, (r, _) in enumerate(plan) if r >= 0}
-    return [replace(rd, closure=_settled(c[side], last[j]), other=_settled(c[other], last[j]))
-            for j, rd in enumerate(renditions)]
+    return [
+        replace(rd, closure=_settled(c[side], last[j]), other=_settled(c[other], last[j]))
+        for j, rd in enumerate(renditions)
+    ]
 
 
 def _settled(closure: np.ndarray, last: int) -> float:
     """Mean closure over a rendition's last two frames (NaN if the face was lost)."""
-    x = float(np.mean(closure[last - 1:last + 1]))
+    x = float(np.mean(closure[last - 1 : last + 1]))
     return round(x, 4) if np.isfinite(x) else float("nan")
 
 

@@ -78,31 +78,68 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``phantom`` arguments to an existing parser."""
     sp = ScheduleParams()
-    p.add_argument("input", type=Path, metavar="INPUT",
-                   help="face video with at least one natural full blink")
-    p.add_argument("--out", required=True, type=Path, metavar="VIDEO",
-                   help="phantom video to write (.mp4); an existing file is replaced only if "
-                        "it is the phantom of the truth table at --truth")
-    p.add_argument("--truth", required=True, type=Path, metavar="TRUTH.tsv",
-                   help="truth table to write; its JSON sidecar goes beside it")
-    p.add_argument("--side", choices=SIDE_CHOICES, default=sp.side,
-                   help="patient's side of the episodes; 'both': drawn per episode "
-                        "(default %(default)s)")
+    p.add_argument(
+        "input", type=Path, metavar="INPUT", help="face video with at least one natural full blink"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="VIDEO",
+        help="phantom video to write (.mp4); an existing file is replaced only if "
+        "it is the phantom of the truth table at --truth",
+    )
+    p.add_argument(
+        "--truth",
+        required=True,
+        type=Path,
+        metavar="TRUTH.tsv",
+        help="truth table to write; its JSON sidecar goes beside it",
+    )
+    p.add_argument(
+        "--side",
+        choices=SIDE_CHOICES,
+        default=sp.side,
+        help="patient's side of the episodes; 'both': drawn per episode (default %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--seconds", type=positive_float, default=None, metavar="S",
-                   help="phantom length in seconds (default: the input's; longer inputs are "
-                        "cut, shorter ones looped forward-backward)")
-    p.add_argument("--rate", type=nonnegative_float, default=sp.rate_per_min, metavar="PER_MIN",
-                   help="episodes per minute asked for (default %(default)s; fewer when they "
-                        "do not fit; 0: no episode)")
-    p.add_argument("--kinds", type=_kinds, default=sp.kinds, metavar="K1,K2",
-                   help=f"episode kinds to draw from (default {','.join(KINDS)})")
-    p.add_argument("--mouth-prob", type=probability, default=sp.mouth_prob, metavar="P",
-                   help="probability that an episode pulls the same-side mouth corner up and "
-                        "out (default %(default)s)")
-    p.add_argument("--mirrored", action="store_true",
-                   help="the input is selfie-mirrored (the phantom is written mirrored too; "
-                        "analyse it with --mirrored)")
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="phantom length in seconds (default: the input's; longer inputs are "
+        "cut, shorter ones looped forward-backward)",
+    )
+    p.add_argument(
+        "--rate",
+        type=nonnegative_float,
+        default=sp.rate_per_min,
+        metavar="PER_MIN",
+        help="episodes per minute asked for (default %(default)s; fewer when they "
+        "do not fit; 0: no episode)",
+    )
+    p.add_argument(
+        "--kinds",
+        type=_kinds,
+        default=sp.kinds,
+        metavar="K1,K2",
+        help=f"episode kinds to draw from (default {','.join(KINDS)})",
+    )
+    p.add_argument(
+        "--mouth-prob",
+        type=probability,
+        default=sp.mouth_prob,
+        metavar="P",
+        help="probability that an episode pulls the same-side mouth corner up and "
+        "out (default %(default)s)",
+    )
+    p.add_argument(
+        "--mirrored",
+        action="store_true",
+        help="the input is selfie-mirrored (the phantom is written mirrored too; "
+        "analyse it with --mirrored)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_private_option(p, "the phantom video and its truth table")
     p.set_defaults(func=run)
@@ -111,10 +148,12 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def params_from_args(args: argparse.Namespace) -> PhantomParams:
     """The :class:`PhantomParams` the command-line options ask for."""
-    schedule = ScheduleParams(side=args.side, rate_per_min=args.rate, kinds=tuple(args.kinds),
-                              mouth_prob=args.mouth_prob)
-    return PhantomParams(seed=args.seed, seconds=args.seconds, mirrored=args.mirrored,
-                         schedule=schedule)
+    schedule = ScheduleParams(
+        side=args.side, rate_per_min=args.rate, kinds=tuple(args.kinds), mouth_prob=args.mouth_prob
+    )
+    return PhantomParams(
+        seed=args.seed, seconds=args.seconds, mirrored=args.mirrored, schedule=schedule
+    )
 
 
 def _summary(phantom) -> str:
@@ -122,8 +161,10 @@ def _summary(phantom) -> str:
     if not rows:
         return f"no episode (negative), {phantom.duration_s:.1f} s"
     clear = sum(r.clear for r in rows)
-    return (f"{len(rows)} episode(s) over {phantom.duration_s:.1f} s, {clear} clear "
-            f"(perceived closure >= 0.5)")
+    return (
+        f"{len(rows)} episode(s) over {phantom.duration_s:.1f} s, {clear} clear "
+        f"(perceived closure >= 0.5)"
+    )
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -145,8 +186,10 @@ def check_outputs(args: argparse.Namespace) -> None:
     check_output_file(args.out, ours=our_video, inputs=inputs, what="--out")
     check_output_file(args.truth, ours=is_truth_table, inputs=inputs, what="--truth")
     check_output_file(
-        sidecar_path(args.truth), ours=lambda p: read_sidecar(args.truth) is not None,
-        inputs=inputs, what="--truth sidecar",
+        sidecar_path(args.truth),
+        ours=lambda p: read_sidecar(args.truth) is not None,
+        inputs=inputs,
+        what="--truth sidecar",
     )
 
 
@@ -156,8 +199,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         check_outputs(args)
-        phantom = make_phantom(args.input, args.out, args.truth, params_from_args(args),
-                               progress=not args.quiet)
+        phantom = make_phantom(
+            args.input, args.out, args.truth, params_from_args(args), progress=not args.quiet
+        )
     except SpasmCvError as e:
         print(f"spasm-cv: error: {e}", file=sys.stderr)
         return 2

@@ -54,8 +54,9 @@ def region_box(points: np.ndarray, margin: float, shape: tuple[int, ...]) -> tup
     return x0, y0, x1, y1
 
 
-def feathered_mask(polygon: np.ndarray, box: tuple[int, ...], dilate_px: float,
-                   feather_px: float) -> np.ndarray:
+def feathered_mask(
+    polygon: np.ndarray, box: tuple[int, ...], dilate_px: float, feather_px: float
+) -> np.ndarray:
     """Soft mask (float32 0-1, box-sized) of the convex hull of ``polygon``.
 
     The hull is grown by ``dilate_px - 1.5 * feather_px`` (shrunk if negative) and blurred
@@ -76,10 +77,16 @@ def feathered_mask(polygon: np.ndarray, box: tuple[int, ...], dilate_px: float,
     return soft
 
 
-def paste_eye(target: np.ndarray, donor: np.ndarray, target_anchors: np.ndarray,
-              donor_anchors: np.ndarray, target_region: np.ndarray, iod: float,
-              strength: float = 1.0,
-              params: CompositeParams = CompositeParams()) -> np.ndarray:  # noqa: B008
+def paste_eye(
+    target: np.ndarray,
+    donor: np.ndarray,
+    target_anchors: np.ndarray,
+    donor_anchors: np.ndarray,
+    target_region: np.ndarray,
+    iod: float,
+    strength: float = 1.0,
+    params: CompositeParams = CompositeParams(),
+) -> np.ndarray:
     """Blend the donor's eye region over the target's.
 
     Parameters
@@ -107,8 +114,9 @@ def paste_eye(target: np.ndarray, donor: np.ndarray, target_anchors: np.ndarray,
         return out
     m = similarity_transform(donor_anchors, target_anchors)
     m[:, 2] -= (x0, y0)  # into box coordinates
-    patch = cv2.warpAffine(donor, m, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
-                           borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    patch = cv2.warpAffine(
+        donor, m, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+    ).astype(np.float32)
     base = target[y0:y1, x0:x1].astype(np.float32)
     alpha = feathered_mask(target_region, box, dilate, feather)
     rim = (alpha > 0.05) & (alpha < 0.6)
@@ -120,9 +128,15 @@ def paste_eye(target: np.ndarray, donor: np.ndarray, target_anchors: np.ndarray,
     return out
 
 
-def pull_mouth_corner(frame: np.ndarray, corner: np.ndarray, outward: np.ndarray,
-                      up: np.ndarray, iod: float, amount: float,
-                      params: CompositeParams = CompositeParams()) -> np.ndarray:  # noqa: B008
+def pull_mouth_corner(
+    frame: np.ndarray,
+    corner: np.ndarray,
+    outward: np.ndarray,
+    up: np.ndarray,
+    iod: float,
+    amount: float,
+    params: CompositeParams = CompositeParams(),
+) -> np.ndarray:
     """Pull the mouth corner up and outwards with a smooth Gaussian-weighted warp.
 
     Parameters
@@ -143,23 +157,28 @@ def pull_mouth_corner(frame: np.ndarray, corner: np.ndarray, outward: np.ndarray
     out = frame.copy()
     if amount <= 0:
         return out
-    shift = amount * iod * (params.mouth_lift_iod * np.asarray(up, dtype=np.float64)
-                            + params.mouth_out_iod * np.asarray(outward, dtype=np.float64))
+    shift = (
+        amount
+        * iod
+        * (
+            params.mouth_lift_iod * np.asarray(up, dtype=np.float64)
+            + params.mouth_out_iod * np.asarray(outward, dtype=np.float64)
+        )
+    )
     sigma = params.mouth_sigma_iod * iod
     corner = np.asarray(corner, dtype=np.float64)
-    box = region_box(corner[None, :] + shift / 2, 3.2 * sigma + np.abs(shift).max(),
-                     frame.shape)
+    box = region_box(corner[None, :] + shift / 2, 3.2 * sigma + np.abs(shift).max(), frame.shape)
     x0, y0, x1, y1 = box
     if x1 - x0 < 4 or y1 - y0 < 4:
         return out
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32),
-                         np.arange(y0, y1, dtype=np.float32))
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     # Backward map: the pixel at p shows the source at p - w(p) * shift, with w centred on
     # the moved corner so that the corner itself lands at corner + shift.
     centre = corner + shift
     w = np.exp(-((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / (2.0 * sigma**2))
     map_x = (xs - w * shift[0]).astype(np.float32)
     map_y = (ys - w * shift[1]).astype(np.float32)
-    out[y0:y1, x0:x1] = cv2.remap(frame, map_x, map_y, interpolation=cv2.INTER_CUBIC,
-                                  borderMode=cv2.BORDER_REFLECT)
+    out[y0:y1, x0:x1] = cv2.remap(
+        frame, map_x, map_y, interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+    )
     return out

@@ -50,9 +50,13 @@ class Rendition:
     other: float = float("nan")
 
 
-def find_donors(closure: dict[str, np.ndarray], pose: np.ndarray,
-                blinks: Sequence[tuple[int, int]], side: str,
-                params: SourceParams = SourceParams()) -> list[Donor]:  # noqa: B008
+def find_donors(
+    closure: dict[str, np.ndarray],
+    pose: np.ndarray,
+    blinks: Sequence[tuple[int, int]],
+    side: str,
+    params: SourceParams = SourceParams(),
+) -> list[Donor]:
     """Donor frames of ``side`` from the blink runs that close that eye enough.
 
     A run donates if its peak closure of ``side`` reaches ``params.donor_min_peak``; its
@@ -66,13 +70,15 @@ def find_donors(closure: dict[str, np.ndarray], pose: np.ndarray,
             continue
         for i in range(a, b):
             if np.isfinite(c[i]) and c[i] >= params.donor_min_closure:
-                donors.append(Donor(i, side, k, float(c[i]),
-                                    tuple(float(v) for v in pose[i])))
+                donors.append(Donor(i, side, k, float(c[i]), tuple(float(v) for v in pose[i])))
     return donors
 
 
-def require_donors(donors: dict[str, list[Donor]], closure: dict[str, np.ndarray],
-                   params: SourceParams = SourceParams()) -> None:  # noqa: B008
+def require_donors(
+    donors: dict[str, list[Donor]],
+    closure: dict[str, np.ndarray],
+    params: SourceParams = SourceParams(),
+) -> None:
     """Raise SpasmCvError when a needed side has no donor, saying why."""
     for side, found in donors.items():
         if found:
@@ -86,16 +92,21 @@ def require_donors(donors: dict[str, list[Donor]], closure: dict[str, np.ndarray
         )
 
 
-def partial_renditions(calibrated: Sequence[Rendition],
-                       strengths: Sequence[float]) -> list[Rendition]:
+def partial_renditions(
+    calibrated: Sequence[Rendition], strengths: Sequence[float]
+) -> list[Rendition]:
     """Each blink's most closed rendition (as perceived) again at the partial ``strengths``."""
     best: dict[int, Rendition] = {}
     for r in calibrated:
         b = r.donor.blink
         if np.isfinite(r.closure) and (b not in best or r.closure > best[b].closure):
             best[b] = r
-    return [Rendition(r.donor, float(s) * r.strength) for _, r in sorted(best.items())
-            for s in strengths if s < 1.0]
+    return [
+        Rendition(r.donor, float(s) * r.strength)
+        for _, r in sorted(best.items())
+        for s in strengths
+        if s < 1.0
+    ]
 
 
 def full_closure(renditions: Sequence[Rendition]) -> float:
@@ -104,8 +115,12 @@ def full_closure(renditions: Sequence[Rendition]) -> float:
     return max(c, default=0.0)
 
 
-def choose_family(renditions: Sequence[Rendition], peak: float, pose: Sequence[float],
-                  weight_per_deg: float = 0.01) -> int:
+def choose_family(
+    renditions: Sequence[Rendition],
+    peak: float,
+    pose: Sequence[float],
+    weight_per_deg: float = 0.01,
+) -> int:
     """The blink whose renditions best serve an episode of ``peak`` closure at ``pose``.
 
     Cost: shortfall of the blink's strongest closure below ``peak`` plus
@@ -128,8 +143,9 @@ def choose_family(renditions: Sequence[Rendition], peak: float, pose: Sequence[f
     return min(sorted(best), key=lambda b: cost(best[b]))
 
 
-def choose_rendition(renditions: Sequence[Rendition], target: float,
-                     family: int | None = None) -> Rendition:
+def choose_rendition(
+    renditions: Sequence[Rendition], target: float, family: int | None = None
+) -> Rendition:
     """The rendition (of blink ``family`` if given) whose closure is nearest ``target``."""
     pool = [r for r in renditions if family is None or r.donor.blink == family]
     c = np.array([r.closure for r in pool], dtype=np.float64)

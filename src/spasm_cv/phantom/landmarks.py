@@ -9,10 +9,50 @@ from __future__ import annotations
 # Points around each eye that do not move with the lid: eye corners, lower brow, nose
 # bridge, cheekbone and the outer ring below the lower lid. Donor-to-target alignment.
 EYE_ANCHORS = {
-    "right": (33, 133, 130, 243, 46, 53, 52, 65, 55, 168, 6, 116, 117, 118, 119, 100,
-              228, 229, 230, 231),
-    "left": (263, 362, 359, 463, 276, 283, 282, 295, 285, 168, 6, 345, 346, 347, 348, 329,
-             448, 449, 450, 451),
+    "right": (
+        33,
+        133,
+        130,
+        243,
+        46,
+        53,
+        52,
+        65,
+        55,
+        168,
+        6,
+        116,
+        117,
+        118,
+        119,
+        100,
+        228,
+        229,
+        230,
+        231,
+    ),
+    "left": (
+        263,
+        362,
+        359,
+        463,
+        276,
+        283,
+        282,
+        295,
+        285,
+        168,
+        6,
+        345,
+        346,
+        347,
+        348,
+        329,
+        448,
+        449,
+        450,
+        451,
+    ),
 }
 
 # Ring around the eye from just below the brow to just below the lower lid: the region
@@ -33,10 +73,14 @@ EYE_OUTER = {"right": 33, "left": 263}
 FOREHEAD, CHIN = 10, 152
 
 # Every point kept per frame by the first pass, and where each sits in the kept array.
-KEY_POINTS: tuple[int, ...] = tuple(sorted(
-    {i for table in (EYE_ANCHORS, EYE_REGION, EYE_LIDS) for pts in table.values() for i in pts}
-    | set(MOUTH_CORNER.values()) | set(EYE_OUTER.values()) | {FOREHEAD, CHIN}
-))
+KEY_POINTS: tuple[int, ...] = tuple(
+    sorted(
+        {i for table in (EYE_ANCHORS, EYE_REGION, EYE_LIDS) for pts in table.values() for i in pts}
+        | set(MOUTH_CORNER.values())
+        | set(EYE_OUTER.values())
+        | {FOREHEAD, CHIN}
+    )
+)
 KEY_INDEX = {mesh: k for k, mesh in enumerate(KEY_POINTS)}
 
 

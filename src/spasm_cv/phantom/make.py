@@ -15,6 +15,9 @@
    is pulled up and out when the episode involves it.
 5. Second pass: a fresh FaceTracker over the written video measures the closure MediaPipe
    perceives on each eye; it goes into the truth table.
+
+Long module: the five steps share the source's frames and the tracker's per-frame results;
+split, each would pass them all through.
 """
 
 from __future__ import annotations
@@ -134,8 +137,9 @@ def analyse_source(path: str | os.PathLike, params: PhantomParams) -> SourceAnal
     return SourceAnalysis(info, fps, track, baseline, closure, blinks, open_frames, keep)
 
 
-def _frames_in_order(path: str | os.PathLike, src: SourceAnalysis, order: np.ndarray,
-                     mirrored: bool) -> Iterator[np.ndarray]:
+def _frames_in_order(
+    path: str | os.PathLike, src: SourceAnalysis, order: np.ndarray, mirrored: bool
+) -> Iterator[np.ndarray]:
     """Source frames (RGB) in the order of ``order`` (indices into the source)."""
     if src.frames is not None:
         for i in order:
@@ -151,8 +155,9 @@ def _frames_in_order(path: str | os.PathLike, src: SourceAnalysis, order: np.nda
             return
 
 
-def _load_frames(path: str | os.PathLike, src: SourceAnalysis, indices: set[int],
-                 mirrored: bool) -> dict[int, np.ndarray]:
+def _load_frames(
+    path: str | os.PathLike, src: SourceAnalysis, indices: set[int], mirrored: bool
+) -> dict[int, np.ndarray]:
     if src.frames is not None:
         return {i: src.frames[i] for i in indices}
     out = {}
@@ -165,9 +170,7 @@ def _load_frames(path: str | os.PathLike, src: SourceAnalysis, indices: set[int]
 def _open_writer(path: Path, fps: float, width: int, height: int) -> cv2.VideoWriter:
     codec = CODECS.get(path.suffix.lower())
     if codec is None:
-        raise SpasmCvError(
-            f"unsupported output type {path.suffix or '(none)'}: use .mp4 (or .avi)"
-        )
+        raise SpasmCvError(f"unsupported output type {path.suffix or '(none)'}: use .mp4 (or .avi)")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (width, height))
     if not writer.isOpened():
@@ -175,8 +178,9 @@ def _open_writer(path: Path, fps: float, width: int, height: int) -> cv2.VideoWr
     return writer
 
 
-def _natural_blinks_out(src: SourceAnalysis, order: np.ndarray, fps: float,
-                        peak: float) -> list[float]:
+def _natural_blinks_out(
+    src: SourceAnalysis, order: np.ndarray, fps: float, peak: float
+) -> list[float]:
     """Onsets (s) in the phantom of the source's natural blinks (runs closing >= ``peak``)."""
     in_blink = np.zeros(len(src.track), dtype=bool)
     both = np.fmax(src.closure["right"], src.closure["left"])
@@ -186,15 +190,16 @@ def _natural_blinks_out(src: SourceAnalysis, order: np.ndarray, fps: float,
     return [round(a / fps, 3) for a, _ in runs(in_blink[order])]
 
 
-def prepare_renditions(source: str | os.PathLike, src: SourceAnalysis, sides: tuple[str, ...],
-                       params: PhantomParams) -> tuple[dict[str, list[Rendition]],
-                                                       dict[int, np.ndarray]]:
+def prepare_renditions(
+    source: str | os.PathLike, src: SourceAnalysis, sides: tuple[str, ...], params: PhantomParams
+) -> tuple[dict[str, list[Rendition]], dict[int, np.ndarray]]:
     """Donors of each side, calibrated (see :mod:`spasm_cv.phantom.calibrate`).
 
     Returns the renditions per side and the source frames they and the calibration use.
     """
-    donors = {s: find_donors(src.closure, src.track.pose, src.blinks, s, params.source)
-              for s in sides}
+    donors = {
+        s: find_donors(src.closure, src.track.pose, src.blinks, s, params.source) for s in sides
+    }
     require_donors(donors, src.closure, params.source)
     targets = pick_targets(src.open_frames)
     if not targets:
@@ -204,10 +209,26 @@ def prepare_renditions(source: str | os.PathLike, src: SourceAnalysis, sides: tu
     frames = _load_frames(source, src, needed, params.mirrored)
     renditions = {}
     for s in sides:
-        whole = calibrate([Rendition(d, 1.0) for d in donors[s]], s, targets, frames,
-                          src.track, src.baseline, src.fps, cp)
-        partial = calibrate(partial_renditions(whole, cp.partial_strengths), s, targets,
-                            frames, src.track, src.baseline, src.fps, cp)
+        whole = calibrate(
+            [Rendition(d, 1.0) for d in donors[s]],
+            s,
+            targets,
+            frames,
+            src.track,
+            src.baseline,
+            src.fps,
+            cp,
+        )
+        partial = calibrate(
+            partial_renditions(whole, cp.partial_strengths),
+            s,
+            targets,
+            frames,
+            src.track,
+            src.baseline,
+            src.fps,
+            cp,
+        )
         renditions[s] = whole + partial
         best = full_closure(renditions[s])
         if best < params.source.min_perceived_closure:
@@ -219,9 +240,14 @@ def prepare_renditions(source: str | os.PathLike, src: SourceAnalysis, sides: tu
     return renditions, frames
 
 
-def episode_families(episodes: list[Episode], renditions: dict[str, list[Rendition]],
-                     pose: np.ndarray, fps: float, n_out: int,
-                     weight_per_deg: float) -> dict[str, np.ndarray]:
+def episode_families(
+    episodes: list[Episode],
+    renditions: dict[str, list[Rendition]],
+    pose: np.ndarray,
+    fps: float,
+    n_out: int,
+    weight_per_deg: float,
+) -> dict[str, np.ndarray]:
     """Per side and output frame, the donor blink to draw from (-1: none).
 
     ``pose`` is the source pose (yaw, pitch, roll) of each output frame.
@@ -231,16 +257,24 @@ def episode_families(episodes: list[Episode], renditions: dict[str, list[Renditi
         k0 = max(int(np.floor(ep.onset_s * fps)), 0)
         k1 = min(int(np.ceil(ep.offset_s * fps)) + 1, n_out)
         mid = pose[(k0 + k1) // 2] if k1 > k0 else pose[min(k0, n_out - 1)]
-        family[ep.side][k0:k1] = choose_family(renditions[ep.side], ep.peak_closure, mid,
-                                               weight_per_deg)
+        family[ep.side][k0:k1] = choose_family(
+            renditions[ep.side], ep.peak_closure, mid, weight_per_deg
+        )
     return family
 
 
-def write_phantom_video(path: Path, source: str | os.PathLike, src: SourceAnalysis,
-                        order: np.ndarray, target: dict[str, np.ndarray],
-                        pull: dict[str, np.ndarray], family: dict[str, np.ndarray],
-                        renditions: dict[str, list[Rendition]],
-                        donor_frames: dict[int, np.ndarray], params: PhantomParams) -> None:
+def write_phantom_video(
+    path: Path,
+    source: str | os.PathLike,
+    src: SourceAnalysis,
+    order: np.ndarray,
+    target: dict[str, np.ndarray],
+    pull: dict[str, np.ndarray],
+    family: dict[str, np.ndarray],
+    renditions: dict[str, list[Rendition]],
+    donor_frames: dict[int, np.ndarray],
+    params: PhantomParams,
+) -> None:
     """Draw and write every phantom frame (``order``: source frame of each output frame)."""
     track = src.track
     writer = _open_writer(path, src.fps, track.width, track.height)
@@ -254,16 +288,18 @@ def write_phantom_video(path: Path, source: str | os.PathLike, src: SourceAnalys
                         fam = int(family[s][k])
                         eyes[s] = choose_rendition(rs, target[s][k], fam if fam >= 0 else None)
                     mouth[s] = float(pull[s][k])
-            frame = render_frame(rgb, track.points[i], eyes, donor_frames, track.points, mouth,
-                                 params.composite)
+            frame = render_frame(
+                rgb, track.points[i], eyes, donor_frames, track.points, mouth, params.composite
+            )
             bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
             writer.write(cv2.flip(bgr, 1) if params.mirrored else bgr)
     finally:
         writer.release()
 
 
-def perceive(path: Path, src: SourceAnalysis, quiet: np.ndarray,
-             mirrored: bool) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def perceive(
+    path: Path, src: SourceAnalysis, quiet: np.ndarray, mirrored: bool
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Second pass: per-frame closure of each eye in the written phantom.
 
     The baseline of each eye is its median aperture over the ``quiet`` frames (no episode,
@@ -331,10 +367,16 @@ def make_phantom(
     if sp.rate_per_min > 0:
         say("calibrating donor eyelids ...")
         renditions, donor_frames = prepare_renditions(source, src, sides, params)
-        allowed = allowed_intervals(out_times, src.open_frames[order],
-                                    params.source.blink_margin_s, 1.0 / fps)
-        episodes = plan_episodes(params.seed, duration_s, allowed,
-                                 {s: full_closure(r) for s, r in renditions.items()}, sp)
+        allowed = allowed_intervals(
+            out_times, src.open_frames[order], params.source.blink_margin_s, 1.0 / fps
+        )
+        episodes = plan_episodes(
+            params.seed,
+            duration_s,
+            allowed,
+            {s: full_closure(r) for s, r in renditions.items()},
+            sp,
+        )
         if not episodes:
             longest = max((b - a for a, b in allowed), default=0.0)
             raise SpasmCvError(
@@ -346,13 +388,17 @@ def make_phantom(
 
     target = {s: closure_at(episodes, s, out_times) for s in SIDES}
     pull = {s: mouth_at(episodes, s, out_times) for s in SIDES}
-    family = episode_families(episodes, renditions, src.track.pose[order], fps, n_out,
-                              params.source.pose_weight_per_deg)
-    write_phantom_video(out_path, source, src, order, target, pull, family, renditions,
-                        donor_frames, params)
+    family = episode_families(
+        episodes, renditions, src.track.pose[order], fps, n_out, params.source.pose_weight_per_deg
+    )
+    write_phantom_video(
+        out_path, source, src, order, target, pull, family, renditions, donor_frames, params
+    )
 
-    peaks = [float(target[e.side][(out_times >= e.onset_s) & (out_times <= e.offset_s)]
-                   .max(initial=0.0)) for e in episodes]
+    peaks = [
+        float(target[e.side][(out_times >= e.onset_s) & (out_times <= e.offset_s)].max(initial=0.0))
+        for e in episodes
+    ]
     seen, seen_baseline = None, {}
     if episodes:
         say(f"second pass over {out_path} ...")
@@ -372,12 +418,11 @@ def make_phantom(
         "width": src.track.width,
         "height": src.track.height,
         "mirrored": params.mirrored,
-        "loop": "forward-backward (ping-pong) over the source frames"
-                if n_out > n_src else "none",
+        "loop": "forward-backward (ping-pong) over the source frames" if n_out > n_src else "none",
         "source_duration_s": round(n_src / fps, 3),
         "n_episodes": len(episodes),
         "closure_definition": "1 - eye_aperture / open baseline of that eye, eye_aperture "
-                              "from spasm_cv.signals.geometry.side_measures",
+        "from spasm_cv.signals.geometry.side_measures",
         "open_baseline_source": {s: _finite(v) for s, v in src.baseline.items()},
         "open_baseline_phantom": {s: _finite(v) for s, v in seen_baseline.items()},
         "full_closure": {s: _finite(full_closure(r)) for s, r in renditions.items()},

@@ -66,9 +66,14 @@ def render_frame(
     for side, r in eyes.items():
         anchors = key_columns(EYE_ANCHORS[side])
         out = composite.paste_eye(
-            out, donor_frames[r.donor.frame], points[anchors],
-            donor_points[r.donor.frame][anchors], points[key_columns(EYE_REGION[side])],
-            iod, r.strength, params,
+            out,
+            donor_frames[r.donor.frame],
+            points[anchors],
+            donor_points[r.donor.frame][anchors],
+            points[key_columns(EYE_REGION[side])],
+            iod,
+            r.strength,
+            params,
         )
     for side, amount in mouth.items():
         outward = -ex if side == "right" else ex

@@ -112,8 +112,9 @@ def mouth_at(episodes: Sequence[Episode], side: str, t: np.ndarray) -> np.ndarra
     return out
 
 
-def _contraction(rng: np.random.Generator, p: ScheduleParams, start: float, total: float | None,
-                 level: float) -> Contraction:
+def _contraction(
+    rng: np.random.Generator, p: ScheduleParams, start: float, total: float | None, level: float
+) -> Contraction:
     close = rng.uniform(*p.close_s)
     opening = close * rng.uniform(*p.open_ratio)
     if total is None:  # clonic: a brief hold
@@ -124,8 +125,9 @@ def _contraction(rng: np.random.Generator, p: ScheduleParams, start: float, tota
     return Contraction(float(start), float(close), float(hold), float(opening), float(level))
 
 
-def draw_contractions(rng: np.random.Generator, kind: str,
-                      p: ScheduleParams) -> tuple[Contraction, ...]:
+def draw_contractions(
+    rng: np.random.Generator, kind: str, p: ScheduleParams
+) -> tuple[Contraction, ...]:
     """The contractions of one episode of ``kind``, timed from its onset (s)."""
     if kind == "twitch":
         return (_contraction(rng, p, 0.0, rng.uniform(*p.twitch_s), 1.0),)
@@ -139,8 +141,9 @@ def draw_contractions(rng: np.random.Generator, kind: str,
         starts = period * np.arange(n) + rng.uniform(-0.1, 0.1, size=n) * period
         starts[0] = 0.0
         starts = np.maximum.accumulate(starts)
-        return tuple(_contraction(rng, p, s, None, lv) for s, lv in zip(starts, levels,
-                                                                        strict=True))
+        return tuple(
+            _contraction(rng, p, s, None, lv) for s, lv in zip(starts, levels, strict=True)
+        )
     raise ValueError(f"unknown episode kind {kind!r}")
 
 
@@ -193,17 +196,27 @@ def plan_episodes(
             window = (i * slot, (i + 1) * slot) if attempt < 2 else (0.0, duration_s)
             onset = _place(rng, length, window, allowed, placed, params.min_gap_s)
             if onset is not None:
-                placed.append(Episode(round(onset, 3), side, kind, float(peak), contractions,
-                                      float(mouth)))
+                placed.append(
+                    Episode(round(onset, 3), side, kind, float(peak), contractions, float(mouth))
+                )
                 break
     return sorted(placed, key=lambda e: e.onset_s)
 
 
-def _place(rng: np.random.Generator, length: float, window: Interval,
-           allowed: Sequence[Interval], placed: Sequence[Episode], gap: float) -> float | None:
+def _place(
+    rng: np.random.Generator,
+    length: float,
+    window: Interval,
+    allowed: Sequence[Interval],
+    placed: Sequence[Episode],
+    gap: float,
+) -> float | None:
     """A random onset (s) within ``window`` where an episode of ``length`` fits, or None."""
-    room = [(max(a, window[0]), b - length) for a, b in allowed
-            if b - length >= max(a, window[0]) and a < window[1]]
+    room = [
+        (max(a, window[0]), b - length)
+        for a, b in allowed
+        if b - length >= max(a, window[0]) and a < window[1]
+    ]
     room = [(a, min(b, window[1])) for a, b in room]
     if not room:
         return None
@@ -219,8 +232,9 @@ def _place(rng: np.random.Generator, length: float, window: Interval,
     return None
 
 
-def allowed_intervals(times: np.ndarray, open_mask: np.ndarray, margin_s: float,
-                      frame_s: float) -> list[Interval]:
+def allowed_intervals(
+    times: np.ndarray, open_mask: np.ndarray, margin_s: float, frame_s: float
+) -> list[Interval]:
     """Intervals (s) at least ``margin_s`` inside runs of open frames.
 
     ``times`` are the frame times (s) and ``open_mask`` says which frames have both eyes open

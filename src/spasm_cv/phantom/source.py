@@ -41,8 +41,9 @@ class FaceTrack:
         return int(self.time_s.size)
 
 
-def track_frames(frames: Iterable[Frame], width: int, height: int,
-                 keep: list[np.ndarray] | None = None) -> FaceTrack:
+def track_frames(
+    frames: Iterable[Frame], width: int, height: int, keep: list[np.ndarray] | None = None
+) -> FaceTrack:
     """Run a fresh :class:`FaceTracker` over ``frames`` (each kept in ``keep`` if given),
     through the shared observation loop (:func:`~spasm_cv.landmarks.observe.observe`)."""
     times: list[float] = []
@@ -87,8 +88,14 @@ def track_frames(frames: Iterable[Frame], width: int, height: int,
     )
 
 
-def track_video(path: str | os.PathLike, width: int, height: int, *, mirrored: bool = False,
-                keep: list[np.ndarray] | None = None) -> FaceTrack:
+def track_video(
+    path: str | os.PathLike,
+    width: int,
+    height: int,
+    *,
+    mirrored: bool = False,
+    keep: list[np.ndarray] | None = None,
+) -> FaceTrack:
     """:func:`track_frames` over a video file (unmirrored with ``mirrored=True``)."""
     return track_frames(read_frames(path, mirrored=mirrored), width, height, keep)
 

@@ -23,12 +23,12 @@ TRUTH_COLUMNS = {
     "duration": "episode length, seconds (first closing to last reopening)",
     "side": "patient's anatomical side of the injected eye: left or right",
     "kind": "twitch (single, 0.15-0.35 s), clonic (train of 3-6 at 2-6 Hz) or tonic "
-            "(sustained, 1-3 s)",
+    "(sustained, 1-3 s)",
     "n_contractions": "number of lid contractions in the episode",
     "peak_closure": "target closure at the envelope's maximum, 1 - aperture / open baseline "
-                    "(about 0.8 is a natural blink's full closure as MediaPipe measures it)",
+    "(about 0.8 is a natural blink's full closure as MediaPipe measures it)",
     "perceived_closure": "largest closure MediaPipe measures on the injected eye in the "
-                         "written phantom during the episode (fresh tracker; n/a: no face)",
+    "written phantom during the episode (fresh tracker; n/a: no face)",
     "perceived_closure_other": "same for the other eye",
     "mouth": "yes if the same-side mouth corner is pulled up and out with the eye",
     "clear": "yes if perceived_closure >= the clear threshold (0.5), else no (subtle)",
@@ -77,9 +77,14 @@ def perceived(closure: np.ndarray, times: np.ndarray, start_s: float, stop_s: fl
     return float(seg.max()) if seg.size else float("nan")
 
 
-def truth_rows(episodes: Sequence[Episode], peak: Sequence[float],
-               closure: dict[str, np.ndarray] | None, times: np.ndarray, frame_s: float,
-               clear_closure: float = 0.5) -> list[TruthRow]:
+def truth_rows(
+    episodes: Sequence[Episode],
+    peak: Sequence[float],
+    closure: dict[str, np.ndarray] | None,
+    times: np.ndarray,
+    frame_s: float,
+    clear_closure: float = 0.5,
+) -> list[TruthRow]:
     """Rows for ``episodes`` given the second pass's per-frame ``closure`` per side.
 
     ``peak`` is each episode's largest target closure at the frame times. The perceived
@@ -95,9 +100,20 @@ def truth_rows(episodes: Sequence[Episode], peak: Sequence[float],
             stop = ep.offset_s + frame_s
             seen = perceived(closure[ep.side], times, ep.onset_s - 0.5 * frame_s, stop)
             seen_other = perceived(closure[other], times, ep.onset_s - 0.5 * frame_s, stop)
-        rows.append(TruthRow(ep.onset_s, round(ep.duration_s, 3), ep.side, ep.kind,
-                             ep.n_contractions, float(pk), seen, seen_other, ep.mouth,
-                             bool(math.isfinite(seen) and seen >= clear_closure)))
+        rows.append(
+            TruthRow(
+                ep.onset_s,
+                round(ep.duration_s, 3),
+                ep.side,
+                ep.kind,
+                ep.n_contractions,
+                float(pk),
+                seen,
+                seen_other,
+                ep.mouth,
+                bool(math.isfinite(seen) and seen >= clear_closure),
+            )
+        )
     return rows
 
 

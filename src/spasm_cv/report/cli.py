@@ -39,6 +39,7 @@ class RecordingSource(Protocol):
     def report_recordings(self, args: argparse.Namespace) -> list[Recording]:
         """The recordings ``args`` ask for (none when its options are not given)."""
 
+
 DESCRIPTION = """\
 Write one self-contained HTML report (A4, prints to PDF) over one or more analysed
 recordings: affected side, episodes per hour with 95 % intervals, eye-closed time, longest
@@ -180,8 +181,10 @@ def run(args: argparse.Namespace) -> int:
     how = from_args(args)
     if how is not None:  # labels in the order given; treatments moved with the dates
         if treatments and how.date_shift_days is None:
-            raise SpasmCvError("--treatment with --deidentify needs --date-shift DAYS (the "
-                               "dates are removed otherwise)")
+            raise SpasmCvError(
+                "--treatment with --deidentify needs --date-shift DAYS (the "
+                "dates are removed otherwise)"
+            )
         shift = timedelta(days=how.date_shift_days or 0)
         treatments = [replace(t, when=t.when + shift) for t in treatments]
         width = max(2, len(str(len(recordings))))

@@ -315,8 +315,16 @@ def mark_clipped(ax, x, y: np.ndarray, top: float, color: str) -> int:
     for xi, yi in zip(x, y, strict=True):
         if np.isfinite(yi) and yi > top:
             ax.plot([xi], [top], marker="^", ms=5, color=color, clip_on=False, zorder=5)
-            ax.annotate(f"{yi:.0f}/h", (xi, top), xytext=(4, -1), textcoords="offset points",
-                        fontsize=6, color=color, va="top", annotation_clip=False)
+            ax.annotate(
+                f"{yi:.0f}/h",
+                (xi, top),
+                xytext=(4, -1),
+                textcoords="offset points",
+                fontsize=6,
+                color=color,
+                va="top",
+                annotation_clip=False,
+            )
             n += 1
     return n
 
@@ -343,10 +351,25 @@ def plot_rate_by_hour_of_day(
         x = hours + (k - 0.5) * 0.38
         for sel, alpha, hatch in ((reliable, 1.0, None), (~reliable, 0.35, "////")):
             if sel.any():
-                ax.bar(x[sel], np.minimum(y[sel], top), width=0.36, color=SIDE_COLOURS[side],
-                       alpha=alpha, hatch=hatch, lw=0)
-                ax.errorbar(x[sel], y[sel], yerr=err[:, sel], fmt="none", ecolor="#333333",
-                            elinewidth=0.6, capsize=1.5, alpha=alpha)
+                ax.bar(
+                    x[sel],
+                    np.minimum(y[sel], top),
+                    width=0.36,
+                    color=SIDE_COLOURS[side],
+                    alpha=alpha,
+                    hatch=hatch,
+                    lw=0,
+                )
+                ax.errorbar(
+                    x[sel],
+                    y[sel],
+                    yerr=err[:, sel],
+                    fmt="none",
+                    ecolor="#333333",
+                    elinewidth=0.6,
+                    capsize=1.5,
+                    alpha=alpha,
+                )
         mark_clipped(ax, x, y, top, SIDE_COLOURS[side])
     observed = set(hours.tolist())
     for h in range(24):
@@ -452,8 +475,15 @@ def plot_daily_rates(
         clipped += mark_clipped(ax, list(x), y, top, SIDE_COLOURS[side])
     ax.set_ylim(0, top)
     if (~reliable).any():
-        ax.plot([], [], "o", ms=3.5, mfc="white", color=GREY,
-                label=f"< {min_observed_s / 60:g} min observed")
+        ax.plot(
+            [],
+            [],
+            "o",
+            ms=3.5,
+            mfc="white",
+            color=GREY,
+            label=f"< {min_observed_s / 60:g} min observed",
+        )
     if clipped:
         ax.plot([], [], "^", ms=4, color=GREY, label="off scale (value shown)")
     first = min(days + [t.effective.replace(tzinfo=None) for t in treatments])

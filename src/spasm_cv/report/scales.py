@@ -121,8 +121,7 @@ def jankovic_frequency(
         return Suggestion(scale, None, "not gradable", rule, "no observed time")
     if thresholds.frequency_grade_insufficient(observed_s):
         evidence = (
-            f"{count} episode{'s' * (count != 1)}{where}; "
-            f"{thresholds.grade_shortfall(observed_s)}."
+            f"{count} episode{'s' * (count != 1)}{where}; {thresholds.grade_shortfall(observed_s)}."
         )
         return Suggestion(scale, None, INSUFFICIENT, rule, evidence, insufficient=True)
     per_hour = count * 3600.0 / observed_s

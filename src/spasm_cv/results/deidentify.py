@@ -48,8 +48,16 @@ __all__ = [
 ]
 
 # what summary.json's ``input`` keeps: the video's format, nothing that names or dates it
-KEPT_INPUT_KEYS = ("kind", "fps", "width", "height", "n_frames", "rotation_deg", "codec",
-                   "mirrored")
+KEPT_INPUT_KEYS = (
+    "kind",
+    "fps",
+    "width",
+    "height",
+    "n_frames",
+    "rotation_deg",
+    "codec",
+    "mirrored",
+)
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
 # an absolute path (POSIX, Windows, file URL) standing on its own in a text
 _ABS_PATH = re.compile(r"(?<![\w.:/\\])(?:file://)?(?:[A-Za-z]:[\\/]|/|~/|\\\\)[^\s\"'<>|]*")
@@ -112,8 +120,9 @@ def deidentify(recording: Recording, name: str, how: Deidentify | None = None) -
     """
     how = how or Deidentify()
     if not _LABEL.match(name):
-        raise SpasmCvError(f"a de-identified recording's label must be letters and digits: "
-                           f"{name!r}")
+        raise SpasmCvError(
+            f"a de-identified recording's label must be letters and digits: {name!r}"
+        )
     s = recording.summary
     forbidden = _identifiers(recording)
     previous = s.input.get("deidentified") or {}
@@ -133,8 +142,9 @@ def deidentify(recording: Recording, name: str, how: Deidentify | None = None) -
     _check(summary, forbidden)
     meta = dict(recording.meta)
     if "gaps" in meta:
-        meta["gaps"] = [{**g, "reason": _clean(g.get("reason"), forbidden, name)}
-                        for g in meta["gaps"]]
+        meta["gaps"] = [
+            {**g, "reason": _clean(g.get("reason"), forbidden, name)} for g in meta["gaps"]
+        ]
     return replace(
         recording,
         name=name,
@@ -160,8 +170,7 @@ def _identifiers(recording: Recording) -> list[str]:
         for p in (PurePosixPath(text), PureWindowsPath(text)):
             found |= {str(p), p.name, p.stem}
             found |= {str(parent) for parent in p.parents if len(parent.parts) > 1}
-    return sorted((f for f in found if len(f) >= 3 and f not in (".", "..")), key=len,
-                  reverse=True)
+    return sorted((f for f in found if len(f) >= 3 and f not in (".", "..")), key=len, reverse=True)
 
 
 def _clean(value, forbidden: list[str], name: str):
@@ -188,8 +197,9 @@ def _check(summary: Summary, forbidden: list[str]) -> None:
     text = str(summary.to_dict())
     left = [f for f in forbidden if ("/" in f or "\\" in f or "." in f) and f in text]
     if left:
-        raise SpasmCvError("de-identification left the input's path or file name in the "
-                           "summary: not written")
+        raise SpasmCvError(
+            "de-identification left the input's path or file name in the summary: not written"
+        )
 
 
 def _shift_iso(text: str | None, shift: timedelta | None) -> str | None:

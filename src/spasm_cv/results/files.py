@@ -54,8 +54,8 @@ EVENT_COLUMNS = {
             "'eye' or 'eye+mouth'), or a mouth-only event (regions 'mouth': no eye closure, "
             "not counted in the rates). Select eye episodes with regions != 'mouth'.",
             "possible_spasm": "One-sided eye episode the detector could not be sure of "
-                              "(e.g. during speech with the head moving): listed for review, "
-                              "not counted in rates unless asked (--count possible).",
+            "(e.g. during speech with the head moving): listed for review, "
+            "not counted in rates unless asked (--count possible).",
             "blink": "Both eyes closing together for at most blink_max_s.",
             "bilateral_closure": "Both eyes closed together for longer (squint, eyes shut).",
         },

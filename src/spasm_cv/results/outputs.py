@@ -105,9 +105,7 @@ def _refuse_input(out: Path, inputs: Iterable[str | os.PathLike], what: str) -> 
         except OSError:
             inside = False
         if inside and out.resolve() != src.resolve() and out.exists():
-            raise SpasmCvError(
-                f"{what} {out} holds the input {src}: choose another output folder"
-            )
+            raise SpasmCvError(f"{what} {out} holds the input {src}: choose another output folder")
 
 
 def _make_parent(path: Path, what: str) -> list[Path]:

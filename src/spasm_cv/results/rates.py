@@ -160,15 +160,20 @@ def context_counts(episodes: Sequence[Event]) -> dict[str, int]:
     return out
 
 
-CONTEXT_WORDS = {"talking": "while talking", "smiling": "while smiling",
-                 "head_moving": "with the head moving", "none": "with none of these"}
+CONTEXT_WORDS = {
+    "talking": "while talking",
+    "smiling": "while smiling",
+    "head_moving": "with the head moving",
+    "none": "with none of these",
+}
 
 
 def context_phrase(by_context: dict[str, int], total: int) -> str:
     """``"58 % while talking, 8 % while smiling, 0 % with the head moving, 33 % with none of
     these"`` for ``total`` episodes."""
-    return ", ".join(f"{100 * by_context.get(k, 0) / total:.0f} % {w}"
-                     for k, w in CONTEXT_WORDS.items())
+    return ", ".join(
+        f"{100 * by_context.get(k, 0) / total:.0f} % {w}" for k, w in CONTEXT_WORDS.items()
+    )
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,7 @@ class Recording:
         number = isinstance(min_confidence, (int, float)) and not isinstance(min_confidence, bool)
         if not number or not 0.0 <= min_confidence <= 1.0:
             raise SpasmCvError(f"min_confidence must be within 0-1, got {min_confidence!r}")
-        kept = [e for e in self.events
-                if not e.is_one_sided or e.confidence >= min_confidence]
+        kept = [e for e in self.events if not e.is_one_sided or e.confidence >= min_confidence]
         return self._recounted(kept, min_confidence=min_confidence)
 
     @property
@@ -251,8 +250,9 @@ class Recording:
             )
         except SpasmCvError as exc:
             message = str(exc)  # naming a file of the folder already, else the folder
-            raise SpasmCvError(message if str(p) in message else f"cannot use {p}: {message}") \
-                from None
+            raise SpasmCvError(
+                message if str(p) in message else f"cannot use {p}: {message}"
+            ) from None
         except (
             OSError,
             EOFError,

@@ -238,7 +238,7 @@ def _append(path: Path, text: str) -> None:
     try:
         data = text.encode("utf-8")
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
         os.fsync(fd)
     finally:
         os.close(fd)

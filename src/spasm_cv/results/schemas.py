@@ -77,8 +77,7 @@ def plausible_time(value: datetime, what: str = "time") -> datetime:
     """``value`` if its year is within :data:`EARLIEST_YEAR` and :func:`latest_year`."""
     if not EARLIEST_YEAR <= value.year <= latest_year():
         raise ValueError(
-            f"{value.isoformat()} is not a plausible {what} (years "
-            f"{EARLIEST_YEAR}-{latest_year()})"
+            f"{value.isoformat()} is not a plausible {what} (years {EARLIEST_YEAR}-{latest_year()})"
         )
     return value
 
@@ -273,8 +272,11 @@ class _QualityCounts(OpenSchema):
 QualityRecord = create_model(
     "QualityRecord",
     __base__=_QualityCounts,
-    **{k: (t | None, None) for f in LOST_FLAGS
-       for k, t in ((f"{f}_frames", Count), (f"{f}_s", Seconds))},
+    **{
+        k: (t | None, None)
+        for f in LOST_FLAGS
+        for k, t in ((f"{f}_frames", Count), (f"{f}_s", Seconds))
+    },
 )
 
 
@@ -362,8 +364,7 @@ class SummaryRecord(OpenSchema):
         slack = 0.01 * self.duration_s + 2.0
         if self.observed_s > self.duration_s + slack:
             raise ValueError(
-                f"observed_s ({self.observed_s:g} s) exceeds the duration "
-                f"({self.duration_s:g} s)"
+                f"observed_s ({self.observed_s:g} s) exceeds the duration ({self.duration_s:g} s)"
             )
         if self.longest_tonic_s is not None and self.longest_tonic_s > self.duration_s + slack:
             raise ValueError("longest_tonic_s exceeds the duration")
@@ -404,9 +405,9 @@ def check_signal_columns(columns: dict[str, np.ndarray], where: str) -> None:
     for name, values in columns.items():
         if name == "quality":
             continue
-        lo, hi = next(((lo, hi) for pat, lo, hi in SIGNAL_LIMITS if re.fullmatch(pat, name)),
-                      (-1e9, 1e9))
+        lo, hi = next(
+            ((lo, hi) for pat, lo, hi in SIGNAL_LIMITS if re.fullmatch(pat, name)), (-1e9, 1e9)
+        )
         v = values[~np.isnan(values)]
         if len(v) and (not np.isfinite(v).all() or v.min() < lo or v.max() > hi):
             raise SpasmCvError(f"{where}: {name}: numbers outside {lo:g}..{hi:g}")
-

@@ -203,8 +203,7 @@ class Summary:
             "episodes": episodes,
             "contractions": int(sum(e.n_contractions for e in eye)),
             "mouth_only": {
-                s: Rate.of(sum(e.side == s for e in events if e.is_mouth_only), obs)
-                for s in SIDES
+                s: Rate.of(sum(e.side == s for e in events if e.is_mouth_only), obs) for s in SIDES
             },
             "possible": {
                 s: Rate.of(sum(e.side == s for e in events if e.is_possible), obs) for s in SIDES
@@ -286,9 +285,7 @@ class Summary:
                 "followed_face": FOLLOWED_FACE,
                 "tracker_restart_s": signals.meta.get("tracker_restart_s"),
                 # fewer frames than the container announced, though the run went to the end
-                "truncated": bool(
-                    interrupted is None and n_expected and n < 0.98 * n_expected - 1
-                ),
+                "truncated": bool(interrupted is None and n_expected and n < 0.98 * n_expected - 1),
                 "low_frame_rate": bool((input_info.get("timing") or {}).get("low_frame_rate")),
                 **lost_frames(signals, detection.fps),
             },
@@ -408,7 +405,8 @@ class Summary:
             contractions=d.get("contractions"),
             mouth_only={s: Rate.from_dict(r) for s, r in d["mouth_only"].items()},
             possible={s: Rate.from_dict(r) for s, r in d["possible"].items()}
-            if isinstance(d.get("possible"), dict) else None,
+            if isinstance(d.get("possible"), dict)
+            else None,
             blinks=Blinks(blinks["count"], blinks["per_minute"]),
             affected_side=d.get("affected_side"),
             closed_fraction=d.get("closed_fraction"),
@@ -455,7 +453,8 @@ class Summary:
             "episodes": self.episodes.to_dict(short),
             "contractions": self.contractions,
             "mouth_only": {s: r.to_dict(short) for s, r in self.mouth_only.items()},
-            "possible": None if self.possible is None
+            "possible": None
+            if self.possible is None
             else {s: r.to_dict(short) for s, r in self.possible.items()},
             "blinks": self.blinks.to_dict(short),
             "affected_side": self.affected_side,

@@ -48,18 +48,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="one clip per one-sided episode plus index.html, instead of the whole video",
     )
     p.add_argument(
-        "--serve", action="store_true",
+        "--serve",
+        action="store_true",
         help="review in the browser: accept, reject or correct each episode, add missed ones "
         "(saved in the result folder's review.tsv); clips are cut into --out first, or reused "
         "from an earlier --serve there",
     )
-    p.add_argument("--near", type=int, default=10, metavar="N",
-                   help="with --serve: clips of the N near misses to screen (default 10)")
-    p.add_argument("--reviewer", default="reviewer", metavar="NAME",
-                   help="with --serve: who decides (written in review.tsv)")
+    p.add_argument(
+        "--near",
+        type=int,
+        default=10,
+        metavar="N",
+        help="with --serve: clips of the N near misses to screen (default 10)",
+    )
+    p.add_argument(
+        "--reviewer",
+        default="reviewer",
+        metavar="NAME",
+        help="with --serve: who decides (written in review.tsv)",
+    )
     p.add_argument("--port", type=int, default=None, help="with --serve: the port (default: free)")
-    p.add_argument("--no-browser", action="store_true",
-                   help="with --serve: print the address instead of opening a browser")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="with --serve: print the address instead of opening a browser",
+    )
     p.add_argument("--video", metavar="FILE", help="the analysed video, if it has moved")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task (default: bundled)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")

@@ -161,8 +161,9 @@ def draw_contours(img: np.ndarray, contours: dict[str, np.ndarray | None], k: fl
     for side, pts in contours.items():
         if pts is None or not np.isfinite(pts).all():
             continue
-        cv2.polylines(img, [np.round(pts).astype(np.int32)], True, SIDE_RGB[side], thick,
-                      cv2.LINE_AA)
+        cv2.polylines(
+            img, [np.round(pts).astype(np.int32)], True, SIDE_RGB[side], thick, cv2.LINE_AA
+        )
 
 
 def draw_bars(img: np.ndarray, lay: Layout, closure: dict[str, float], closure_on: float) -> None:
@@ -227,8 +228,13 @@ class Timeline:
         x = self._x(t)
         cv2.line(img, (x, y0 - 2), (x, y1 + 1), (255, 255, 255), max(int(round(self.lay.k)), 1))
         span = f"{clock(self.t0)}-{clock(self.t1)}"
-        _text(img, span, (x1 - cv2.getTextSize(span, FONT, self.lay.font * 0.8, 1)[0][0], y0 - 3),
-              self.lay.font * 0.8, DIM_RGB)
+        _text(
+            img,
+            span,
+            (x1 - cv2.getTextSize(span, FONT, self.lay.font * 0.8, 1)[0][0], y0 - 3),
+            self.lay.font * 0.8,
+            DIM_RGB,
+        )
 
 
 def draw_frame(rgb: np.ndarray, lay: Layout, state: FrameState, timeline: Timeline) -> np.ndarray:
@@ -241,28 +247,43 @@ def draw_frame(rgb: np.ndarray, lay: Layout, state: FrameState, timeline: Timeli
     x0, y0, x1, _ = lay.text
     width = x1 - x0
     head = f"{clock(state.time_s)}  frame {state.index + 1}/{state.n_frames}  {state.status}"
-    _text(out, _fit(head, width, lay.font), (x0, y0 + lay.line - 4), lay.font,
-          TEXT_RGB if state.status == "observed" else WARN_RGB)
+    _text(
+        out,
+        _fit(head, width, lay.font),
+        (x0, y0 + lay.line - 4),
+        lay.font,
+        TEXT_RGB if state.status == "observed" else WARN_RGB,
+    )
     bx0, by0, bx1, by1 = lay.event_box
     current = state.events[0] if state.events else None
     if current is None:
         _text(out, "no event", (bx0 + 4, by1 - 5), lay.font, DIM_RGB)
     else:
-        colour = SIDE_RGB.get(current.side, BLINK_RGB) if current.is_one_sided else (
-            BLINK_RGB
-        )
+        colour = SIDE_RGB.get(current.side, BLINK_RGB) if current.is_one_sided else (BLINK_RGB)
         cv2.rectangle(out, (bx0, by0), (bx1 - 1, by1 - 1), colour, -1)
-        _text(out, _fit(event_words(current), bx1 - bx0 - 8, lay.font), (bx0 + 4, by1 - 5),
-              lay.font, (255, 255, 255))
+        _text(
+            out,
+            _fit(event_words(current), bx1 - bx0 - 8, lay.font),
+            (bx0 + 4, by1 - 5),
+            lay.font,
+            (255, 255, 255),
+        )
     detail = state.note
     if current is not None:
         n = (state.episode_numbers or {}).get(id(current))
         where = f"{clock(current.onset)}-{clock(current.end)}"
-        detail = (f"episode {n} of {state.n_episodes}, " if n else "") + where + (
-            f"; {state.note}" if state.note else ""
+        detail = (
+            (f"episode {n} of {state.n_episodes}, " if n else "")
+            + where
+            + (f"; {state.note}" if state.note else "")
         )
     if detail:
-        _text(out, _fit(detail, width, lay.font * 0.9), (x0, by1 + lay.line - 3),
-              lay.font * 0.9, DIM_RGB)
+        _text(
+            out,
+            _fit(detail, width, lay.font * 0.9),
+            (x0, by1 + lay.line - 3),
+            lay.font * 0.9,
+            DIM_RGB,
+        )
     timeline.draw(out, state.time_s)
     return out

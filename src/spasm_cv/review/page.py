@@ -71,7 +71,9 @@ for (const ep of document.querySelectorAll('.ep')) {
 
 
 CSP = csp(
-    "img-src data:", "media-src 'self'", "style-src 'unsafe-inline'",
+    "img-src data:",
+    "media-src 'self'",
+    "style-src 'unsafe-inline'",
     f"script-src {script_hash(SCRIPT)}",
 )
 
@@ -104,20 +106,26 @@ def index_page(src: ReviewSource, clips: Sequence[Clip], codec: str, context_s: 
         context = getattr(e, "context", None)
         if context:
             details["context"] = str(context)
-        shown.append({
-            "number": c.number,
-            "start": f"{c.start_s:.6f}",
-            "end": f"{c.end_s:.6f}",
-            "side": e.side,
-            "what": f"{e.kind}, {e.regions}" if e.involves_eye else "mouth only (not counted)",
-            "file": c.file,
-            "frames": c.frames,
-            "plot": episode_plot(
-                src.recording.track, src.recording.events, e, c.start_s, c.end_s,
-                src.closure_on,
-            ),
-            "details": details,
-        })
+        shown.append(
+            {
+                "number": c.number,
+                "start": f"{c.start_s:.6f}",
+                "end": f"{c.end_s:.6f}",
+                "side": e.side,
+                "what": f"{e.kind}, {e.regions}" if e.involves_eye else "mouth only (not counted)",
+                "file": c.file,
+                "frames": c.frames,
+                "plot": episode_plot(
+                    src.recording.track,
+                    src.recording.events,
+                    e,
+                    c.start_s,
+                    c.end_s,
+                    src.closure_on,
+                ),
+                "details": details,
+            }
+        )
     return render(
         TEMPLATE,
         csp=CSP,

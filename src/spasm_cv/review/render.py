@@ -280,23 +280,42 @@ def near_miss_events(src: ReviewSource, n: int) -> list[Event]:
     detection = detect(signals, rec.summary.params.detection_params())
     found = [e for e in rec.events if e.is_one_sided]
     misses = near_misses(detection.activity, detection.fps, detection.params, n + len(found))
-    clear = [m for m in misses
-             if not any(e.side == m.side and e.onset < m.end and m.onset < e.end for e in found)]
+    clear = [
+        m
+        for m in misses
+        if not any(e.side == m.side and e.onset < m.end and m.onset < e.end for e in found)
+    ]
     return sorted(sorted(clear, key=lambda e: -e.confidence)[:n], key=lambda e: e.onset)
 
 
 def manifest(src: ReviewSource, clips: Sequence[Clip], codec: str) -> str:
     """``clips.json``: the clips, their windows and roles, for ``review --serve``."""
     rows = {id(e): i for i, e in enumerate(src.recording.events, 1)}
-    return json.dumps({
-        "events_sha256": events_sha256(src.recording.path),
-        "codec": codec,
-        "clips": [{
-            "number": c.number, "role": c.role, "file": c.file, "start_s": c.start_s,
-            "end_s": c.end_s, "frames": c.frames,
-            "event": f"e{rows[id(c.event)]}" if id(c.event) in rows else None,
-            "onset": c.event.onset, "duration": c.event.duration, "side": c.event.side,
-            "kind": c.event.kind, "regions": c.event.regions,
-            "confidence": c.event.confidence,
-        } for c in clips],
-    }, indent=1) + "\n"
+    return (
+        json.dumps(
+            {
+                "events_sha256": events_sha256(src.recording.path),
+                "codec": codec,
+                "clips": [
+                    {
+                        "number": c.number,
+                        "role": c.role,
+                        "file": c.file,
+                        "start_s": c.start_s,
+                        "end_s": c.end_s,
+                        "frames": c.frames,
+                        "event": f"e{rows[id(c.event)]}" if id(c.event) in rows else None,
+                        "onset": c.event.onset,
+                        "duration": c.event.duration,
+                        "side": c.event.side,
+                        "kind": c.event.kind,
+                        "regions": c.event.regions,
+                        "confidence": c.event.confidence,
+                    }
+                    for c in clips
+                ],
+            },
+            indent=1,
+        )
+        + "\n"
+    )

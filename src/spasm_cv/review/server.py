@@ -80,8 +80,9 @@ class ReviewApp:
         try:
             data = json.loads((self.clips_dir / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise SpasmCvError(f"{self.clips_dir}: no clips made by review --serve ({exc})") \
-                from None
+            raise SpasmCvError(
+                f"{self.clips_dir}: no clips made by review --serve ({exc})"
+            ) from None
         if data.get("events_sha256") != self.sha:
             raise SpasmCvError(f"{self.clips_dir} was cut for another events.tsv: make the "
                                "clips again (a new --out)")  # fmt: skip
@@ -177,6 +178,7 @@ class ReviewApp:
                 except (SpasmCvError, ValueError, TypeError) as exc:
                     return JSONResponse({"error": str(exc)[:300]}, status_code=400)
                 return JSONResponse({"saved": asdict(d), **self.state()})
+
             return endpoint
 
         routes = [
@@ -193,7 +195,17 @@ class ReviewApp:
         """The clip's signal plot (a ``data:`` URI), its event shaded."""
         rec = self.recording
         shown = self.events.get(c.event or "") or Event(
-            c.onset, c.duration, SPASM, c.side, c.kind, c.regions, 1, 0.0, 0.0, None, None,
+            c.onset,
+            c.duration,
+            SPASM,
+            c.side,
+            c.kind,
+            c.regions,
+            1,
+            0.0,
+            0.0,
+            None,
+            None,
             c.confidence,
         )
         closure_on = rec.summary.params.detection_params().episodes.closure_on

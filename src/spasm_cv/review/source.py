@@ -72,9 +72,7 @@ class ReviewSource:
     def spasms(self) -> list[Event]:
         """One-sided events (eye episodes, possible episodes and mouth-only events), in time
         order."""
-        return sorted(
-            (e for e in self.recording.events if e.is_one_sided), key=lambda e: e.onset
-        )
+        return sorted((e for e in self.recording.events if e.is_one_sided), key=lambda e: e.onset)
 
     def events_at(self, t: float) -> list[Event]:
         """Events going on at ``t`` (a frame's length of slack): eye episodes first, then

@@ -124,6 +124,4 @@ class FrozenCheck:
         if time_s - window[0][0] < p.after_s - 1e-9:
             return False
         # oldest first: in a moving image the oldest frame differs most, one comparison
-        return all(
-            float(np.mean(np.abs(small - other))) <= p.max_difference for _, other in window
-        )
+        return all(float(np.mean(np.abs(small - other))) <= p.max_difference for _, other in window)

@@ -123,9 +123,7 @@ def _period_rows(ctx: Context, periods: list[Period], ref: str) -> list[Markup]:
                 )
                 dates += f" (day {days[0]}" + (f"–{days[-1]}" if days[-1] != days[0] else "")
                 dates += " after)"
-        rows.append(
-            _table_row(p.label, dates, len(p.recordings), row, prev, ref, ctx.thresholds)
-        )
+        rows.append(_table_row(p.label, dates, len(p.recordings), row, prev, ref, ctx.thresholds))
         if row is not None:
             prev = row
     return rows
@@ -151,7 +149,7 @@ def _table_row(
 ) -> Markup:
     if row is None:
         return html(
-            "<tr><td>{}</td><td class='l'>{}</td><td colspan=\"4\" class=\"l\">no recordings"
+            '<tr><td>{}</td><td class=\'l\'>{}</td><td colspan="4" class="l">no recordings'
             "</td><td>—</td></tr>",
             label,
             dates,

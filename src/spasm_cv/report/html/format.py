@@ -27,9 +27,7 @@ def decimals_for(x: float) -> int:
     return 0 if x >= 100 or x == 0 else 1 if x >= 10 else 2
 
 
-def num(
-    value: float | None, key: str, scale: float = 1.0, decimals: int | None = None
-) -> Markup:
+def num(value: float | None, key: str, scale: float = 1.0, decimals: int | None = None) -> Markup:
     """A number tagged with the summary key it shows (``value * scale`` rounded)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return Markup('<span class="num na">n/a</span>')
@@ -55,7 +53,7 @@ def duration(seconds: float, key: str | None = None) -> Markup:
 
 
 def insufficient(detail: str = "") -> Markup:
-    """"insufficient observation" in place of a number (never bold), with a tooltip."""
+    """ "insufficient observation" in place of a number (never bold), with a tooltip."""
     title = html(' title="{}"', detail) if detail else ""
     return html('<span class="insufficient"{}>{}</span>', title, INSUFFICIENT)
 

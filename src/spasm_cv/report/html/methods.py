@@ -48,23 +48,22 @@ DISCLAIMER = Markup(
 
 
 def deidentified(ctx: Context) -> Markup:
-    """Whether the recordings were de-identified, and what became of their dates ('' if not).
-    """
+    """Whether the recordings were de-identified, and what became of their dates ('' if not)."""
     recs = ctx.deidentified
     if not recs:
         return Markup("")
     dates = {r.summary.input["deidentified"].get("dates") for r in recs}
-    which = "The recordings were" if len(recs) == len(ctx.recordings) else (
-        f"{len(recs)} of the {len(ctx.recordings)} recordings were"
+    which = (
+        "The recordings were"
+        if len(recs) == len(ctx.recordings)
+        else (f"{len(recs)} of the {len(ctx.recordings)} recordings were")
     )
     said = {
         "removed": "their dates and times removed",
         "shifted": "their dates shifted by a number of days not stated here (times of day kept)",
     }
     when = " and ".join(said[d] for d in sorted(dates) if d in said) or "their dates removed"
-    return html(
-        " <b>{} de-identified</b>: labelled without file names or paths, {}.", which, when
-    )
+    return html(" <b>{} de-identified</b>: labelled without file names or paths, {}.", which, when)
 
 
 def methods(ctx: Context) -> Markup:
@@ -76,9 +75,7 @@ def methods(ctx: Context) -> Markup:
     t = ctx.thresholds
     kinds = sorted({r.source for r in ctx.recordings})
     values.update(
-        models=", ".join(
-            sorted({r.summary.model.get("name", "?") for r in ctx.recordings})
-        ),
+        models=", ".join(sorted({r.summary.model.get("name", "?") for r in ctx.recordings})),
         sha=str(first.model.get("sha256", "?"))[:12],
         versions=", ".join(
             sorted({r.summary.software.get("version", "?") for r in ctx.recordings})
@@ -91,9 +88,7 @@ def methods(ctx: Context) -> Markup:
         grade_min=time_words(t.grade_min_observed_s),
         grade_episodes=str(t.grade_min_episodes),
     )
-    text = METHODS.format(
-        **values, times=Markup(" ".join(TIMES.get(k, "") for k in kinds))
-    )
+    text = METHODS.format(**values, times=Markup(" ".join(TIMES.get(k, "") for k in kinds)))
     text += deidentified(ctx)
     if any(r.summary.extra.get("count") == "possible" for r in ctx.recordings):
         text += Markup(

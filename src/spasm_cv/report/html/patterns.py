@@ -33,7 +33,8 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
         parts.append(
             note(
                 f"No one-sided eye episode in any of the {len(hours)} observed hour(s) of the "
-                "day" + (f" or on any of the {len(days)} days" if ctx.multi else "")
+                "day"
+                + (f" or on any of the {len(days)} days" if ctx.multi else "")
                 + ", and no duration to show."
             )
         )
@@ -46,7 +47,8 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
                     "episodes per hour per day",
                     "One point per day and side (orange: right, blue: left); whiskers: 95 % CI; "
                     "dashed: treatments (a date without a time counts that day as before). "
-                    + short_note + ctx.counted_note(),
+                    + short_note
+                    + ctx.counted_note(),
                 )
             )
         pair = []
@@ -58,7 +60,8 @@ def patterns_sheet(ctx: Context) -> tuple[str, Markup]:
                     "episodes per hour by time of day",
                     f"By local hour ({tz_name(ctx)}), pooled over days; orange: right, "
                     "blue: left; grey: hours not observed; below: minutes observed. "
-                    + short_note + ctx.counted_note(),
+                    + short_note
+                    + ctx.counted_note(),
                 )
             )
         else:

@@ -228,8 +228,7 @@ def _headline(ctx: Context) -> Markup:
         parts.append(
             note(
                 html(
-                    "<b>No one-sided eye episode was detected</b> in {} of observed face "
-                    "time{}.{}",
+                    "<b>No one-sided eye episode was detected</b> in {} of observed face time{}.{}",
                     duration(obs),
                     upper,
                     _mouth_only_text(ctx),
