@@ -150,3 +150,21 @@ def test_report_says_what_review_confirmed(folder, tmp_path):
     n = len(items)
     assert f"confirmed by review: 3 of {n} detected, 1 added" in page
     assert 'data-key="episodes.total.count" data-scale="1">4<' in page  # 3 accepted + 1 added
+
+
+def test_batch_row_and_recordings_csv_carry_both_counts(folder, tmp_path):
+    from spasm_cv.batch.engines import VideoOutcome
+    from spasm_cv.batch.table import outcome_row
+
+    items = reviewable(Recording.from_folder(folder).events)
+    append_decisions(folder, [decision_for(*items[0], "accepted"),
+                              decision_for(*items[1], "rejected"),
+                              Decision("a1", "added", 70.0, 0.4, "left", "twitch")])  # fmt: skip
+    rec = Recording.from_folder(folder)
+    row = outcome_row(VideoOutcome("visit", "/videos/visit.mp4", str(folder), "ok",
+                                   summary=rec.summary))  # fmt: skip
+    assert (row["episodes"], row["review_detected"], row["review_confirmed"]) == (
+        len(rec.episodes), len(items), 2)
+    headline = rec.headline()  # a row of export --format csv's recordings.csv
+    assert (headline["episodes_count"], headline["review_confirmed"]) == (len(rec.episodes), 2)
+    assert rec.reviewed().headline()["episodes_count"] == 2

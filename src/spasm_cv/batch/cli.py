@@ -50,10 +50,12 @@ engines:
 
 batch.tsv columns: name status error duration_s observed_s episodes per_hour ci95_low
   ci95_high insufficient_observation right right_per_hour left left_per_hour
-  blinks_per_min affected_side video result_dir elapsed_s (episodes: one-sided episodes
-  involving the eye; rates per hour of observed face time with exact 95 % Poisson
-  intervals; insufficient_observation yes: under 10 min observed, the rates are not rates
-  yet; status ok | error | interrupted)
+  blinks_per_min affected_side review_detected review_confirmed video result_dir elapsed_s
+  (episodes: one-sided episodes involving the eye; rates per hour of observed face time
+  with exact 95 % Poisson intervals; insufficient_observation yes: under 10 min observed,
+  the rates are not rates yet; review_*: for a result folder a reviewer reviewed (a batch
+  resumed over it), the episodes detected and those the review confirmed; status ok |
+  error | interrupted)
 
 de-identified (--deidentify --key FILE): result folders are OUT/rec001, OUT/rec002, ...
   and hold no file name, path or date of the videos (--date-shift DAYS keeps dates, moved);

@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from spasm_cv.batch.engines import VideoOutcome
+from spasm_cv.errors import SpasmCvError
 from spasm_cv.results.atomic import atomic_file
+from spasm_cv.results.recording import Recording
+from spasm_cv.results.review import REVIEW_FILE, ReviewTally
 from spasm_cv.results.spreadsheet import safe_cell
 
 TABLE_FILE = "batch.tsv"
@@ -39,12 +42,19 @@ COLUMNS = (
     "left_per_hour",
     "blinks_per_min",
     "affected_side",
+    "review_detected",  # result folders with a review.tsv (review --serve, import-review):
+    "review_confirmed",  # episodes detected, and accepted + added by the review
     "video",
     "result_dir",
     "elapsed_s",
 )
-# the header written before ``insufficient_observation`` existed: such a batch folder resumes
-_OLD_COLUMNS = tuple(c for c in COLUMNS if c != "insufficient_observation")
+# headers written by earlier versions (before ``insufficient_observation``, before the review
+# counts): such a batch folder resumes
+_REVIEW = ("review_detected", "review_confirmed")
+_OLD_HEADERS = (
+    tuple(c for c in COLUMNS if c not in _REVIEW),
+    tuple(c for c in COLUMNS if c not in (*_REVIEW, "insufficient_observation")),
+)
 
 
 def outcome_row(outcome: VideoOutcome) -> dict:
@@ -76,7 +86,20 @@ def outcome_row(outcome: VideoOutcome) -> dict:
             blinks_per_min=s.blinks.per_minute,
             affected_side=s.affected_side,
         )
+        tally = _review_tally(outcome.out_dir)
+        if tally is not None:
+            row.update(review_detected=tally.detected, review_confirmed=tally.confirmed)
     return row
+
+
+def _review_tally(folder: str) -> ReviewTally | None:
+    """The review of a result folder (a batch resumed over reviewed folders), if any."""
+    if not (Path(folder) / REVIEW_FILE).is_file():
+        return None
+    try:
+        return Recording.from_folder(folder, with_signals=False).review_tally()
+    except SpasmCvError:
+        return None  # a review of another events.tsv: not counted here
 
 
 def _cell(value) -> str:
@@ -104,7 +127,7 @@ def write_table(path: str | os.PathLike, outcomes: Iterable[VideoOutcome]) -> Pa
 def is_batch_table(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a combined table this command wrote (its header row is ours)."""
     with open(path, newline="") as f:
-        return tuple(f.readline().rstrip("\r\n").split("\t")) in (COLUMNS, _OLD_COLUMNS)
+        return tuple(f.readline().rstrip("\r\n").split("\t")) in (COLUMNS, *_OLD_HEADERS)
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, str]]:
