@@ -177,7 +177,8 @@ class ReviewApp:
                     d = handler(data)
                 except (SpasmCvError, ValueError, TypeError) as exc:
                     return JSONResponse({"error": str(exc)[:300]}, status_code=400)
-                return JSONResponse({"saved": asdict(d), **self.state()})
+                state = self.state()  # what was written: with its time and checksum
+                return JSONResponse({"saved": state["decisions"].get(d.event), **state})
 
             return endpoint
 
