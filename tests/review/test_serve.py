@@ -56,7 +56,8 @@ def request(url: str, method: str = "GET", body: dict | None = None,
 
 def test_review_five_episodes_by_keyboard_add_one_reload(served, browser, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     result, url, _ = served
     browser.get(url)
@@ -67,14 +68,16 @@ def test_review_five_episodes_by_keyboard_add_one_reload(served, browser, tmp_pa
     for i, key in enumerate(keys, 1):
         body.send_keys(key)
         wait.until(lambda d, i=i: f"{i} of 8 detected" in d.find_element(By.ID, "status").text)
-    body.send_keys("n")  # a missed episode at the current clip's time: side, then duration
-    wait.until(lambda d: d.switch_to.alert)
-    browser.switch_to.alert.send_keys("left")
-    browser.switch_to.alert.accept()
-    wait.until(lambda d: d.switch_to.alert)
-    browser.switch_to.alert.send_keys("0.4")
-    browser.switch_to.alert.accept()
+    body.send_keys("n")  # a missed episode at the current clip's time: a form, onset filled
+    onset = wait.until(lambda d: d.switch_to.active_element)
+    assert onset.get_attribute("name") == "add_onset" and float(onset.get_attribute("value")) > 0
+    form = onset.find_element(By.XPATH, "ancestor::form")
+    Select(form.find_element(By.NAME, "add_side")).select_by_value("left")
+    length = form.find_element(By.NAME, "add_duration")
+    length.clear()
+    length.send_keys("0.4", Keys.ENTER)  # Enter saves
     wait.until(lambda d: "1 added" in d.find_element(By.ID, "status").text)
+    assert not form.is_displayed()
 
     browser.refresh()  # the decisions are on disk, not in the page
     wait.until(lambda d: "5 of 8 detected" in d.find_element(By.ID, "status").text)
@@ -88,6 +91,7 @@ def test_review_five_episodes_by_keyboard_add_one_reload(served, browser, tmp_pa
     decisions = read_review(result)
     assert [d.decision for d in decisions] == ["accepted", "accepted", "rejected", "unsure",
                                                "accepted", "added"]  # fmt: skip
+    assert (decisions[-1].side, decisions[-1].duration) == ("left", 0.4)
     assert {d.reviewer for d in decisions} == {"tester"}
     loaded = spasm_cv.load(result)
     assert sorted(loaded.events["reviewed"].value_counts().to_dict().items()) == sorted({

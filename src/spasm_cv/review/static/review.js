@@ -88,20 +88,29 @@ async function decide(clip, decision) {
   }
 }
 
-async function addHere(clip) {
+function addHere(clip) {
+  // the form to add a missed episode, its onset at the clip's current time
   const video = clip.querySelector("video");
+  const form = clip.querySelector(".add-form");
   const onset = Math.max(0, +clip.dataset.start + (video ? video.currentTime : 0));
-  const side = window.prompt("Side of the missed episode (right or left):", clip.dataset.side);
-  if (side === null) { return; }
-  const duration = window.prompt("Its duration in seconds:", "0.5");
-  if (duration === null) { return; }
+  if (video) { video.pause(); }
+  form.elements.add_onset.value = onset.toFixed(2);
+  form.hidden = false;
+  form.elements.add_onset.focus();
+}
+
+async function saveAdded(clip, form) {
   try {
     const data = await post("api/add", {
-      onset: +onset.toFixed(3), duration: +duration, side: side.trim().toLowerCase(),
-      kind: fields(clip).corrected_kind, note: fields(clip).note,
+      onset: +form.elements.add_onset.value, duration: +form.elements.add_duration.value,
+      side: form.elements.add_side.value, kind: form.elements.add_kind.value,
+      note: fields(clip).note,
     });
+    form.hidden = true;
     show(data);
-    say(`Added a missed ${side} episode at ${onset.toFixed(2)} s (${statusLine.textContent})`);
+    say(`Added a missed ${form.elements.add_side.value} episode at ` +
+        `${(+form.elements.add_onset.value).toFixed(2)} s (${statusLine.textContent})`);
+    clip.focus({ preventScroll: true });
   } catch (err) {
     say(`Not added: ${err.message}`);
   }
@@ -118,11 +127,19 @@ for (const [i, clip] of clips.entries()) {
   for (const b of clip.querySelectorAll("[data-add]")) {
     b.addEventListener("click", () => addHere(clip));
   }
+  const form = clip.querySelector(".add-form");
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); saveAdded(clip, form); });
+  form.querySelector("[data-cancel]").addEventListener("click", () => {
+    form.hidden = true; clip.focus({ preventScroll: true });
+  });
 }
 
 document.addEventListener("keydown", (ev) => {
   const t = ev.target;
-  if (t.matches && t.matches("input, select, textarea")) { return; }
+  if (t.matches && t.matches("input, select, textarea, button")) {
+    if (ev.key === "Escape") { t.blur(); }
+    return;
+  }
   if (ev.ctrlKey || ev.metaKey || ev.altKey || !clips.length) { return; }
   const clip = clips[current];
   const key = ev.key;
