@@ -72,9 +72,7 @@ def sim_result_with_episodes(folder: Path, seconds: float = 80.0) -> Path:
 def _simulated(seconds: float, interrupted: str | None) -> tuple[Signals, Detection]:
     """The simulated recording and its detection: the same every time, so made once a run
     (callers copy them)."""
-    signals, _ = simulate_signals(
-        seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1
-    )
+    signals, _ = simulate_signals(seconds, 30.0, (SimEpisode(5.0, "right", "twitch", 0.8),), seed=1)
     if interrupted:
         signals.meta["interrupted"] = interrupted
     return signals, detect(signals)

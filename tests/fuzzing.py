@@ -53,7 +53,18 @@ HOSTILE_TEXT = (
     "a" * 5000,
 )
 HOSTILE_NUMBERS = (
-    math.nan, math.inf, -math.inf, -1, -50, -5.0, 0, 1e12, 1e308, 2**63, 10**30, 0.5,
+    math.nan,
+    math.inf,
+    -math.inf,
+    -1,
+    -50,
+    -5.0,
+    0,
+    1e12,
+    1e308,
+    2**63,
+    10**30,
+    0.5,
 )
 hostile_json = st.one_of(
     st.sampled_from(HOSTILE_TEXT),
@@ -105,16 +116,25 @@ def _simulated():
     from spasm_cv.events.simulate import SimEpisode, simulate_signals
     from spasm_cv.events.table import POSSIBLE
 
-    eps = tuple(SimEpisode(5.0 + 7 * i, ("right", "left")[i % 2],
-                           ("twitch", "clonic", "tonic")[i % 3], 0.7,
-                           n_contractions=3 if i % 3 == 1 else 1,
-                           hold_s=1.2 if i % 3 == 2 else 0.08) for i in range(6))
+    eps = tuple(
+        SimEpisode(
+            5.0 + 7 * i,
+            ("right", "left")[i % 2],
+            ("twitch", "clonic", "tonic")[i % 3],
+            0.7,
+            n_contractions=3 if i % 3 == 1 else 1,
+            hold_s=1.2 if i % 3 == 2 else 0.08,
+        )
+        for i in range(6)
+    )
     signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
     signals.meta["fps"] = 30.0
     det = detect(signals)
     last = max(i for i, e in enumerate(det.events) if e.is_episode)
-    events = [dataclasses.replace(e, trial_type=POSSIBLE) if i == last else e
-              for i, e in enumerate(det.events)]
+    events = [
+        dataclasses.replace(e, trial_type=POSSIBLE) if i == last else e
+        for i, e in enumerate(det.events)
+    ]
     return signals, dataclasses.replace(det, events=events)
 
 
@@ -130,8 +150,13 @@ def synthetic_result(root: Path) -> Path:
     video = root / "visit.mp4"
     video.write_bytes(b"\0" * 2048)  # not a video: review reads the folder, then refuses it
     info = VideoInfo(str(video), 640, 480, 30.0, len(signals), 0, "avc1")
-    summary = Summary.of_analysis(signals, det, input_record(video, info, False), 3.0,
-                                  datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc))
+    summary = Summary.of_analysis(
+        signals,
+        det,
+        input_record(video, info, False),
+        3.0,
+        datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc),
+    )
     out = root / "visit.spasm-cv"
     write_folder(out, Recording.from_analysis(signals, det, summary, out))
     return out
@@ -177,17 +202,22 @@ def _mutate_json(doc, data) -> object:
 
 
 def _mutate_table(lines: list[list[str]], data) -> list[list[str]]:
-    op = data.draw(st.sampled_from(("cell", "cell", "cell", "drop column", "add column",
-                                    "short row", "extra row")), "op")
+    op = data.draw(
+        st.sampled_from(
+            ("cell", "cell", "cell", "drop column", "add column", "short row", "extra row")
+        ),
+        "op",
+    )
     row = data.draw(st.integers(0, len(lines) - 1), "row")
     col = data.draw(st.integers(0, len(lines[0]) - 1), "column")
     if op == "cell":
         lines[row][col] = data.draw(hostile_cell, "cell")
     elif op == "drop column":
-        lines = [r[:col] + r[col + 1:] for r in lines]
+        lines = [r[:col] + r[col + 1 :] for r in lines]
     elif op == "add column":
-        lines = [[*r, data.draw(hostile_cell, "cell") if i else "extra"]
-                 for i, r in enumerate(lines)]
+        lines = [
+            [*r, data.draw(hostile_cell, "cell") if i else "extra"] for i, r in enumerate(lines)
+        ]
     elif op == "short row":
         lines[row] = lines[row][:col]
     else:
@@ -242,8 +272,9 @@ DB_TABLES = ("sessions", "events", "minutes", "gaps")
 def mutate_db(db: Path, data) -> str:
     """Apply one drawn hostile edit to a copy of a monitor database; returns what it did."""
     with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
-        op = data.draw(st.sampled_from(("set", "set", "set", "add column", "delete", "version")),
-                       "op")
+        op = data.draw(
+            st.sampled_from(("set", "set", "set", "add column", "delete", "version")), "op"
+        )
         if op == "version":
             c.execute(f"PRAGMA user_version={data.draw(st.integers(-3, 5), 'version')}")
             return "user_version"
@@ -263,8 +294,10 @@ def mutate_db(db: Path, data) -> str:
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
             value = float(value)
         try:
-            c.execute(f"UPDATE {table} SET {column}=? WHERE rowid=(SELECT min(rowid) FROM "
-                      f"{table})", (value,))
+            c.execute(
+                f"UPDATE {table} SET {column}=? WHERE rowid=(SELECT min(rowid) FROM {table})",
+                (value,),
+            )
         except sqlite3.IntegrityError:  # NOT NULL, or a key taken: the edit cannot be made
             assume(False)
         return f"{table}.{column}"
@@ -359,8 +392,11 @@ def payload_leaks(out: Path) -> list[str]:
     for table in out.rglob("*.csv") if CHECK_CSV_FORMULAS else ():
         with open(table, newline="", encoding="utf-8") as f:
             cells = [c for row in csv.reader(f) for c in row]
-        leaks += [f"{table.name}: {c[:20]}" for c in cells
-                  if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not is_number(c)]
+        leaks += [
+            f"{table.name}: {c[:20]}"
+            for c in cells
+            if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not is_number(c)
+        ]
     return leaks
 
 

@@ -24,13 +24,23 @@ def write_session(
     """Store one finished session of ``seconds`` with ``events`` (face seen throughout)."""
     t0 = start.timestamp()
     with Store(db) as store:
-        info = SessionInfo(t0, source, source_kind, fps, 640, 480, False,
-                           {"params": params or {}}, "test", "model", "sha")
+        info = SessionInfo(
+            t0,
+            source,
+            source_kind,
+            fps,
+            640,
+            480,
+            False,
+            {"params": params or {}},
+            "test",
+            "model",
+            "sha",
+        )
         sid = store.begin_session(info)
         agg = MinuteAggregator(t0, fps)
         for i in range(int(seconds * fps)):
-            agg.frame(i / fps, True, 1, {"right": True, "left": True},
-                      {"right": 0.0, "left": 0.0})
+            agg.frame(i / fps, True, 1, {"right": True, "left": True}, {"right": 0.0, "left": 0.0})
         agg.finish()
         for e in events:
             agg.event(e)

@@ -182,8 +182,9 @@ RESULT_CASES = {
     "no events.tsv": (_result_with(lambda r: (r / "events.tsv").unlink()), "events"),
     "garbage events.tsv": (_result_with(_write("events.tsv", b"onset\tx\nfoo\t1\n")), "events"),
     "truncated signals.csv.gz": (
-        _result_with(lambda r: (r / "signals.csv.gz").write_bytes(
-            (r / "signals.csv.gz").read_bytes()[:300])),
+        _result_with(
+            lambda r: (r / "signals.csv.gz").write_bytes((r / "signals.csv.gz").read_bytes()[:300])
+        ),
         "corrupt",
     ),
     "signals.csv.gz not gzip": (_result_with(_write("signals.csv.gz", b"plain")), "corrupt"),
@@ -254,16 +255,18 @@ def test_monitor_and_phantom_refuse_bad_sources_in_one_line(case, tmp_path):
     video = make(src)
     code, _, err = cli("monitor", "--source", video, "--headless", "--db", tmp_path / "m.sqlite")
     assert_one_line_error(code, err)
-    code, _, err = cli("phantom", video, "--out", tmp_path / "p.mp4", "--truth",
-                       tmp_path / "p.truth.tsv")
+    code, _, err = cli(
+        "phantom", video, "--out", tmp_path / "p.mp4", "--truth", tmp_path / "p.truth.tsv"
+    )
     assert_one_line_error(code, err)
 
 
 def test_batch_of_bad_videos_records_each_and_goes_on(tmp_path):
     videos = tmp_path / "videos"
     videos.mkdir()
-    for i, case in enumerate(["zero bytes", "text renamed .mp4", "0.25 fps container",
-                              "jpeg renamed .mp4"]):
+    for i, case in enumerate(
+        ["zero bytes", "text renamed .mp4", "0.25 fps container", "jpeg renamed .mp4"]
+    ):
         d = tmp_path / f"m{i}"
         d.mkdir()
         shutil.move(VIDEO_CASES[case][0](d), videos / f"v{i}.mp4")

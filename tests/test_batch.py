@@ -91,7 +91,7 @@ def test_a_batch_folder_of_the_previous_table_layout_resumes(local_run, videos, 
     table = out / TABLE_FILE
     lines = [line.split("\t") for line in table.read_text().splitlines()]
     col = lines[0].index("insufficient_observation")
-    table.write_text("".join("\t".join(c[:col] + c[col + 1:]) + "\n" for c in lines))
+    table.write_text("".join("\t".join(c[:col] + c[col + 1 :]) + "\n" for c in lines))
     assert main(["batch", str(videos), "--out", str(out), "--jobs", "1", "--quiet"]) == 1
     assert _rows(out) == _rows(first)  # rewritten in today's layout, nothing lost
 

@@ -87,8 +87,12 @@ def test_bids_dataset_is_valid_and_holds_events_and_signals(two_results, tmp_pat
     assert errors(issues) == []
     codes = {i["code"] for i in issues}
     # nothing the privacy checks or the column checks warn about
-    assert not codes & {"GZIP_HEADER_MTIME", "GZIP_HEADER_FILENAME",
-                        "TSV_ADDITIONAL_COLUMNS_UNDEFINED", "SIDECAR_KEY_REQUIRED"}
+    assert not codes & {
+        "GZIP_HEADER_MTIME",
+        "GZIP_HEADER_FILENAME",
+        "TSV_ADDITIONAL_COLUMNS_UNDEFINED",
+        "SIDECAR_KEY_REQUIRED",
+    }
 
     # provenance: software, version, parameters
     description = json.loads((root / "dataset_description.json").read_text())
@@ -123,17 +127,16 @@ def test_bids_dataset_is_valid_and_holds_events_and_signals(two_results, tmp_pat
     table = read_signals_table(late)
     assert list(physio.columns) == list(table)
     assert len(physio) == summary["frames"]
-    assert physio["closure_right"].to_numpy() == pytest.approx(table["closure_right"],
-                                                               rel=1e-5, nan_ok=True)
+    assert physio["closure_right"].to_numpy() == pytest.approx(
+        table["closure_right"], rel=1e-5, nan_ok=True
+    )
     assert physio["measurable_right"].dtype == bool
     for column in meta["Columns"]:
         assert meta[column]["Description"], column
     with open(f"{base}_physio.tsv.gz", "rb") as f:
         head = f.read(10)
     assert head[3] & 0x08 == 0 and head[4:8] == b"\0\0\0\0"  # no file name, no time stamp
-    assert gzip.decompress(Path(f"{base}_physio.tsv.gz").read_bytes()).count(b"\n") == len(
-        physio
-    )
+    assert gzip.decompress(Path(f"{base}_physio.tsv.gz").read_bytes()).count(b"\n") == len(physio)
 
 
 def test_appending_adds_runs_and_changes_no_existing_file(two_results, tmp_path, capsys):

@@ -163,8 +163,12 @@ def test_narrow_eyed_expressive_talker_gives_no_episode():
     narrow by the same absolute amount) while talking, reads as right-sided tonic spasms."""
     for seed in range(4):
         signals, _ = simulate_signals(
-            duration_s=60.0, rest_asymmetry=0.3, expressions_per_min=12, talking=True,
-            lopsided=0.15, seed=seed,
+            duration_s=60.0,
+            rest_asymmetry=0.3,
+            expressions_per_min=12,
+            talking=True,
+            lopsided=0.15,
+            seed=seed,
         )
         assert spasms(detect(signals).events) == []
 
@@ -176,12 +180,20 @@ def test_episodes_found_on_a_narrow_eyed_expressive_talker():
         SimEpisode(25.0, "right", "clonic", 0.7, n_contractions=4),
     )
     signals, _ = simulate_signals(
-        duration_s=35.0, episodes=eps, rest_asymmetry=0.3, expressions_per_min=12,
-        talking=True, lopsided=0.15, seed=3,
+        duration_s=35.0,
+        episodes=eps,
+        rest_asymmetry=0.3,
+        expressions_per_min=12,
+        talking=True,
+        lopsided=0.15,
+        seed=3,
     )
     found = spasms(detect(signals).events)
-    assert [(e.side, e.kind) for e in found] == [("right", "twitch"), ("left", "tonic"),
-                                                 ("right", "clonic")]
+    assert [(e.side, e.kind) for e in found] == [
+        ("right", "twitch"),
+        ("left", "tonic"),
+        ("right", "clonic"),
+    ]
 
 
 @pytest.mark.parametrize("fps", [12.5, 15.0, 30.0])
@@ -204,8 +216,9 @@ def test_one_frame_of_one_eye_is_not_an_episode_at_any_frame_rate(fps):
 def _blinks_with_a_late_lid(times, late_side, fps=30.0, seed=0):
     """Blinks at ``times`` in which ``late_side``'s lid reopens over 0.3 s instead of 0.1 s
     (both close together; one lid's landmarks lag under motion blur)."""
-    signals, _ = simulate_signals(duration_s=max(times) + 5.0, fps=fps, blinks_per_min=0,
-                                  noise=0.005, seed=seed)
+    signals, _ = simulate_signals(
+        duration_s=max(times) + 5.0, fps=fps, blinks_per_min=0, noise=0.005, seed=seed
+    )
     t = signals.time
     for onset in times:
         for side in ("left", "right"):
@@ -237,7 +250,8 @@ def test_a_held_one_sided_closure_after_a_blink_is_found():
     t = signals.time
     held = (t >= 5.2) & (t < 5.8)  # the left lid stays 80 % closed for 0.6 s
     signals.columns["eye_aperture_left"][held] = 0.2 * np.median(
-        signals.columns["eye_aperture_left"][:60])
+        signals.columns["eye_aperture_left"][:60]
+    )
     assert [e.side for e in spasms(detect(signals).events)] == ["left"]
 
 
@@ -248,8 +262,14 @@ def test_fast_head_motion_asks_for_a_larger_difference_between_the_eyes():
 
     params = DetectionParams().decide
     x = np.zeros(len(FEATURES))
-    for name, value in {"peak_closure": 0.45, "other_closure": 0.2, "margin": 0.2,
-                        "usual_asymmetry": 0.06, "close_speed": 3.0, "held_s": 0.1}.items():
+    for name, value in {
+        "peak_closure": 0.45,
+        "other_closure": 0.2,
+        "margin": 0.2,
+        "usual_asymmetry": 0.06,
+        "close_speed": 3.0,
+        "held_s": 0.1,
+    }.items():
         x[FEATURES.index(name)] = value
     moving = x.copy()
     moving[FEATURES.index("head_speed_deg_s")] = 90.0

@@ -42,8 +42,9 @@ def _doctests(sample: bool) -> list[str]:
     out = []
     for name in _modules():
         source = Path(importlib.util.find_spec(name).origin).read_text()
-        examples = "".join(line for line in source.splitlines()
-                           if line.lstrip().startswith((">>> ", "... ")))
+        examples = "".join(
+            line for line in source.splitlines() if line.lstrip().startswith((">>> ", "... "))
+        )
         if examples and any(s in examples for s in NEEDS_SAMPLE) == sample:
             out.append(name)
     return out

@@ -26,11 +26,32 @@ from spasm_cv.evaluation import (
 )
 from spasm_cv.evaluation.cli import add_parser, run
 
-TRUTH_HEADER = ("onset", "duration", "side", "kind", "n_contractions", "peak_closure",
-                "perceived_closure", "perceived_closure_other", "mouth", "clear")
-EVENTS_HEADER = ("onset", "duration", "trial_type", "side", "kind", "regions",
-                 "n_contractions", "peak_closure", "closure_duration", "brow_raised",
-                 "mouth_cocontraction", "confidence")
+TRUTH_HEADER = (
+    "onset",
+    "duration",
+    "side",
+    "kind",
+    "n_contractions",
+    "peak_closure",
+    "perceived_closure",
+    "perceived_closure_other",
+    "mouth",
+    "clear",
+)
+EVENTS_HEADER = (
+    "onset",
+    "duration",
+    "trial_type",
+    "side",
+    "kind",
+    "regions",
+    "n_contractions",
+    "peak_closure",
+    "closure_duration",
+    "brow_raised",
+    "mouth_cocontraction",
+    "confidence",
+)
 
 
 def ep(*rows: tuple, clear: list[bool] | None = None, kind: list[str] | None = None):
@@ -38,16 +59,24 @@ def ep(*rows: tuple, clear: list[bool] | None = None, kind: list[str] | None = N
     if not rows:
         return Episodes.empty()
     onset, duration, side = zip(*rows, strict=True)
-    return Episodes(np.array(onset), np.array(duration), np.array(side, dtype=object),
-                    kind=kind, clear=clear)
+    return Episodes(
+        np.array(onset), np.array(duration), np.array(side, dtype=object), kind=kind, clear=clear
+    )
 
 
 def write_truth(path: Path, rows: list[dict], duration_s: float | None = None) -> Path:
     lines = ["\t".join(TRUTH_HEADER)]
     for r in rows:
-        full = {"kind": "clonic", "n_contractions": "1", "peak_closure": "0.8",
-                "perceived_closure": "0.7", "perceived_closure_other": "0.0", "mouth": "no",
-                "clear": "yes", **r}
+        full = {
+            "kind": "clonic",
+            "n_contractions": "1",
+            "peak_closure": "0.8",
+            "perceived_closure": "0.7",
+            "perceived_closure_other": "0.0",
+            "mouth": "no",
+            "clear": "yes",
+            **r,
+        }
         lines.append("\t".join(str(full[c]) for c in TRUTH_HEADER))
     path.write_text("\n".join(lines) + "\n")
     if duration_s is not None:
@@ -59,9 +88,18 @@ def write_events(folder: Path, rows: list[dict], observed_s: float | None = None
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["\t".join(EVENTS_HEADER)]
     for r in rows:
-        full = {"trial_type": "spasm", "kind": "clonic", "regions": "eye",
-                "n_contractions": "1", "peak_closure": "0.8", "closure_duration": "0.2",
-                "brow_raised": "n/a", "mouth_cocontraction": "n/a", "confidence": "0.9", **r}
+        full = {
+            "trial_type": "spasm",
+            "kind": "clonic",
+            "regions": "eye",
+            "n_contractions": "1",
+            "peak_closure": "0.8",
+            "closure_duration": "0.2",
+            "brow_raised": "n/a",
+            "mouth_cocontraction": "n/a",
+            "confidence": "0.9",
+            **r,
+        }
         lines.append("\t".join(str(full[c]) for c in EVENTS_HEADER))
     path = folder / "events.tsv"
     path.write_text("\n".join(lines) + "\n")
@@ -193,9 +231,14 @@ def test_overlap_breaks_ties():
 
 
 def test_clear_subtle_kind_and_onset_error():
-    truth = ep((10.0, 1.0, "left"), (20.0, 1.0, "left"), (30.0, 3.0, "left"),
-               (40.0, 0.2, "left"),
-               clear=[True, True, False, False], kind=["clonic", "clonic", "tonic", "clonic"])
+    truth = ep(
+        (10.0, 1.0, "left"),
+        (20.0, 1.0, "left"),
+        (30.0, 3.0, "left"),
+        (40.0, 0.2, "left"),
+        clear=[True, True, False, False],
+        kind=["clonic", "clonic", "tonic", "clonic"],
+    )
     pred = ep((10.1, 1.0, "left"), (29.8, 3.0, "left"), (40.3, 0.2, "left"))
     r = evaluate_events(truth, pred)
     assert r.tp == 3
@@ -208,8 +251,9 @@ def test_clear_subtle_kind_and_onset_error():
 
 def test_combine_results_is_micro_average():
     a = evaluate_events(ep((10.0, 1.0, "left")), ep((10.0, 1.0, "left")), observed_s=1800.0)
-    b = evaluate_events(ep((10.0, 1.0, "left"), (20.0, 1.0, "left")),
-                        ep((50.0, 1.0, "left")), observed_s=1800.0)
+    b = evaluate_events(
+        ep((10.0, 1.0, "left"), (20.0, 1.0, "left")), ep((50.0, 1.0, "left")), observed_s=1800.0
+    )
     t = combine_results([a, b])
     assert (t.tp, t.fp, t.fn, t.n_truth, t.n_predicted) == (1, 1, 2, 3, 2)
     assert t.observed_s == 3600.0 and t.false_per_hour == 1.0
@@ -230,7 +274,8 @@ def test_invalid_episodes_rejected():
 
 episode_rows = st.lists(
     st.tuples(st.floats(0, 1000), st.floats(0, 10), st.sampled_from(["left", "right"])),
-    min_size=1, max_size=15,
+    min_size=1,
+    max_size=15,
 )
 
 
@@ -256,13 +301,17 @@ def test_prediction_shifted_past_tolerance_scores_zero(rows, tol, extra):
 
 
 def test_blinks_and_mouth_only_rows_ignored_by_default(tmp_path):
-    truth = write_truth(tmp_path / "v.truth.tsv",
-                        [{"onset": 10, "duration": 1, "side": "left"}], duration_s=3600)
-    events = write_events(tmp_path / "v", [
-        {"onset": 5, "duration": 0.2, "trial_type": "blink", "side": "both", "regions": "eye"},
-        {"onset": 10, "duration": 1, "side": "left", "regions": "eye+mouth"},
-        {"onset": 30, "duration": 1, "side": "right", "regions": "mouth"},
-    ])
+    truth = write_truth(
+        tmp_path / "v.truth.tsv", [{"onset": 10, "duration": 1, "side": "left"}], duration_s=3600
+    )
+    events = write_events(
+        tmp_path / "v",
+        [
+            {"onset": 5, "duration": 0.2, "trial_type": "blink", "side": "both", "regions": "eye"},
+            {"onset": 10, "duration": 1, "side": "left", "regions": "eye+mouth"},
+            {"onset": 30, "duration": 1, "side": "right", "regions": "mouth"},
+        ],
+    )
     v = evaluate_files(truth, events)
     assert (v.result.tp, v.result.fp, v.result.n_predicted) == (1, 0, 1)
     v_any = evaluate_files(truth, events.parent, EvaluationParams(regions="any"))
@@ -297,10 +346,13 @@ def test_truth_tolerant_columns(tmp_path):
 
 
 def test_truth_clear_column(tmp_path):
-    p = write_truth(tmp_path / "t.truth.tsv", [
-        {"onset": 1, "duration": 1, "side": "left", "clear": "yes"},
-        {"onset": 5, "duration": 1, "side": "left", "clear": "no"},
-    ])
+    p = write_truth(
+        tmp_path / "t.truth.tsv",
+        [
+            {"onset": 1, "duration": 1, "side": "left", "clear": "yes"},
+            {"onset": 5, "duration": 1, "side": "left", "clear": "no"},
+        ],
+    )
     assert read_truth(p).clear.tolist() == [True, False]
 
 
@@ -342,9 +394,12 @@ def test_malformed_events_and_missing_files(tmp_path):
 
 
 def test_blink_side_not_checked_but_spasm_side_is(tmp_path):
-    p = write_events(tmp_path / "r", [
-        {"onset": 1, "duration": 0.2, "trial_type": "blink", "side": "n/a"},
-    ])
+    p = write_events(
+        tmp_path / "r",
+        [
+            {"onset": 1, "duration": 0.2, "trial_type": "blink", "side": "n/a"},
+        ],
+    )
     assert len(read_event_table(p).episodes()) == 0
     write_events(tmp_path / "r", [{"onset": 1, "duration": 0.2, "side": "n/a"}])
     with pytest.raises(SpasmCvError, match="side"):
@@ -358,18 +413,32 @@ def make_folders(tmp_path: Path) -> tuple[Path, Path]:
     tdir, rdir = tmp_path / "truth", tmp_path / "results"
     tdir.mkdir()
     # a: perfect, 1 h observed
-    write_truth(tdir / "a.truth.tsv", [{"onset": 10, "duration": 1, "side": "left"},
-                                       {"onset": 20, "duration": 1, "side": "right"}],
-                duration_s=3600)
-    write_events(rdir / "a", [{"onset": 10, "duration": 1, "side": "left"},
-                              {"onset": 20, "duration": 1, "side": "right"}],
-                 observed_s=3600)
+    write_truth(
+        tdir / "a.truth.tsv",
+        [
+            {"onset": 10, "duration": 1, "side": "left"},
+            {"onset": 20, "duration": 1, "side": "right"},
+        ],
+        duration_s=3600,
+    )
+    write_events(
+        rdir / "a",
+        [
+            {"onset": 10, "duration": 1, "side": "left"},
+            {"onset": 20, "duration": 1, "side": "right"},
+        ],
+        observed_s=3600,
+    )
     # b: negative video with one false alarm and a blink, 1 h observed
     write_truth(tdir / "b.truth.tsv", [], duration_s=3600)
-    write_events(rdir / "b", [{"onset": 5, "duration": 1, "side": "left"},
-                              {"onset": 9, "duration": 0.2, "trial_type": "blink",
-                               "side": "both"}],
-                 observed_s=3600)
+    write_events(
+        rdir / "b",
+        [
+            {"onset": 5, "duration": 1, "side": "left"},
+            {"onset": 9, "duration": 0.2, "trial_type": "blink", "side": "both"},
+        ],
+        observed_s=3600,
+    )
     (rdir / "extra").mkdir()  # a result without truth is ignored
     return tdir, rdir
 
@@ -406,8 +475,20 @@ def test_cli_folder_mode_table_and_json(tmp_path, capsys):
 
 def test_cli_single_mode(tmp_path, capsys):
     tdir, rdir = make_folders(tmp_path)
-    code = run(parse(["--truth", str(tdir / "a.truth.tsv"), "--events", str(rdir / "a"),
-                      "--format", "json", "--tolerance", "0.1"]))
+    code = run(
+        parse(
+            [
+                "--truth",
+                str(tdir / "a.truth.tsv"),
+                "--events",
+                str(rdir / "a"),
+                "--format",
+                "json",
+                "--tolerance",
+                "0.1",
+            ]
+        )
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["total"]["f1"] == 1.0 and doc["params"]["tolerance_s"] == 0.1
@@ -416,15 +497,19 @@ def test_cli_single_mode(tmp_path, capsys):
 
 def test_cli_missing_result(tmp_path, capsys):
     tdir, rdir = make_folders(tmp_path)
-    write_truth(tdir / "c.truth.tsv", [{"onset": 1, "duration": 1, "side": "left"}],
-                duration_s=1800)
+    write_truth(
+        tdir / "c.truth.tsv", [{"onset": 1, "duration": 1, "side": "left"}], duration_s=1800
+    )
     code = run(parse(["--truth", str(tdir), "--events", str(rdir)]))
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("spasm-cv: error: ") and "c" in err and err.count("\n") == 1
 
-    code = run(parse(["--truth", str(tdir), "--events", str(rdir), "--missing", "empty",
-                      "--format", "json"]))
+    code = run(
+        parse(
+            ["--truth", str(tdir), "--events", str(rdir), "--missing", "empty", "--format", "json"]
+        )
+    )
     captured = capsys.readouterr()
     assert code == 0 and "warning: no result for c" in captured.err
     doc = json.loads(captured.out)

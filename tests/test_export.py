@@ -81,8 +81,10 @@ def check_eaf_structure(root: ET.Element) -> None:
                 assert allowed is None or a.findtext("ANNOTATION_VALUE") in allowed
         else:  # a dependent tier: one value per annotation of its parent
             assert ltype.get("CONSTRAINTS") == "Symbolic_Association"
-            parent = {a.get("ANNOTATION_ID")
-                      for a in tiers[tier.get("PARENT_REF")].iter("ALIGNABLE_ANNOTATION")}
+            parent = {
+                a.get("ANNOTATION_ID")
+                for a in tiers[tier.get("PARENT_REF")].iter("ALIGNABLE_ANNOTATION")
+            }
             refs = [a.get("ANNOTATION_REF") for a in tier.iter("REF_ANNOTATION")]
             assert sorted(refs) == sorted(parent)
             for a in tier.iter("REF_ANNOTATION"):

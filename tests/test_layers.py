@@ -21,8 +21,18 @@ import spasm_cv
 
 PACKAGE = Path(spasm_cv.__file__).resolve().parent
 
-BASE = {"errors", "_version", "_resources", "_native", "_processes", "_private", "_secrets",
-        "_html", "_server", "cliargs"}
+BASE = {
+    "errors",
+    "_version",
+    "_resources",
+    "_native",
+    "_processes",
+    "_private",
+    "_secrets",
+    "_html",
+    "_server",
+    "cliargs",
+}
 CORE = {"signals", "events", "video", "landmarks"}
 PEERS = {"pipeline", "live", "report", "export", "evaluation", "phantom", "review"}
 
@@ -101,7 +111,10 @@ _COLUMN_BY_NAME = re.compile(
     rf"""\[\s*f?["']((time|quality|n_faces)["']|{_SIDED})|\.get\(\s*f?["']{_SIDED}"""
 )
 _SERIALIZERS = {  # signals.csv.gz, its schema, and the exports that copy its columns
-    "results/files.py", "results/track.py", "results/schemas.py", "results/frames.py",
+    "results/files.py",
+    "results/track.py",
+    "results/schemas.py",
+    "results/frames.py",
     "export/physio.py",
 }
 
@@ -127,6 +140,8 @@ def test_every_part_has_its_tests_listed():
     for name in re.findall(r"`((?:[a-z_]+/)?test_[a-z_]+\.py)`", listed):
         name = name.removeprefix("tests/")
         assert (Path(__file__).parent / name).is_file(), f"tests/README.md lists {name}"
+
+
 # run in a new process: its sys.modules starts empty (this one has loaded cv2 long ago)
 _READ_ONLY = """
 import sys
@@ -152,7 +167,10 @@ def test_reading_a_result_folder_loads_no_opencv_nor_mediapipe(tmp_path):
     folder = sim_result(tmp_path / "visit.spasm-cv")
     run = subprocess.run(
         [sys.executable, "-c", _READ_ONLY, str(folder), str(tmp_path)],
-        env=package_env(), capture_output=True, text=True, timeout=300,
+        env=package_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "report.html").is_file()

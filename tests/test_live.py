@@ -46,18 +46,42 @@ from spasm_cv.results.summary import Summary, coverage
 from spasm_cv.signals.table import Signals
 
 # Set to keep the preview screenshot (to look at it); otherwise it goes to tmp_path.
-SCREENSHOT_DIR = Path(os.environ["SPASM_CV_SCREENSHOTS"]) if "SPASM_CV_SCREENSHOTS" in os.environ \
-    else None
+SCREENSHOT_DIR = (
+    Path(os.environ["SPASM_CV_SCREENSHOTS"]) if "SPASM_CV_SCREENSHOTS" in os.environ else None
+)
 
 
 def _event(onset, side="right", trial_type="spasm", duration=0.3, kind="twitch") -> Event:
-    return Event(onset, duration, trial_type, side, kind if trial_type == "spasm" else None,
-                 "eye", 1, 0.6, 0.2, False, None, 0.7)
+    return Event(
+        onset,
+        duration,
+        trial_type,
+        side,
+        kind if trial_type == "spasm" else None,
+        "eye",
+        1,
+        0.6,
+        0.2,
+        False,
+        None,
+        0.7,
+    )
 
 
 def _info(t0: float | None = None) -> SessionInfo:
-    return SessionInfo(t0 or time.time(), "fake", "camera", 30.0, 640, 480, False,
-                       {"params": {}}, "test", "model", "sha")
+    return SessionInfo(
+        t0 or time.time(),
+        "fake",
+        "camera",
+        30.0,
+        640,
+        480,
+        False,
+        {"params": {}},
+        "test",
+        "model",
+        "sha",
+    )
 
 
 # ------------------------------------------------------------------------- sources
@@ -267,14 +291,20 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
     """Per-minute aggregates + stored events give the offline summary's numbers for the same
     frames."""
     fps = 30.0
-    eps = tuple(SimEpisode(7.0 + 9 * i, "left" if i % 3 else "right", "twitch", 0.7)
-                for i in range(10))
+    eps = tuple(
+        SimEpisode(7.0 + 9 * i, "left" if i % 3 else "right", "twitch", 0.7) for i in range(10)
+    )
     signals, _ = simulate_signals(100.0, fps, episodes=eps, blinks_per_min=15, seed=3)
     signals.meta["fps"] = fps
     keep = np.ones(len(signals), bool)
     keep[300:330] = False  # a hole of dropped frames: frame durations are capped
-    signals = Signals(signals.time[keep], signals.face[keep], signals.n_faces[keep],
-                      {k: v[keep] for k, v in signals.columns.items()}, signals.meta)
+    signals = Signals(
+        signals.time[keep],
+        signals.face[keep],
+        signals.n_faces[keep],
+        {k: v[keep] for k, v in signals.columns.items()},
+        signals.meta,
+    )
     det = detect(signals)
     numbers = Summary.numbers(det.events, coverage(det.activity, fps))
     short = DEFAULT_THRESHOLDS.rates_insufficient(numbers["observed_s"])
@@ -283,9 +313,13 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
     agg = MinuteAggregator(t0, fps)
     a = det.activity
     for i in range(len(signals)):
-        agg.frame(float(a.time[i]), bool(signals.face[i]), int(signals.n_faces[i]),
-                  {s: a.measurable[s][i] for s in ("right", "left")},
-                  {s: a.closure[s][i] for s in ("right", "left")})
+        agg.frame(
+            float(a.time[i]),
+            bool(signals.face[i]),
+            int(signals.n_faces[i]),
+            {s: a.measurable[s][i] for s in ("right", "left")},
+            {s: a.closure[s][i] for s in ("right", "left")},
+        )
     agg.finish()
     for e in det.events:
         agg.event(e)
@@ -296,8 +330,15 @@ def test_stored_session_summary_equals_offline_summary(tmp_path):
         store.end_session(sid, t0 + 100, "test")
     (rec,) = load_recordings(db)
     got = rec.summary.to_dict()
-    for key in ("observed_s", "episodes", "mouth_only", "blinks", "affected_side",
-                "contractions", "longest_tonic_s"):
+    for key in (
+        "observed_s",
+        "episodes",
+        "mouth_only",
+        "blinks",
+        "affected_side",
+        "contractions",
+        "longest_tonic_s",
+    ):
         assert _close(got[key], expected[key]), key
     for s in ("right", "left"):
         assert got["closed_fraction"][s] == pytest.approx(expected["closed_fraction"][s])
@@ -317,8 +358,7 @@ def test_report_reads_sessions_from_the_database(tmp_path):
         sid = store.begin_session(_info(t0))
         agg = MinuteAggregator(t0, 30.0)
         for i in range(30 * 120):
-            agg.frame(i / 30, True, 1, {"right": True, "left": True},
-                      {"right": 0.0, "left": 0.0})
+            agg.frame(i / 30, True, 1, {"right": True, "left": True}, {"right": 0.0, "left": 0.0})
         evs = [_event(10.0), _event(50.0), _event(70.0, "left")]
         for e in evs:
             agg.event(e)
@@ -327,8 +367,22 @@ def test_report_reads_sessions_from_the_database(tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", "--db", str(db), "--out", str(out)]) == 0
     assert out.is_file() and out.stat().st_size > 1000
-    assert main(["report", "--db", str(db), "--from", "2001-01-01", "--to", "2001-01-02",
-                 "--out", str(out)]) == 2  # no session on those days: one-line error
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(db),
+                "--from",
+                "2001-01-01",
+                "--to",
+                "2001-01-02",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )  # no session on those days: one-line error
     assert main(["report", "--from", "2001-01-01", "--out", str(out)]) == 2  # --db missing
 
 
@@ -360,16 +414,26 @@ def test_render_draws_mesh_counter_and_traces():
     from spasm_cv.live.preview import Traces, render, status_line
 
     rng = np.random.default_rng(0)
-    landmarks = np.column_stack([rng.uniform(0.3, 0.7, 478), rng.uniform(0.3, 0.7, 478),
-                                 np.zeros(478)]).astype(np.float32)
+    landmarks = np.column_stack(
+        [rng.uniform(0.3, 0.7, 478), rng.uniform(0.3, 0.7, 478), np.zeros(478)]
+    ).astype(np.float32)
     traces = Traces(10.0)
     for i in range(100):
         traces.add(i / 10, {"right": 0.5 * (i % 20 > 15), "left": 0.05})
-    st = MonitorStatus(t=75.0, frames=100, fps=30.0, face=True,
-                       episodes={"right": 3, "left": 1}, rolling_count=4,
-                       rolling_observed_s=120.0)
-    img = render(FrameView(10.0, np.zeros((240, 320, 3), np.uint8), landmarks,
-                           {"right": 0.5, "left": 0.0}), st, traces)
+    st = MonitorStatus(
+        t=75.0,
+        frames=100,
+        fps=30.0,
+        face=True,
+        episodes={"right": 3, "left": 1},
+        rolling_count=4,
+        rolling_observed_s=120.0,
+    )
+    img = render(
+        FrameView(10.0, np.zeros((240, 320, 3), np.uint8), landmarks, {"right": 0.5, "left": 0.0}),
+        st,
+        traces,
+    )
     assert img.shape == (480 + 150, 640, 3)
     red = np.all(img == (80, 80, 235), axis=2).sum()
     blue = np.all(img == (235, 170, 60), axis=2).sum()
@@ -408,8 +472,14 @@ def _episodes(events) -> EventTable:
     def col(name):
         return np.array([getattr(e, name) or "n/a" for e in events], dtype=object)
 
-    return EventTable(np.array([e.onset for e in events]), np.array([e.duration for e in events]),
-                      col("trial_type"), col("side"), col("kind"), col("regions"))
+    return EventTable(
+        np.array([e.onset for e in events]),
+        np.array([e.duration for e in events]),
+        col("trial_type"),
+        col("side"),
+        col("kind"),
+        col("regions"),
+    )
 
 
 def _within(truth, end_s):
@@ -427,9 +497,12 @@ def test_monitor_file_at_real_time_matches_truth_and_offline_analysis(tmp_path, 
     db = tmp_path / "e2e.sqlite"
     t_start = time.monotonic()
     proc = subprocess.run(
-        _monitor_cmd("--source", _sample(), "--headless", "--duration", 30, "--db", db,
-                     "--max-lag", 30),
-        capture_output=True, text=True, timeout=120,
+        _monitor_cmd(
+            "--source", _sample(), "--headless", "--duration", 30, "--db", db, "--max-lag", 30
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     wall = time.monotonic() - t_start
     assert proc.returncode == 0, proc.stderr
@@ -455,16 +528,21 @@ def test_monitor_file_at_real_time_matches_truth_and_offline_analysis(tmp_path, 
     params = EvaluationParams()
     live = evaluate_events(truth, _episodes(stored).episodes("eye"), 30.0, params)
     offline = evaluate_events(
-        truth, _episodes([e for e in offline_sample.detection.events if e.end < cut + 2])
-        .episodes("eye"), 30.0, params)
+        truth,
+        _episodes([e for e in offline_sample.detection.events if e.end < cut + 2]).episodes("eye"),
+        30.0,
+        params,
+    )
     assert (live.tp, live.fp, live.fn) == (offline.tp, offline.fp, offline.fn)
     assert live.fp == 0 and live.tp >= len(truth) - 1
     # per-minute aggregates cover the session
     assert sum(m.frames for m in minutes) == n
     assert sum(m.observed_s for m in minutes) == pytest.approx(
-        coverage(reference.activity, reference.fps).observed_s, rel=1e-6)
+        coverage(reference.activity, reference.fps).observed_s, rel=1e-6
+    )
     assert sum(m.episodes for m in minutes) == sum(
-        e.trial_type == "spasm" and e.involves_eye for e in stored)
+        e.trial_type == "spasm" and e.involves_eye for e in stored
+    )
 
 
 @pytest.mark.slow
@@ -474,7 +552,9 @@ def test_sigkill_mid_session_keeps_database_and_finished_episodes(tmp_path, offl
     kill_at = float(truth.offset[1]) + 1.5  # 1.5 s after the second episode ended
     proc = subprocess.Popen(
         _monitor_cmd("--source", _sample(), "--headless", "--duration", 60, "--db", db),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         t0 = _wait_for_session(db, proc)
@@ -492,8 +572,11 @@ def test_sigkill_mid_session_keeps_database_and_finished_episodes(tmp_path, offl
     conn.close()
     assert ended_at is None and last is not None
     stored = [e for e in _db_events(db) if e.trial_type == "spasm" and e.involves_eye]
-    must = [e for e in offline_sample.detection.events
-            if e.trial_type == "spasm" and e.involves_eye and e.end < killed_at - 1.0]
+    must = [
+        e
+        for e in offline_sample.detection.events
+        if e.trial_type == "spasm" and e.involves_eye and e.end < killed_at - 1.0
+    ]
     assert len(must) >= 2
     for e in must:  # stored, the same episode (exactly so when no frame was dropped)
         assert any(s.side == e.side and s.onset < e.end and e.onset < s.end for s in stored), e
@@ -526,7 +609,9 @@ def test_sigterm_closes_the_session_cleanly_with_clips(tmp_path):
     db, clips = tmp_path / "term.sqlite", tmp_path / "clips"
     proc = subprocess.Popen(
         _monitor_cmd("--source", _sample(), "--headless", "--db", db, "--save-clips", clips),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         t0 = _wait_for_session(db, proc)
@@ -559,8 +644,10 @@ def test_source_failing_mid_session_records_gap_and_continues(tmp_path):
     from spasm_cv.live.monitor import run_monitor
     from spasm_cv.video.reader import read_frames
 
-    frames = [cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR)
-              for f, _ in zip(read_frames(_sample()), range(75), strict=False)]
+    frames = [
+        cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR)
+        for f, _ in zip(read_frames(_sample()), range(75), strict=False)
+    ]
     outage = [np.inf, np.inf]
     src = _fake_camera(frames, 25.0, outage).open()
 
@@ -593,8 +680,9 @@ def test_headless_never_opens_a_window(tmp_path, monkeypatch, capsys):
         monkeypatch.setattr(cv2, name, forbidden)
     monkeypatch.delenv("DISPLAY", raising=False)
     db = tmp_path / "h.sqlite"
-    code = main(["monitor", "--source", str(_sample()), "--headless", "--duration", "3",
-                 "--db", str(db)])
+    code = main(
+        ["monitor", "--source", str(_sample()), "--headless", "--duration", "3", "--db", str(db)]
+    )
     assert code == 0, capsys.readouterr()
     assert "ended (duration)" in capsys.readouterr().out
 
@@ -603,10 +691,22 @@ def test_headless_never_opens_a_window(tmp_path, monkeypatch, capsys):
 
 
 class _XImage(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_int) for n in ("width", "height", "xoffset", "format")] + [
-        ("data", ctypes.c_void_p)] + [(n, ctypes.c_int) for n in (
-            "byte_order", "bitmap_unit", "bitmap_bit_order", "bitmap_pad", "depth",
-            "bytes_per_line", "bits_per_pixel")]
+    _fields_ = (
+        [(n, ctypes.c_int) for n in ("width", "height", "xoffset", "format")]
+        + [("data", ctypes.c_void_p)]
+        + [
+            (n, ctypes.c_int)
+            for n in (
+                "byte_order",
+                "bitmap_unit",
+                "bitmap_bit_order",
+                "bitmap_pad",
+                "depth",
+                "bytes_per_line",
+                "bits_per_pixel",
+            )
+        ]
+    )
 
 
 def x_screenshot(display: str) -> np.ndarray:
@@ -618,8 +718,16 @@ def x_screenshot(display: str) -> np.ndarray:
     x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
     x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
     x11.XGetImage.restype = ctypes.POINTER(_XImage)
-    x11.XGetImage.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int,
-                              ctypes.c_uint, ctypes.c_uint, ctypes.c_ulong, ctypes.c_int]
+    x11.XGetImage.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_ulong,
+        ctypes.c_int,
+    ]
     x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
     d = x11.XOpenDisplay(display.encode())
     assert d, f"cannot open display {display}"
@@ -643,8 +751,11 @@ def xvfb():
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
     display = f":{n}"
-    proc = subprocess.Popen([exe, display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{n}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -661,7 +772,10 @@ def test_preview_window_renders_overlay_under_xvfb(tmp_path, xvfb):
     db = tmp_path / "p.sqlite"
     proc = subprocess.Popen(
         _monitor_cmd("--source", _sample(), "--duration", 9, "--db", db),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         shots = []

@@ -227,8 +227,9 @@ def bold_numbers(chromium: str, page: Path, tmp: Path) -> dict:
     """The page's numbers as Chromium renders them: text, weight, data-key, in a grade."""
     probe = page.with_name("probe-" + page.name)
     probe.write_text(
-        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
-        .replace("</body>", BOLD_PROBE + "</body>")
+        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text()).replace(
+            "</body>", BOLD_PROBE + "</body>"
+        )
     )
     dom = subprocess.run(
         [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'probe-profile'}", "--dump-dom",

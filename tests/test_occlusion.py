@@ -41,22 +41,38 @@ def right_eye():
             px = obs.landmarks[:, :2] * (w, h)
             eye = px[list(RIGHT_EYE)]
             cheek = px[[50, 101, 118]].mean(axis=0).astype(int)
-            colour = f.rgb[cheek[1] - 2:cheek[1] + 3, cheek[0] - 2:cheek[0] + 3]
-            out[f.index] = (eye.mean(axis=0), float(np.linalg.norm(px[33] - px[133])),
-                            colour.reshape(-1, 3).mean(axis=0))
+            colour = f.rgb[cheek[1] - 2 : cheek[1] + 3, cheek[0] - 2 : cheek[0] + 3]
+            out[f.index] = (
+                eye.mean(axis=0),
+                float(np.linalg.norm(px[33] - px[133])),
+                colour.reshape(-1, 3).mean(axis=0),
+            )
     return out
 
 
 def _black(rgb, centre, width, colour, rng):
     x, y = centre
-    cv2.rectangle(rgb, (int(x - 0.9 * width), int(y - 0.7 * width)),
-                  (int(x + 0.9 * width), int(y + 0.6 * width)), (0, 0, 0), -1)
+    cv2.rectangle(
+        rgb,
+        (int(x - 0.9 * width), int(y - 0.7 * width)),
+        (int(x + 0.9 * width), int(y + 0.6 * width)),
+        (0, 0, 0),
+        -1,
+    )
 
 
 def _skin(rgb, centre, width, colour, rng):
     mask = np.zeros(rgb.shape[:2], np.float32)
-    cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (int(1.1 * width), int(0.8 * width)),
-                0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        mask,
+        (int(centre[0]), int(centre[1])),
+        (int(1.1 * width), int(0.8 * width)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     mask = cv2.GaussianBlur(mask, (0, 0), 0.12 * width)[..., None]
     patch = colour + rng.normal(0.0, 3.0, rgb.shape)
     rgb[:] = np.clip(rgb * (1 - mask) + patch * mask, 0, 255).astype(np.uint8)

@@ -67,9 +67,7 @@ def _user_folder(root: Path) -> Path:
 # ------------------------------------------------------------------------- analyze
 
 
-def test_analyze_into_a_user_folder_is_refused_and_the_folder_survives(
-    tmp_path, clip, no_analysis
-):
+def test_analyze_into_a_user_folder_is_refused_and_the_folder_survives(tmp_path, clip, no_analysis):
     docs = _user_folder(tmp_path)
     before = snapshot(docs)
     code, out, err = cli("analyze", clip, "--out", docs)

@@ -48,15 +48,49 @@ def test_every_field_is_accepted_by_name():
 # the flat order of summary.json's params (that of the one flat DetectionParams before the
 # groups): existing result folders and byte-identical outputs depend on it
 FLAT_ORDER = [
-    "baseline_window_s", "warmup_s", "occlusion_texture_ratio", "occlusion_window_s",
-    "baseline_quantile", "closure_on", "closure_off", "min_asymmetry", "other_open_ratio",
-    "blink_sync_s", "min_unilateral_s", "merge_gap_s", "tonic_min_s", "contraction_prominence",
-    "blink_min_closure", "blink_max_s", "mouth_on", "mouth_only_on", "mouth_only_ratio",
-    "mouth_only_min_s", "brow_on", "max_yaw_deg", "max_pitch_deg", "candidate_on", "candidate_off",
-    "candidate_asymmetry", "candidate_drop_ratio", "context_s", "min_excess", "asymmetry_factor",
-    "min_margin", "head_speed_weight", "min_close_speed", "reopening_min_held_s", "max_drop_ratio",
-    "max_other_sd", "min_open_iod", "talking_lip_sd", "smiling_iod", "head_moving_deg",
-    "min_asymmetry_scale", "asymmetry_history_s", "unknown_asymmetry",
+    "baseline_window_s",
+    "warmup_s",
+    "occlusion_texture_ratio",
+    "occlusion_window_s",
+    "baseline_quantile",
+    "closure_on",
+    "closure_off",
+    "min_asymmetry",
+    "other_open_ratio",
+    "blink_sync_s",
+    "min_unilateral_s",
+    "merge_gap_s",
+    "tonic_min_s",
+    "contraction_prominence",
+    "blink_min_closure",
+    "blink_max_s",
+    "mouth_on",
+    "mouth_only_on",
+    "mouth_only_ratio",
+    "mouth_only_min_s",
+    "brow_on",
+    "max_yaw_deg",
+    "max_pitch_deg",
+    "candidate_on",
+    "candidate_off",
+    "candidate_asymmetry",
+    "candidate_drop_ratio",
+    "context_s",
+    "min_excess",
+    "asymmetry_factor",
+    "min_margin",
+    "head_speed_weight",
+    "min_close_speed",
+    "reopening_min_held_s",
+    "max_drop_ratio",
+    "max_other_sd",
+    "min_open_iod",
+    "talking_lip_sd",
+    "smiling_iod",
+    "head_moving_deg",
+    "min_asymmetry_scale",
+    "asymmetry_history_s",
+    "unknown_asymmetry",
 ]
 
 
@@ -93,8 +127,9 @@ def test_the_flat_mapping_round_trips_in_summary_order():
     assert defaults.with_values(**changed) == params
     assert params.episodes.closure_on == 0.15 and params.decide.min_excess == 0.04
     # a group is an ordinary frozen dataclass: replace works within it
-    assert dataclasses.replace(defaults, decide=dataclasses.replace(
-        defaults.decide, min_excess=0.2)) == defaults.with_values(min_excess=0.2)
+    assert dataclasses.replace(
+        defaults, decide=dataclasses.replace(defaults.decide, min_excess=0.2)
+    ) == defaults.with_values(min_excess=0.2)
     with pytest.raises(ValueError, match="unknown detection parameter 'closure'"):
         defaults.with_values(closure=0.4)
     with pytest.raises(ValueError, match="closure_on must be within"):
@@ -118,7 +153,8 @@ def test_summary_params_are_typed_and_written_as_read():
     assert other.unknown == {"from_newer_version": 3.0}
     assert "min_excess" in other.missing and "closure_on" not in other.missing
     assert other.detection_params() == DetectionParams().with_values(
-        closure_on=0.4, merge_gap_s=1.0)
+        closure_on=0.4, merge_gap_s=1.0
+    )
     texts = other.texts()
     assert texts["closure_on"] == "0.4" and texts["min_excess"] == "?"
     assert list(texts)[:3] == list(older)
@@ -156,8 +192,11 @@ def test_summary_json_params_pass_through():
 )  # fmt: skip
 @pytest.mark.parametrize("command", COMMANDS)
 def test_bad_parameters_are_one_line_errors(command, setting, message, tmp_path, capsys):
-    args = {"analyze": ["analyze", "nothing.mp4"], "batch": ["batch", str(tmp_path), "--out",
-            str(tmp_path / "o")], "monitor": ["monitor", "--headless", "--source", "x.mp4"]}
+    args = {
+        "analyze": ["analyze", "nothing.mp4"],
+        "batch": ["batch", str(tmp_path), "--out", str(tmp_path / "o")],
+        "monitor": ["monitor", "--headless", "--source", "x.mp4"],
+    }
     assert main([*args[command], "--set", setting]) == 2
     err = capsys.readouterr().err
     assert err.startswith("spasm-cv: error: ") and err.count("\n") == 1

@@ -83,13 +83,23 @@ def _session_db(db: Path, *, end: bool, seconds: int = 120) -> float:
     t0 = time.time() - 3600
     with Store(db) as store:
         sid = store.begin_session(
-            SessionInfo(t0, "camera 0", "camera", 30.0, 640, 480, False, {"params": {}},
-                        "test", "model", "sha")
+            SessionInfo(
+                t0,
+                "camera 0",
+                "camera",
+                30.0,
+                640,
+                480,
+                False,
+                {"params": {}},
+                "test",
+                "model",
+                "sha",
+            )
         )
         agg = MinuteAggregator(t0, 30.0)
         for i in range(30 * seconds):
-            agg.frame(i / 30, True, 1, {"right": True, "left": True},
-                      {"right": 0.0, "left": 0.0})
+            agg.frame(i / 30, True, 1, {"right": True, "left": True}, {"right": 0.0, "left": 0.0})
         store.write(sid, t0, Batch.of(minutes=agg.take_dirty()))
         if end:
             store.end_session(sid, t0 + seconds, "stopped")
@@ -163,7 +173,11 @@ def test_report_db_reads_a_store_in_a_read_only_folder(tmp_path):
 def _spawn(*args, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "spasm_cv", *map(str, args)],
-        cwd=cwd, env=package_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=package_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -212,8 +226,9 @@ def _looped(src: Path, dst: Path, times: int) -> None:
             span = span or end
 
 
-def _sigterm_once_working(proc: subprocess.Popen, pattern: str, folder: Path,
-                          after_s: float) -> tuple[str, str, list[int]]:
+def _sigterm_once_working(
+    proc: subprocess.Popen, pattern: str, folder: Path, after_s: float
+) -> tuple[str, str, list[int]]:
     """SIGTERM ``proc`` ``after_s`` seconds after ``pattern`` appears in ``folder`` (its
     work has started); its stdout, stderr and the worker processes it had then."""
     try:

@@ -67,15 +67,20 @@ def _frames(path: Path) -> list[np.ndarray]:
 
 # --------------------------------------------------------------------------- schedule
 
+
 @st.composite
 def _schedules(draw):
     duration = draw(st.floats(5.0, 120.0))
     cuts = sorted(draw(st.lists(st.floats(0.0, duration), min_size=0, max_size=8)))
     edges = [0.0, *cuts, duration]
-    allowed = [(a + 0.2, b - 0.2) for a, b in zip(edges[:-1], edges[1:], strict=True)
-               if b - a > 0.5]
-    kinds = draw(st.lists(st.sampled_from(("twitch", "clonic", "tonic")), min_size=1,
-                          max_size=3, unique=True))
+    allowed = [
+        (a + 0.2, b - 0.2) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a > 0.5
+    ]
+    kinds = draw(
+        st.lists(
+            st.sampled_from(("twitch", "clonic", "tonic")), min_size=1, max_size=3, unique=True
+        )
+    )
     params = ScheduleParams(
         side=draw(st.sampled_from(("right", "left", "both"))),
         rate_per_min=draw(st.floats(1.0, 20.0)),
@@ -136,8 +141,7 @@ def test_envelope_shape(kind):
 
 def test_no_room_no_episode():
     assert plan_episodes(1, 10.0, [(1.0, 1.1)], {"right": 0.6}, ScheduleParams()) == []
-    assert plan_episodes(1, 60.0, [(0, 60)], {"right": 0.6},
-                         ScheduleParams(rate_per_min=0.0)) == []
+    assert plan_episodes(1, 60.0, [(0, 60)], {"right": 0.6}, ScheduleParams(rate_per_min=0.0)) == []
 
 
 def test_allowed_intervals_and_blinks():
@@ -159,6 +163,7 @@ def test_pingpong():
 
 
 # --------------------------------------------------------------------------- drawing
+
 
 def test_similarity_transform_recovers_known():
     rng = np.random.default_rng(0)
@@ -199,8 +204,9 @@ def test_pull_mouth_corner_moves_the_corner():
     ys, xs = np.nonzero(out[..., 0] > 128)
     assert xs.mean() == pytest.approx(100 - 5.0, abs=1.0)  # out 0.05 IOD
     assert ys.mean() == pytest.approx(120 - 8.0, abs=1.0)  # up 0.08 IOD
-    assert np.array_equal(pull_mouth_corner(img, np.array([100.0, 120.0]), outward, up,
-                                            100.0, 0.0), img)
+    assert np.array_equal(
+        pull_mouth_corner(img, np.array([100.0, 120.0]), outward, up, 100.0, 0.0), img
+    )
 
 
 def test_rendition_choice_stays_in_one_blink():
@@ -208,8 +214,7 @@ def test_rendition_choice_stays_in_one_blink():
         d = Donor(frame, "right", blink, 0.8, (0.0, 0.0, 0.0))
         return Rendition(d, strength, closure, 0.1)
 
-    rs = [rend(1, 0, 0.6), rend(2, 0, 0.2), rend(1, 0, 0.3, 0.8),
-          rend(9, 1, 0.4), rend(8, 1, 0.1)]
+    rs = [rend(1, 0, 0.6), rend(2, 0, 0.2), rend(1, 0, 0.3, 0.8), rend(9, 1, 0.4), rend(8, 1, 0.1)]
     assert choose_family(rs, 0.55, (0, 0, 0)) == 0
     assert choose_rendition(rs, 0.27, family=0).closure == 0.3
     assert choose_rendition(rs, 0.38, family=1).donor.frame == 9
@@ -218,15 +223,28 @@ def test_rendition_choice_stays_in_one_blink():
 
 # --------------------------------------------------------------------------- truth files
 
+
 def test_truth_files(tmp_path):
-    rows = [TruthRow(1.23456, 0.3, "right", "twitch", 1, 0.5, 0.61, 0.1, True, True),
-            TruthRow(5.0, 2.0, "left", "tonic", 1, 0.4, float("nan"), 0.2, False, False)]
+    rows = [
+        TruthRow(1.23456, 0.3, "right", "twitch", 1, 0.5, 0.61, 0.1, True, True),
+        TruthRow(5.0, 2.0, "left", "tonic", 1, 0.4, float("nan"), 0.2, False, False),
+    ]
     sidecar = write_truth(tmp_path / "x.truth.tsv", rows, {"duration_s": 60.0})
     assert sidecar == tmp_path / "x.truth.json"
     lines = (tmp_path / "x.truth.tsv").read_text().splitlines()
     assert lines[0].split("\t") == list(TRUTH_COLUMNS)
-    assert lines[1].split("\t") == ["1.235", "0.300", "right", "twitch", "1", "0.500",
-                                    "0.610", "0.100", "yes", "yes"]
+    assert lines[1].split("\t") == [
+        "1.235",
+        "0.300",
+        "right",
+        "twitch",
+        "1",
+        "0.500",
+        "0.610",
+        "0.100",
+        "yes",
+        "yes",
+    ]
     assert lines[2].split("\t")[6] == "n/a"
     meta = json.loads(sidecar.read_text())
     assert meta["duration_s"] == 60.0 and set(meta["columns"]) == set(TRUTH_COLUMNS)
@@ -237,6 +255,7 @@ def test_truth_files(tmp_path):
 
 
 # --------------------------------------------------------------------------- real videos
+
 
 @pytest.mark.slow  # MediaPipe
 @needs_videos
@@ -258,8 +277,11 @@ def test_deterministic_and_perceived(tmp_path):
         assert r.perceived_closure_other <= 0.5 * r.perceived_closure  # ... not the other
     # The source frames outside episodes are untouched (up to the codec).
     original = _frames(src)
-    quiet = [k for k in range(100) if all(not (r.onset_s - 0.1 <= k / 25 <= r.onset_s
-                                                + r.duration_s + 0.1) for r in a.rows)]
+    quiet = [
+        k
+        for k in range(100)
+        if all(not (r.onset_s - 0.1 <= k / 25 <= r.onset_s + r.duration_s + 0.1) for r in a.rows)
+    ]
     order = pingpong(len(original), 100)
     err = np.mean([np.abs(fa[k].astype(int) - original[order[k]]).mean() for k in quiet])
     assert err < 4.0
@@ -311,6 +333,7 @@ def test_negative_needs_no_blink(tmp_path):
 
 # --------------------------------------------------------------------------- bad input
 
+
 def _write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
@@ -323,9 +346,10 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Pat
 @pytest.mark.slow  # MediaPipe
 def test_no_face(tmp_path):
     rng = np.random.default_rng(0)
-    frames = [np.full((120, 160, 3), 128, np.uint8) + rng.integers(0, 20, (120, 160, 3),
-                                                                    dtype=np.uint8)
-              for _ in range(40)]
+    frames = [
+        np.full((120, 160, 3), 128, np.uint8) + rng.integers(0, 20, (120, 160, 3), dtype=np.uint8)
+        for _ in range(40)
+    ]
     src = _write_video(tmp_path / "grey.mp4", frames)
     with pytest.raises(SpasmCvError, match="no face found"):
         make_phantom(src, tmp_path / "o.mp4", tmp_path / "o.truth.tsv")
@@ -366,26 +390,63 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_cli_arguments_and_errors(tmp_path, capsys):
-    args = _parse(["phantom", "in.mp4", "--out", "o.mp4", "--truth", "o.truth.tsv",
-                   "--side", "both", "--kinds", "tonic,twitch", "--rate", "3",
-                   "--mouth-prob", "0.2", "--seconds", "30", "--seed", "9"])
+    args = _parse(
+        [
+            "phantom",
+            "in.mp4",
+            "--out",
+            "o.mp4",
+            "--truth",
+            "o.truth.tsv",
+            "--side",
+            "both",
+            "--kinds",
+            "tonic,twitch",
+            "--rate",
+            "3",
+            "--mouth-prob",
+            "0.2",
+            "--seconds",
+            "30",
+            "--seed",
+            "9",
+        ]
+    )
     p = phantom_cli.params_from_args(args)
     assert p.schedule.side == "both" and p.schedule.kinds == ("tonic", "twitch")
     assert (p.schedule.rate_per_min, p.schedule.mouth_prob, p.seconds, p.seed) == (
-        3.0, 0.2, 30.0, 9)
+        3.0,
+        0.2,
+        30.0,
+        9,
+    )
     with pytest.raises(SystemExit):
         _parse(["phantom", "in.mp4", "--out", "o.mp4", "--truth", "t.tsv", "--kinds", "wink"])
     capsys.readouterr()
-    args = _parse(["phantom", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "o.mp4"),
-                   "--truth", str(tmp_path / "o.truth.tsv")])
+    args = _parse(
+        [
+            "phantom",
+            str(tmp_path / "missing.mp4"),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--truth",
+            str(tmp_path / "o.truth.tsv"),
+        ]
+    )
     assert args.func(args) == 2
     assert "spasm-cv: error: video not found" in capsys.readouterr().err
 
 
 def test_episode_truth_matches_envelope():
-    ep = Episode(2.0, "left", "tonic", 0.5,
-                 plan_episodes(1, 60, [(0, 60)], {"right": 0.6},
-                               ScheduleParams(kinds=("tonic",)))[0].contractions)
+    ep = Episode(
+        2.0,
+        "left",
+        "tonic",
+        0.5,
+        plan_episodes(1, 60, [(0, 60)], {"right": 0.6}, ScheduleParams(kinds=("tonic",)))[
+            0
+        ].contractions,
+    )
     t = np.arange(0, 6, 0.04)
     c = closure_at([ep], "left", t)
     assert c.max() == pytest.approx(0.5, abs=1e-6)

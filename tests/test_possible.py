@@ -24,8 +24,10 @@ pytestmark = pytest.mark.slow  # the bundled sample is landmarked once per sessi
 def _marked(rec: Recording, every: int = 2) -> Recording:
     """``rec`` with every ``every``-th eye episode made a possible one, recounted."""
     n = iter(range(len(rec.events)))
-    events = [dataclasses.replace(e, trial_type=POSSIBLE)
-              if e.is_episode and next(n) % every == 0 else e for e in rec.events]
+    events = [
+        dataclasses.replace(e, trial_type=POSSIBLE) if e.is_episode and next(n) % every == 0 else e
+        for e in rec.events
+    ]
     return dataclasses.replace(rec, events=events)._recounted(events)
 
 
@@ -76,8 +78,10 @@ def test_load_report_and_exports_follow_count(marked_folder, tmp_path):
     assert main(["report", str(folder), "--out", str(tmp_path / "sure.html")]) == 0
     page = (tmp_path / "sure.html").read_text()
     assert f"{n_possible} possible one-sided episode" in page
-    assert main(["report", str(folder), "--count", "possible",
-                 "--out", str(tmp_path / "all.html")]) == 0
+    assert (
+        main(["report", str(folder), "--count", "possible", "--out", str(tmp_path / "all.html")])
+        == 0
+    )
     page = (tmp_path / "all.html").read_text()
     assert "Possible episodes (those the detector could not be sure of) are counted" in page
     assert "possible one-sided episode" not in page
@@ -87,12 +91,15 @@ def test_load_report_and_exports_follow_count(marked_folder, tmp_path):
 
     assert main(["export", str(folder), "--format", "elan", "--out", str(tmp_path / "e")]) == 0
     (eaf,) = (tmp_path / "e").glob("*.eaf")
-    tiers = {t.get("TIER_ID"): len(list(t.iter("ALIGNABLE_ANNOTATION")))
-             for t in ET.parse(eaf).getroot().iter("TIER")}
+    tiers = {
+        t.get("TIER_ID"): len(list(t.iter("ALIGNABLE_ANNOTATION")))
+        for t in ET.parse(eaf).getroot().iter("TIER")
+    }
     assert tiers["possible_right"] + tiers["possible_left"] == n_possible
     back, _ = read_eaf(eaf)
     assert sorted((round(e.onset, 3), e.trial_type) for e in back if e.is_one_sided) == sorted(
-        (round(e.onset, 3), e.trial_type) for e in rec.events if e.is_one_sided)
+        (round(e.onset, 3), e.trial_type) for e in rec.events if e.is_one_sided
+    )
 
 
 def test_mne_tags_keep_possible_episodes_out_of_spasm(marked_folder):

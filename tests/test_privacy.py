@@ -108,8 +108,10 @@ def no_network(monkeypatch):
         (URL, "rtsp://***@127.0.0.1:9/live"),
         ("rtsp://admin@cam.local/live", "rtsp://***@cam.local/live"),
         ("rtsp://admin:p%40ss@10.0.0.5:554/h264", "rtsp://***@10.0.0.5:554/h264"),
-        ("http://cam/video.cgi?user=admin&pwd=x1y2&res=hd",
-         "http://cam/video.cgi?user=***&pwd=***&res=***"),  # every value: any may be secret
+        (
+            "http://cam/video.cgi?user=admin&pwd=x1y2&res=hd",
+            "http://cam/video.cgi?user=***&pwd=***&res=***",
+        ),  # every value: any may be secret
         ("rtsp://10.0.0.5/live", "rtsp://10.0.0.5/live"),
     ],
 )
@@ -119,8 +121,13 @@ def test_stream_urls_are_shown_without_credentials(url, shown):
     assert redact_url(url) == shown
     secret = SecretUrl(url)
     assert secret.reveal() == url
-    for text in (str(secret), repr(secret), f"{secret}", "%s" % (secret,),  # noqa: UP031 repr([secret]),
-                 repr({"source": secret})):
+    for text in (
+        str(secret),
+        repr(secret),
+        f"{secret}",
+        "%s" % (secret,),  # noqa: UP031 repr([secret]),
+        repr({"source": secret}),
+    ):
         assert shown in text
         assert ("admin" in text) == ("admin" in shown)
     assert pickle.loads(pickle.dumps(secret)).reveal() == url  # to worker processes, whole
@@ -222,8 +229,21 @@ def test_monitor_database_and_its_wal_and_shm_are_owner_only(tmp_path, umask022)
     """Defect 2 of the issue: the database was created with the umask (0644)."""
     db = tmp_path / "new" / "folder" / "monitor.sqlite"
     with Store(db) as store:
-        sid = store.begin_session(SessionInfo(time.time(), "stream rtsp://***@127.0.0.1:9/live",
-                                              "stream", 25.0, 640, 480, False, {}, "t", "m", "s"))
+        sid = store.begin_session(
+            SessionInfo(
+                time.time(),
+                "stream rtsp://***@127.0.0.1:9/live",
+                "stream",
+                25.0,
+                640,
+                480,
+                False,
+                {},
+                "t",
+                "m",
+                "s",
+            )
+        )
         store.write(sid, time.time(), Batch.of(events=[_event(1.0)]))
         files = sorted(p.name for p in db.parent.iterdir())
         assert files == ["monitor.sqlite", "monitor.sqlite-shm", "monitor.sqlite-wal"]
@@ -283,8 +303,21 @@ def test_clips_and_unsaved_rows_are_owner_only(tmp_path, umask022):
 
     db = tmp_path / "full.sqlite"  # a full disk: the rows go to a JSON file beside the database
     store = Store(db)
-    sid = store.begin_session(SessionInfo(time.time(), "stream rtsp://***@127.0.0.1:9/live",
-                                          "stream", 25.0, 640, 480, False, {}, "t", "m", "s"))
+    sid = store.begin_session(
+        SessionInfo(
+            time.time(),
+            "stream rtsp://***@127.0.0.1:9/live",
+            "stream",
+            25.0,
+            640,
+            480,
+            False,
+            {},
+            "t",
+            "m",
+            "s",
+        )
+    )
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
     store.conn.execute(f"PRAGMA max_page_count={pages}")
     writer = StoreWriter(store, sid, time.time(), retry_s=(0.1, 0.2), close_timeout_s=0.5)
@@ -300,9 +333,17 @@ def test_clips_and_unsaved_rows_are_owner_only(tmp_path, umask022):
 @functools.cache
 def _simulated_visit() -> tuple[Signals, Detection]:
     """50 s with six episodes, detected: made once a run (callers copy them)."""
-    eps = tuple(SimEpisode(5.0 + 7 * i, "right", ("twitch", "clonic", "tonic")[i % 3], 0.7,
-                           n_contractions=3 if i % 3 == 1 else 1, hold_s=1.2 if i % 3 == 2
-                           else 0.08) for i in range(6))
+    eps = tuple(
+        SimEpisode(
+            5.0 + 7 * i,
+            "right",
+            ("twitch", "clonic", "tonic")[i % 3],
+            0.7,
+            n_contractions=3 if i % 3 == 1 else 1,
+            hold_s=1.2 if i % 3 == 2 else 0.08,
+        )
+        for i in range(6)
+    )
     signals, _ = simulate_signals(50.0, 30.0, episodes=eps, seed=7)
     signals.meta["fps"] = 30.0
     return signals, detect(signals)
@@ -317,8 +358,7 @@ def _synthetic_result(root: Path, recorded_at: datetime) -> tuple[Path, Path]:
     os.utime(video, (recorded_at.timestamp() + 60, recorded_at.timestamp() + 60))
     signals, det = copy.deepcopy(_simulated_visit())
     info = VideoInfo(str(video), 640, 480, 30.0, len(signals), 0, "avc1")
-    summary = Summary.of_analysis(signals, det, input_record(video, info, False), 3.0,
-                                  recorded_at)
+    summary = Summary.of_analysis(signals, det, input_record(video, info, False), 3.0, recorded_at)
     out = root / "results" / "jane_doe_visit2.spasm-cv"
     write_folder(out, Recording.from_analysis(signals, det, summary, out))
     return out, video
@@ -331,8 +371,7 @@ def test_private_option_makes_outputs_owner_only(tmp_path, umask022, capsys):
     assert main(["export", str(result), "--format", "csv", "--out", str(tmp_path / "c")]) == 0
     assert {mode(p) for p in (tmp_path / "c").iterdir()} == {0o644}
 
-    assert main(["report", str(result), "--out", str(tmp_path / "r" / "r.html"),
-                 "--private"]) == 0
+    assert main(["report", str(result), "--out", str(tmp_path / "r" / "r.html"), "--private"]) == 0
     assert os.umask(0o022) == 0o022  # main() gave the umask back
     assert mode(tmp_path / "r" / "r.html") == 0o600 and mode(tmp_path / "r") == 0o700
     for fmt in ("csv", "json", "elan", "bids"):
@@ -378,8 +417,12 @@ def _assert_clean(folder: Path, forbidden: list[str]) -> None:
     texts = _texts(folder)
     assert texts
     # whole words: "doe" is a leak, "does" is not
-    leaks = [(where, f) for where, text in texts.items() for f in forbidden
-             if re.search(rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])", text.lower())]
+    leaks = [
+        (where, f)
+        for where, text in texts.items()
+        for f in forbidden
+        if re.search(rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])", text.lower())
+    ]
     assert not leaks, leaks[:5]
 
 
@@ -392,8 +435,21 @@ def test_deidentified_export_names_no_path_file_or_date(tmp_path, capsys, no_net
     assert "jane_doe_visit2" in (result / "summary.json").read_text()  # the input, as written
     for fmt in ("csv", "json", "elan", "bids"):
         out = tmp_path / "shared" / fmt
-        assert main(["export", str(result), str(result), "--format", fmt, "--out", str(out),
-                     "--deidentify"]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    str(result),
+                    str(result),
+                    "--format",
+                    fmt,
+                    "--out",
+                    str(out),
+                    "--deidentify",
+                ]
+            )
+            == 0
+        )
         assert "jane" not in capsys.readouterr().out.lower()
     _assert_clean(tmp_path / "shared", forbidden)
 
@@ -408,15 +464,25 @@ def test_deidentified_export_names_no_path_file_or_date(tmp_path, capsys, no_net
     doc = json.loads((shared / "json" / "rec01.json").read_text())
     assert doc["start"] is None and doc["summary"]["recorded_at"] is None
     assert doc["summary"]["input"] == {
-        "fps": 30.0, "width": 640, "height": 480, "n_frames": 1500, "rotation_deg": 0,
-        "codec": "avc1", "mirrored": False, "name": "rec01", "deidentified": {"dates": "removed"}
+        "fps": 30.0,
+        "width": 640,
+        "height": 480,
+        "n_frames": 1500,
+        "rotation_deg": 0,
+        "codec": "avc1",
+        "mirrored": False,
+        "name": "rec01",
+        "deidentified": {"dates": "removed"},
     }
     events, media = elan.read_eaf(shared / "elan" / "rec01.eaf")
     assert media == {} and len(events) == len(Recording.from_folder(result).events)
     beh = shared / "bids" / "sub-01" / "beh"  # a BIDS dataset: runs by recording time
     assert {p.name for p in beh.iterdir()} >= {
-        "sub-01_task-face_run-1_events.json", "sub-01_task-face_run-1_events.tsv",
-        "sub-01_task-face_run-2_events.json", "sub-01_task-face_run-2_events.tsv"}
+        "sub-01_task-face_run-1_events.json",
+        "sub-01_task-face_run-1_events.tsv",
+        "sub-01_task-face_run-2_events.json",
+        "sub-01_task-face_run-2_events.tsv",
+    }
     assert bids.check_result(result) == []
 
 
@@ -425,8 +491,23 @@ def test_date_shift_keeps_times_of_day_and_intervals(tmp_path, capsys):
     a, video = _synthetic_result(tmp_path / "a", first)
     b, _ = _synthetic_result(tmp_path / "b", first + timedelta(days=30, hours=2))
     out = tmp_path / "shared"
-    assert main(["export", str(a), str(b), "--format", "csv", "--out", str(out),
-                 "--deidentify", "--date-shift", "-1000"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(a),
+                str(b),
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+                "--deidentify",
+                "--date-shift",
+                "-1000",
+            ]
+        )
+        == 0
+    )
     rows = pd.read_csv(out / "recordings.csv")
     starts = [datetime.fromisoformat(s) for s in rows["start"]]
     assert starts[0] == first - timedelta(days=1000)
@@ -452,14 +533,28 @@ def test_report_says_whether_it_was_deidentified(tmp_path, capsys, no_network):
     folder = write_folder(tmp_path / "deid" / "r", rec)
     assert main(["report", str(folder), "--out", str(tmp_path / "deid" / "r.html")]) == 0
     text = (tmp_path / "deid" / "r.html").read_text()
-    assert "<b>The recordings were de-identified</b>: labelled without file names or paths, " \
+    assert (
+        "<b>The recordings were de-identified</b>: labelled without file names or paths, "
         "their dates shifted by a number of days not stated here (times of day kept)." in text
+    )
     assert (recorded - timedelta(days=400)).strftime("%Y-%m-%d") in text
 
     # report --deidentify: the page itself, from an ordinary result folder
     out = tmp_path / "page"
-    assert main(["report", str(result), "--out", str(out / "r.html"), "--deidentify",
-                 "--treatment", "2026-03-01:BoNT-A"]) == 2
+    assert (
+        main(
+            [
+                "report",
+                str(result),
+                "--out",
+                str(out / "r.html"),
+                "--deidentify",
+                "--treatment",
+                "2026-03-01:BoNT-A",
+            ]
+        )
+        == 2
+    )
     assert "--date-shift" in capsys.readouterr().err
     assert main(["report", str(result), "--out", str(out / "r.html"), "--deidentify"]) == 0
     text = (out / "r.html").read_text()
@@ -487,8 +582,23 @@ def test_analyze_deidentify_writes_a_shareable_result_folder(
     recorded = datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc)
     os.utime(video, (recorded.timestamp() + 60, recorded.timestamp() + 60))
     out = tmp_path / "study" / "s01.spasm-cv"
-    assert main(["analyze", str(video), "--out", str(out), "--deidentify", "--private",
-                 "--recorded-at", recorded.isoformat(), "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(video),
+                "--out",
+                str(out),
+                "--deidentify",
+                "--private",
+                "--recorded-at",
+                recorded.isoformat(),
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert printed.startswith("s01: ")  # the label, not the file name
     _assert_clean(tmp_path / "study", _identifying(video, recorded))
@@ -520,7 +630,8 @@ def test_batch_deidentify_labels_folders_and_keeps_the_key_apart(tmp_path, capsy
     assert rows[0].split("\t") == ["label", "video", "size_bytes", "mtime", "mirrored"]
     assert [r.split("\t")[:2] for r in rows[1:]] == [
         ["rec001", str((videos / "jane_doe_visit1.mp4").resolve())],
-        ["rec002", str((videos / "john_roe_visit1.mp4").resolve())]]
+        ["rec002", str((videos / "john_roe_visit1.mp4").resolve())],
+    ]
     # a third video later: the first two keep their labels and are not analysed again
     (videos / "aaa_first.mp4").write_bytes(shared_video("c3_grid_man_bbaf2n.mp4").read_bytes())
     assert main([*args, "--key", str(key)]) == 0
@@ -568,8 +679,10 @@ class _Camera:
                         if camera.connections == 1 and sent == camera.drop_after:
                             return  # the stream drops
                         jpeg = camera.frames[camera.next]
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         b"Content-Length: %d\r\n\r\n" % len(jpeg) + jpeg + b"\r\n")
+                        self.wfile.write(
+                            b"--frame\r\nContent-Type: image/jpeg\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(jpeg) + jpeg + b"\r\n"
+                        )
                         camera.next += 1
                         sent += 1
                         due += 1 / 25
@@ -605,8 +718,10 @@ def camera():
 def _all_rows(db: Path) -> str:
     """Every value of every table and view of a SQLite file, as one text."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type IN "
-                                         "('table', 'view')")]
+        names = [
+            r[0]
+            for r in c.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+        ]
         return "\n".join(repr(c.execute(f'SELECT * FROM "{n}"').fetchall()) for n in names)
 
 
@@ -619,10 +734,29 @@ def test_monitor_of_a_password_protected_stream_keeps_the_password_and_the_data_
     session runs, the files after, the report), and the database, its WAL/SHM and the clips
     are owner-only in owner-only folders."""
     db, clips, report = tmp_path / "data" / "m.sqlite", tmp_path / "clips", tmp_path / "r.html"
-    cmd = [sys.executable, "-m", "spasm_cv", "monitor", "--source", camera.url, "--headless",
-           "--duration", "13", "--db", str(db), "--save-clips", str(clips)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=package_env(), umask=0o022)
+    cmd = [
+        sys.executable,
+        "-m",
+        "spasm_cv",
+        "monitor",
+        "--source",
+        camera.url,
+        "--headless",
+        "--duration",
+        "13",
+        "--db",
+        str(db),
+        "--save-clips",
+        str(clips),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=package_env(),
+        umask=0o022,
+    )
     wal = Path(f"{db}-wal")
     seen_wal = b""
     try:
@@ -659,9 +793,13 @@ def test_monitor_of_a_password_protected_stream_keeps_the_password_and_the_data_
     saved = list(clips.iterdir())
     assert saved and mode(clips) == 0o700 and {mode(p) for p in saved} == {0o600}
 
-    result = subprocess.run([sys.executable, "-m", "spasm_cv", "report", "--db", str(db),
-                             "--out", str(report)], capture_output=True, text=True,
-                            env=package_env(), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "spasm_cv", "report", "--db", str(db), "--out", str(report)],
+        capture_output=True,
+        text=True,
+        env=package_env(),
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     page = report.read_text()
     assert PASSWORD not in page + result.stdout + result.stderr and "admin" not in page
@@ -690,8 +828,19 @@ def test_monitor_of_a_stream_with_a_password_in_its_query_keeps_it_private(tmp_p
     monitor; the password is searched in every output."""
     db, report, export = tmp_path / "m.sqlite", tmp_path / "r.html", tmp_path / "export"
     url = f"http://127.0.0.1:{camera.server.server_port}/cam.mjpg?loginpas={PASSWORD}&ch=1"
-    cmd = [sys.executable, "-m", "spasm_cv", "monitor", "--source", url, "--headless",
-           "--duration", "5", "--db", str(db)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spasm_cv",
+        "monitor",
+        "--source",
+        url,
+        "--headless",
+        "--duration",
+        "5",
+        "--db",
+        str(db),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, env=package_env(), timeout=120)
     assert run.returncode == 0, run.stderr
     assert camera.connections >= 1  # it did log in with the password
@@ -700,11 +849,18 @@ def test_monitor_of_a_stream_with_a_password_in_its_query_keeps_it_private(tmp_p
     rows = _all_rows(db)
     assert f"'stream {redacted}'" in rows  # sessions.source: the redacted form only
     texts = [run.stdout, run.stderr, rows]
-    for args in (["report", "--db", str(db), "--out", str(report)],
-                 ["export", "--db", str(db), "--format", "json", "--out", str(export)],
-                 ["export", "--db", str(db), "--format", "csv", "--out", str(export)]):
-        done = subprocess.run([sys.executable, "-m", "spasm_cv", *args], capture_output=True,
-                              text=True, env=package_env(), timeout=120)
+    for args in (
+        ["report", "--db", str(db), "--out", str(report)],
+        ["export", "--db", str(db), "--format", "json", "--out", str(export)],
+        ["export", "--db", str(db), "--format", "csv", "--out", str(export)],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "spasm_cv", *args],
+            capture_output=True,
+            text=True,
+            env=package_env(),
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         texts += [done.stdout, done.stderr]
     assert redacted.replace("&", "&amp;") in report.read_text()
@@ -722,15 +878,26 @@ def test_report_of_a_database_from_before_shows_no_password(tmp_path):
 
     db = tmp_path / "old.sqlite"
     with Store(db) as store:
-        sid = store.begin_session(SessionInfo(time.time() - 120, "x", "stream", 25.0, 640, 480,
-                                              False, {}, "t", "m", "s"))
+        sid = store.begin_session(
+            SessionInfo(time.time() - 120, "x", "stream", 25.0, 640, 480, False, {}, "t", "m", "s")
+        )
         store.write(sid, time.time() - 120, Batch.of(events=[_event(1.0)]))
         store.end_session(sid, time.time(), "source failed")
-        store.conn.execute("UPDATE sessions SET source=?, end_reason=?",
-                           (f"stream {URL}", f"source failed: stream {URL} lost"))
-        store.conn.execute("INSERT INTO gaps VALUES (?,?,?,?,?,?)",
-                           (sid, 5.0, 6.0, "2026-03-01T09:30:05.000+00:00",
-                            "2026-03-01T09:30:06.000+00:00", f"stream {URL} lost; reconnecting"))
+        store.conn.execute(
+            "UPDATE sessions SET source=?, end_reason=?",
+            (f"stream {URL}", f"source failed: stream {URL} lost"),
+        )
+        store.conn.execute(
+            "INSERT INTO gaps VALUES (?,?,?,?,?,?)",
+            (
+                sid,
+                5.0,
+                6.0,
+                "2026-03-01T09:30:05.000+00:00",
+                "2026-03-01T09:30:06.000+00:00",
+                f"stream {URL} lost; reconnecting",
+            ),
+        )
     (rec,) = load_recordings(db)
     assert rec.name == "monitor session 1 (stream rtsp://***@127.0.0.1:9/live)"
     assert PASSWORD not in repr(rec.meta) + repr(rec.summary.to_dict())

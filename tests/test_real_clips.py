@@ -171,8 +171,12 @@ def test_partial_twitches_next_to_natural_blinks_are_found(tmp_path):
         schedule=ScheduleParams(side="both", rate_per_min=20, kinds=("twitch",), min_gap_s=0.8),
         source=SourceParams(blink_margin_s=0.1),
     )
-    ph = make_phantom(shared_video("c3_dpe_vox_man_speaker.mp4"), tmp_path / "p.mp4",
-                      tmp_path / "p.truth.tsv", params)
+    ph = make_phantom(
+        shared_video("c3_dpe_vox_man_speaker.mp4"),
+        tmp_path / "p.mp4",
+        tmp_path / "p.truth.tsv",
+        params,
+    )
     with open(ph.truth) as f:
         truth = list(csv.DictReader(f, delimiter="\t"))
     blinks = ph.meta["natural_blinks_s"]

@@ -449,9 +449,11 @@ def synthetic_recording(
     per_minute = Minutes(
         start=np.array([start + timedelta(minutes=i) for i in range(minutes)]),
         observed_s=np.full(minutes, 60.0),
-        columns={"episodes": np.array(
-            [sum(60 * i <= o < 60 * (i + 1) for o in episode_onsets) for i in range(minutes)]
-        )},
+        columns={
+            "episodes": np.array(
+                [sum(60 * i <= o < 60 * (i + 1) for o in episode_onsets) for i in range(minutes)]
+            )
+        },
     )
     return Recording(name, summary, events, start=start, minutes=per_minute, source="monitor")
 
@@ -561,12 +563,18 @@ def test_overview_of_a_long_recording_keeps_spikes_and_stays_small():
     closure[50_000:50_100] = np.nan  # a gap
     tt, yy = plots.envelope(t, closure, 1000)
     assert len(tt) == len(yy) == 2000 and np.nanmax(yy) == 0.9 and np.isnan(yy).any()
-    track = Track.from_table({
-        "time": t, "quality": np.full(n, "ok"), "closure_right": closure,
-        "closure_left": closure * 0, "mouth_pull_right": np.zeros(n),
-        "mouth_pull_left": np.zeros(n), "measurable_right": np.ones(n),
-        "measurable_left": np.ones(n),
-    })
+    track = Track.from_table(
+        {
+            "time": t,
+            "quality": np.full(n, "ok"),
+            "closure_right": closure,
+            "closure_left": closure * 0,
+            "mouth_pull_right": np.zeros(n),
+            "mouth_pull_left": np.zeros(n),
+            "measurable_right": np.ones(n),
+            "measurable_left": np.ones(n),
+        }
+    )
     events = [Event(60.0 * i, 1.0, "spasm", "right", "twitch", "eye", 1, 0.8, 0.5, False, False,
                     0.8) for i in range(30)]  # fmt: skip
     svg = plots.to_svg(plots.plot_signal_overview(track, events))

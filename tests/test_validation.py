@@ -131,10 +131,16 @@ def _edit_signals(folder: Path, column: str, text: str) -> None:
     p.write_bytes(gzip.compress(("\n".join(",".join(r) for r in rows) + "\n").encode()))
 
 
-@pytest.mark.parametrize(("column", "text"), [
-    ("time", "abc"), ("time", "-1e12"), ("closure_right", "inf"), ("measurable_left", "7"),
-    ("quality", "<b>ok</b>"),
-])
+@pytest.mark.parametrize(
+    ("column", "text"),
+    [
+        ("time", "abc"),
+        ("time", "-1e12"),
+        ("closure_right", "inf"),
+        ("measurable_left", "7"),
+        ("quality", "<b>ok</b>"),
+    ],
+)
 def test_edited_signals_are_refused_naming_file_and_column(column, text, valid_result, tmp_path):
     folder = fresh_copy(valid_result, tmp_path / "in" / "visit.spasm-cv")
     _edit_signals(folder, column, text)
@@ -172,8 +178,11 @@ def test_writers_use_the_readers_schema(valid_result, tmp_path):
 DB_EDITS = {
     "started_at garbage": ("UPDATE sessions SET started_at='garbage'", "sessions", "started_at"),
     "fps NaN-like text": ("UPDATE sessions SET fps='NaN'", "sessions", "fps"),
-    "source_kind unknown": ("UPDATE sessions SET source_kind='<b>x</b>'", "sessions",
-                            "source_kind"),
+    "source_kind unknown": (
+        "UPDATE sessions SET source_kind='<b>x</b>'",
+        "sessions",
+        "source_kind",
+    ),
     "settings not JSON": ("UPDATE sessions SET settings='{nope'", "sessions", "settings"),
     "side up": ("UPDATE events SET side='up'", "events", "side"),
     "kind as a form": ("UPDATE events SET kind='<form action=x></form>'", "events", "kind"),
@@ -200,8 +209,9 @@ def test_an_edited_monitor_database_is_refused_naming_table_and_column(
         assert w in str(info.value), str(info.value)
     _one_line(*cli("report", "--db", db, "--out", tmp_path / "r.html")[::2], table, column)
     for fmt in ("csv", "json", "bids"):
-        _one_line(*cli("export", "--db", db, "--format", fmt, "--out", tmp_path / fmt)[::2],
-                  table, column)
+        _one_line(
+            *cli("export", "--db", db, "--format", fmt, "--out", tmp_path / fmt)[::2], table, column
+        )
 
 
 def test_one_rule_for_the_database_versions_readers_take(valid_monitor_db, tmp_path):
@@ -216,10 +226,13 @@ def test_one_rule_for_the_database_versions_readers_take(valid_monitor_db, tmp_p
             c.execute(f"PRAGMA user_version={version}")
         with pytest.raises(SpasmCvError, match=f"schema {version}"):
             load_db(db)
-        _one_line(*cli("report", "--db", db, "--out", tmp_path / "r.html")[::2],
-                  f"schema {version}")
-        _one_line(*cli("export", "--db", db, "--format", "csv", "--out", tmp_path / "c")[::2],
-                  f"schema {version}")
+        _one_line(
+            *cli("report", "--db", db, "--out", tmp_path / "r.html")[::2], f"schema {version}"
+        )
+        _one_line(
+            *cli("export", "--db", db, "--format", "csv", "--out", tmp_path / "c")[::2],
+            f"schema {version}",
+        )
 
     # schema 1: before events.context; every reader reads it (context n/a)
     db = fresh_copy(valid_monitor_db, tmp_path / "v1.sqlite")
@@ -248,19 +261,22 @@ def test_readme_states_the_schema_versions_the_code_reads():
 MISSING = "no-such-video.mp4"  # arguments are checked before the video is looked at
 
 
-@pytest.mark.parametrize(("arguments", "field"), [
-    ({"mirrored": "no"}, "mirrored"),
-    ({"mirrored": 1}, "mirrored"),
-    ({"progress": "yes"}, "progress"),
-    ({"write": "false"}, "write"),
-    ({"jobs": True}, "jobs"),
-    ({"jobs": 0}, "jobs"),
-    ({"recorded_at": datetime(2026, 3, 4, 9, 30)}, "recorded_at"),  # naive
-    ({"recorded_at": datetime(1800, 1, 1, tzinfo=timezone.utc)}, "recorded_at"),
-    ({"recorded_at": datetime.now(timezone.utc) + timedelta(days=800)}, "recorded_at"),
-    ({"recorded_at": "2026-03-04T09:30+00:00"}, "recorded_at"),
-    ({"params": {"closure_on": 0.4}}, "params"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"mirrored": "no"}, "mirrored"),
+        ({"mirrored": 1}, "mirrored"),
+        ({"progress": "yes"}, "progress"),
+        ({"write": "false"}, "write"),
+        ({"jobs": True}, "jobs"),
+        ({"jobs": 0}, "jobs"),
+        ({"recorded_at": datetime(2026, 3, 4, 9, 30)}, "recorded_at"),  # naive
+        ({"recorded_at": datetime(1800, 1, 1, tzinfo=timezone.utc)}, "recorded_at"),
+        ({"recorded_at": datetime.now(timezone.utc) + timedelta(days=800)}, "recorded_at"),
+        ({"recorded_at": "2026-03-04T09:30+00:00"}, "recorded_at"),
+        ({"params": {"closure_on": 0.4}}, "params"),
+    ],
+)
 def test_analyze_video_checks_its_arguments_as_the_cli_does(arguments, field):
     import spasm_cv
 
@@ -278,8 +294,9 @@ def test_cli_and_api_take_the_same_years(tmp_path):
     with pytest.raises(SpasmCvError, match=f"1970-{latest}"):
         import spasm_cv
 
-        spasm_cv.analyze_video(MISSING, write=False,
-                               recorded_at=datetime(latest + 1, 1, 1, tzinfo=timezone.utc))
+        spasm_cv.analyze_video(
+            MISSING, write=False, recorded_at=datetime(latest + 1, 1, 1, tzinfo=timezone.utc)
+        )
 
 
 @pytest.mark.parametrize("value", ["0.5", True, math.nan, 2])

@@ -50,10 +50,16 @@ def test_the_detector_against_a_reviewer_and_two_reviewers(tmp_path):
     scored = evaluate_files(one, folder).result
     # truth: n-1 accepted + 1 added; predictions: the n decided; hits: the n-1 accepted
     assert (scored.n_truth, scored.n_predicted, scored.tp, scored.fp, scored.fn) == (
-        n, n, n - 1, 1, 1)
+        n,
+        n,
+        n - 1,
+        1,
+        1,
+    )
     r = agreement(one, two, folder)
-    assert r.n == n and r.disagreements == [(items[-2][0], items[-2][1].onset,
-                                             items[-2][1].side, "accepted", "unsure")]
+    assert r.n == n and r.disagreements == [
+        (items[-2][0], items[-2][1].onset, items[-2][1].side, "accepted", "unsure")
+    ]
     assert r.added_only == [(1, 70.0, "left")]
     a = ["accepted"] * (n - 1) + ["rejected"]
     b = ["accepted"] * (n - 2) + ["unsure", "rejected"]

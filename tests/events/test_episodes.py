@@ -35,8 +35,7 @@ P = DetectionParams()
 MERGE = int(round(P.candidates.merge_gap_s * FPS))  # 18 frames
 
 
-def activity(n, right=None, left=None, *, mouth=None, brow=None, measurable=None,
-             drop_scale=0.3):
+def activity(n, right=None, left=None, *, mouth=None, brow=None, measurable=None, drop_scale=0.3):
     """An activity of ``n`` frames at 30 fps: closures (0 where not given), mouth and brow
     per side (0 where not given), every frame measurable unless said; each eye's aperture
     drop is ``drop_scale`` x its closure (an open eye of ``drop_scale`` IOD)."""
@@ -348,9 +347,17 @@ def test_a_mouth_pull_with_the_eye_closing_is_not_mouth_only():
 
 def test_a_mouth_pull_during_an_eye_episode_of_its_side_is_left_to_it():
     a = mouth_activity(60, pulses(60, (20, 35), level=0.15))
-    eye = dict(trial_type=SPASM, kind="twitch", regions="eye", n_contractions=1,
-               peak_closure=0.8, closure_duration=0.2, brow_raised=None,
-               mouth_cocontraction=None, confidence=0.9)
+    eye = dict(
+        trial_type=SPASM,
+        kind="twitch",
+        regions="eye",
+        n_contractions=1,
+        peak_closure=0.8,
+        closure_duration=0.2,
+        brow_raised=None,
+        mouth_cocontraction=None,
+        confidence=0.9,
+    )
     same_side = Event(onset=1.0, duration=0.1, side="right", **eye)
     assert mouth_episodes(a, [same_side], FPS, P) == []
     other_side = Event(onset=1.0, duration=0.1, side="left", **eye)
@@ -362,8 +369,11 @@ def test_a_mouth_pull_during_an_eye_episode_of_its_side_is_left_to_it():
 def test_mouth_pull_where_a_side_is_unmeasured_is_not_an_event():
     n = 60
     measurable = {"right": np.ones(n, bool), "left": np.zeros(n, bool)}
-    a = activity(n, mouth={"right": pulses(n, (20, 35), level=0.15), "left": np.zeros(n)},
-                 measurable=measurable)
+    a = activity(
+        n,
+        mouth={"right": pulses(n, (20, 35), level=0.15), "left": np.zeros(n)},
+        measurable=measurable,
+    )
     assert mouth_episodes(a, [], FPS, P) == []
 
 
@@ -497,6 +507,10 @@ def test_find_events_invariants(right, left, pull, level, gaps, offset):
     assert len(shifted) == len(events)
     for e, s in zip(events, shifted, strict=True):
         assert (s.trial_type, s.side, s.kind, s.n_contractions) == (
-            e.trial_type, e.side, e.kind, e.n_contractions)
+            e.trial_type,
+            e.side,
+            e.kind,
+            e.n_contractions,
+        )
         assert s.onset == pytest.approx(e.onset + offset, abs=1e-6)
         assert s.duration == pytest.approx(e.duration, abs=1e-6)

@@ -155,7 +155,7 @@ def test_dilate_by_nothing_returns_the_mask_as_booleans():
 def test_dilate_is_any_true_within_frames(mask, frames):
     got = dilate(mask, frames)
     k = max(frames, 0)
-    expected = [bool(mask[max(i - k, 0):i + k + 1].any()) for i in range(len(mask))]
+    expected = [bool(mask[max(i - k, 0) : i + k + 1].any()) for i in range(len(mask))]
     assert got.tolist() == expected
 
 

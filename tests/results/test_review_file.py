@@ -81,8 +81,10 @@ def test_the_reviewed_count_is_accepted_plus_added(folder):
 
 def test_load_has_a_reviewed_column(folder):
     items = reviewable(Recording.from_folder(folder).events)
-    append_decisions(folder, [decision_for(*items[0], "rejected"),
-                              Decision("a1", "added", 70.0, 0.4, "left", "twitch")])
+    append_decisions(
+        folder,
+        [decision_for(*items[0], "rejected"), Decision("a1", "added", 70.0, 0.4, "left", "twitch")],
+    )
     result = spasm_cv.load(folder)
     labels = result.events["reviewed"].tolist()
     assert labels.count("rejected") == 1 and labels.count("not reviewed") == len(items) - 1
@@ -164,7 +166,10 @@ def test_batch_row_and_recordings_csv_carry_both_counts(folder, tmp_path):
     row = outcome_row(VideoOutcome("visit", "/videos/visit.mp4", str(folder), "ok",
                                    summary=rec.summary))  # fmt: skip
     assert (row["episodes"], row["review_detected"], row["review_confirmed"]) == (
-        len(rec.episodes), len(items), 2)
+        len(rec.episodes),
+        len(items),
+        2,
+    )
     headline = rec.headline()  # a row of export --format csv's recordings.csv
     assert (headline["episodes_count"], headline["review_confirmed"]) == (len(rec.episodes), 2)
     assert rec.reviewed().headline()["episodes_count"] == 2

@@ -86,8 +86,12 @@ _FRAME_FLAGS = st.one_of(
     st.sampled_from([*LOST_FLAGS, "no_face"]).map(lambda f: [f]),
     st.tuples(
         *(st.sampled_from([None, "occluded", "warmup", "pose"]) for _ in SIDES), st.booleans()
-    ).map(lambda t: [f"{r}_{s}" for r, s in zip(t[:-1], SIDES, strict=True) if r]
-          + (["multi_face"] if t[-1] else [])),  # fmt: skip
+    ).map(
+        lambda t: (
+            [f"{r}_{s}" for r, s in zip(t[:-1], SIDES, strict=True) if r]
+            + (["multi_face"] if t[-1] else [])
+        )
+    ),  # fmt: skip
 )
 
 

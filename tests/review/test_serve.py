@@ -81,8 +81,10 @@ def test_review_five_episodes_by_keyboard_add_one_reload(served, browser, tmp_pa
 
     browser.refresh()  # the decisions are on disk, not in the page
     wait.until(lambda d: "5 of 8 detected" in d.find_element(By.ID, "status").text)
-    shown = [e.get_attribute("data-decision")
-             for e in browser.find_elements(By.CSS_SELECTOR, "[data-role=episode] .decision")]
+    shown = [
+        e.get_attribute("data-decision")
+        for e in browser.find_elements(By.CSS_SELECTOR, "[data-role=episode] .decision")
+    ]
     assert shown[:5] == ["accepted", "accepted", "rejected", "unsure", "accepted"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#added li")) == 1
     errors = [m["message"] for m in browser.get_log("browser") if m["level"] == "SEVERE"]
