@@ -166,7 +166,20 @@ def split_at_dips(x: np.ndarray, params: DetectionParams) -> list[int]:
         prominence=params.candidates.contraction_prominence,
     )
     peaks = peaks - 1
-    cuts = [0] + [a + int(np.argmin(x[a:b])) for a, b in zip(peaks[:-1], peaks[1:], strict=True)]
+    # two maxima are two contractions only where the lid reopens between them by
+    # contraction_prominence below the lower one: a held plateau's float jitter (0.99999 and
+    # 0.999991 alternating, which rounding does not always even out) makes maxima whose
+    # prominence reaches the plateau's edges, yet the lid never reopened
+    kept: list[int] = []
+    for p in peaks:
+        if kept:
+            dip = float(np.min(x[kept[-1] : p + 1]))
+            if dip > min(x[kept[-1]], x[p]) - params.candidates.contraction_prominence:
+                if x[p] > x[kept[-1]]:
+                    kept[-1] = int(p)  # the same contraction: its higher maximum
+                continue
+        kept.append(int(p))
+    cuts = [0] + [a + int(np.argmin(x[a:b])) for a, b in zip(kept[:-1], kept[1:], strict=True)]
     return cuts + [len(x)]
 
 
