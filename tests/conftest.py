@@ -34,7 +34,7 @@ SAMPLE_TRUTH = REPO / "sample_videos" / "sample_phantom.truth.tsv"
 SAMPLE_RECORDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
 
 # fixtures that landmark real video: a test using one (directly or not) is slow
-LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed"})
+LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed", "short_sample_result"})
 
 
 _FAST = False  # set by --fast before test modules are imported
@@ -232,6 +232,26 @@ def sample_analysis(sample_run):
 def sample_result(sample_analysis) -> Path:
     """The result folder of :func:`sample_analysis`."""
     return sample_analysis.out_dir
+
+
+@pytest.fixture(scope="session")
+def short_sample_result(tmp_path_factory) -> Path:
+    """The result folder of the first 17 s of the bundled sample (:func:`sample_cut`: a real
+    face, real MediaPipe), analysed once per session through the command line.
+
+    Two one-sided episodes (3.4 s and 13.9 s) among natural blinks: for the tests that need a
+    real result folder and its video (``review`` re-tracks the face) but not the whole minute,
+    whose cost grows with the video's length.
+    """
+    if not SAMPLE_VIDEO.is_file():
+        pytest.skip("bundled sample video missing")
+    root = tmp_path_factory.mktemp("short-sample")
+    video = sample_cut(root / "sample17.mp4", 17.0)
+    out = root / "sample17.spasm-cv"
+    run = cli("analyze", video, "--out", out, "--recorded-at", SAMPLE_RECORDED_AT.isoformat(),
+              "--quiet")
+    assert run.returncode == 0, run.stderr
+    return out
 
 
 @pytest.fixture(scope="session")
