@@ -6,9 +6,10 @@ seconds of wall-clock time (a camera outage, a locked database). Tests that use 
 the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
 automatically; tests that landmark video themselves carry the mark explicitly.
 
-``pytest --fast`` is the fast loop: no ``slow`` test, and property tests draw a fifth of their
-examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores (scheduled with
-``--dist worksteal`` unless ``--dist`` is given).
+``pytest -n 2`` is the whole suite on two cores (pytest-xdist), as CI runs it (the README's
+command). ``pytest --fast -n 2`` is the fast loop: no ``slow`` test, and property tests draw a
+fifth of their examples (:func:`examples`). With ``-n`` the tests are scheduled with
+``--dist worksteal`` unless ``--dist`` is given.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist makes -n mean --dist load
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    # a few of the fast loop's tests take seconds, several of them in one file: with -n and
-    # no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
-    fast, workers = config.getoption("--fast"), getattr(config.option, "numprocesses", None)
-    if fast and workers and config.option.dist == "no":
+    # some tests take seconds (minutes for the slowest), several of them in one file: with -n
+    # and no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and config.option.dist == "no":
         config.option.dist = "worksteal"
 
 
