@@ -6,9 +6,10 @@ seconds of wall-clock time (a camera outage, a locked database). Tests that use 
 the landmarking fixtures (:data:`LANDMARKING_FIXTURES`) are marked ``slow`` here
 automatically; tests that landmark video themselves carry the mark explicitly.
 
-``pytest --fast`` is the fast loop: no ``slow`` test, and property tests draw a fifth of their
-examples (:func:`examples`); add ``-n 2`` (pytest-xdist) to use two cores (scheduled with
-``--dist worksteal`` unless ``--dist`` is given).
+``pytest -n 2`` is the whole suite on two cores (pytest-xdist), as CI runs it (the README's
+command). ``pytest --fast -n 2`` is the fast loop: no ``slow`` test, and property tests draw a
+fifth of their examples (:func:`examples`). With ``-n`` the tests are scheduled with
+``--dist worksteal`` unless ``--dist`` is given.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SAMPLE_TRUTH = REPO / "sample_videos" / "sample_phantom.truth.tsv"
 SAMPLE_RECORDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
 
 # fixtures that landmark real video: a test using one (directly or not) is slow
-LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed"})
+LANDMARKING_FIXTURES = frozenset({"sample_run", "analyzed", "short_sample_result"})
 
 
 _FAST = False  # set by --fast before test modules are imported
@@ -47,10 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist makes -n mean --dist load
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    # a few of the fast loop's tests take seconds, several of them in one file: with -n and
-    # no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
-    fast, workers = config.getoption("--fast"), getattr(config.option, "numprocesses", None)
-    if fast and workers and config.option.dist == "no":
+    # some tests take seconds (minutes for the slowest), several of them in one file: with -n
+    # and no --dist, an idle worker takes tests still queued on a busy one (xdist's worksteal)
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and config.option.dist == "no":
         config.option.dist = "worksteal"
 
 
@@ -251,6 +252,26 @@ def sample_analysis(sample_run):
 def sample_result(sample_analysis) -> Path:
     """The result folder of :func:`sample_analysis`."""
     return sample_analysis.out_dir
+
+
+@pytest.fixture(scope="session")
+def short_sample_result(tmp_path_factory) -> Path:
+    """The result folder of the first 17 s of the bundled sample (:func:`sample_cut`: a real
+    face, real MediaPipe), analysed once per session through the command line.
+
+    Two one-sided episodes (3.4 s and 13.9 s) among natural blinks: for the tests that need a
+    real result folder and its video (``review`` re-tracks the face) but not the whole minute,
+    whose cost grows with the video's length.
+    """
+    if not SAMPLE_VIDEO.is_file():
+        pytest.skip("bundled sample video missing")
+    root = tmp_path_factory.mktemp("short-sample")
+    video = sample_cut(root / "sample17.mp4", 17.0)
+    out = root / "sample17.spasm-cv"
+    run = cli("analyze", video, "--out", out, "--recorded-at", SAMPLE_RECORDED_AT.isoformat(),
+              "--quiet")
+    assert run.returncode == 0, run.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

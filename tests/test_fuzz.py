@@ -5,7 +5,8 @@ markup and spreadsheet formulas in any string), then read by ``load``, ``load_db
 output or one line with exit 2, never a traceback.
 
 The valid inputs are made once per session: from simulated signals through the real writers
-(fast loop), and from the bundled sample's analysis (``sample_result``, slow). The long run
+(fast loop), and from a real analysis of the bundled sample's first 17 s
+(``short_sample_result``, slow: real signals, and a real video for ``review``). The long run
 is ``benchmarks/fuzz_results.py``.
 """
 
@@ -68,8 +69,9 @@ def test_an_edited_result_folder_is_read_or_refused_in_one_line(valid_folder, tm
 
 @settings(FUZZ, max_examples=examples(50))
 @given(data=st.data())
-def test_an_edited_sample_result_is_read_or_refused_in_one_line(sample_result, tmp_path, data):
-    check_outcome(*folder_case(sample_result, tmp_path, data))
+def test_an_edited_sample_result_is_read_or_refused_in_one_line(short_sample_result, tmp_path,
+                                                                data):
+    check_outcome(*folder_case(short_sample_result, tmp_path, data))
 
 
 @FUZZ

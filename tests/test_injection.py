@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE_VIDEO, cli
+from conftest import cli, sample_cut
 from fsfaults import sim_result
 from fuzzing import is_number
 from test_privacy import mode, umask022  # noqa: F401 (umask022: a fixture, used by name)
@@ -113,12 +113,12 @@ def test_deidentified_elan_export_has_no_date_of_processing(tmp_path):
 
 @pytest.mark.slow  # MediaPipe: review runs the face tracker again
 @pytest.mark.usefixtures("umask022")
-def test_review_honours_private(sample_result, tmp_path):
+def test_review_honours_private(short_sample_result, tmp_path):
     video, episodes = tmp_path / "p" / "r.mp4", tmp_path / "e"
-    code, _, err = cli("review", sample_result, "--out", video, "--private", "--quiet")
+    code, _, err = cli("review", short_sample_result, "--out", video, "--private", "--quiet")
     assert code == 0, err
     assert mode(video) == 0o600 and mode(video.parent) == 0o700
-    code, _, err = cli("review", sample_result, "--episodes-only", "--out", episodes,
+    code, _, err = cli("review", short_sample_result, "--episodes-only", "--out", episodes,
                        "--private", "--quiet")
     assert code == 0, err
     inside = [episodes, *episodes.rglob("*")]
@@ -130,7 +130,8 @@ def test_review_honours_private(sample_result, tmp_path):
 @pytest.mark.usefixtures("umask022")
 def test_phantom_honours_private(tmp_path):
     out = tmp_path / "p" / "phantom.mp4"
-    code, _, err = cli("phantom", SAMPLE_VIDEO, "--out", out, "--truth", tmp_path / "p" / "t.tsv",
+    source = sample_cut(tmp_path / "face.mp4", 6.0)  # real blinks; longer than the phantom
+    code, _, err = cli("phantom", source, "--out", out, "--truth", tmp_path / "p" / "t.tsv",
                        "--seconds", "4", "--private", "--quiet")
     assert code == 0, err
     files = [p for p in (tmp_path / "p").rglob("*") if p.is_file()]
@@ -342,13 +343,13 @@ def test_every_page_forbids_forms_and_base_and_inline_scripts(tmp_path):
 
 @pytest.mark.slow  # MediaPipe: review runs the face tracker again
 def test_review_index_shows_markup_as_text_and_runs_only_its_own_script(
-    sample_result, chromium, tmp_path
+    short_sample_result, chromium, tmp_path
 ):
     import json
     import shutil
 
     folder = tmp_path / f"{NAME_PAYLOAD}.spasm-cv"
-    shutil.copytree(sample_result, folder)
+    shutil.copytree(short_sample_result, folder)
     summary = json.loads((folder / "summary.json").read_text())
     summary["input"]["name"] = PAYLOAD  # the recording's name: the page's title and heading
     (folder / "summary.json").write_text(json.dumps(summary))
