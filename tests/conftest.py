@@ -42,8 +42,11 @@ _FAST = False  # set by --fast before test modules are imported
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--fast", action="store_true",
-                     help="the fast loop: skip slow (MediaPipe) tests, fewer property examples")
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the fast loop: skip slow (MediaPipe) tests, fewer property examples",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist makes -n mean --dist load
@@ -233,8 +236,9 @@ def sample_run(tmp_path_factory) -> SampleRun:
 
     pipeline.analyze_video = keep
     try:
-        run = cli("--recorded-at", SAMPLE_RECORDED_AT.isoformat(),
-                  cwd=tmp_path_factory.mktemp("sample"))
+        run = cli(
+            "--recorded-at", SAMPLE_RECORDED_AT.isoformat(), cwd=tmp_path_factory.mktemp("sample")
+        )
     finally:
         pipeline.analyze_video = analyze
     assert run.returncode == 0, run.stderr
@@ -268,8 +272,9 @@ def short_sample_result(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("short-sample")
     video = sample_cut(root / "sample17.mp4", 17.0)
     out = root / "sample17.spasm-cv"
-    run = cli("analyze", video, "--out", out, "--recorded-at", SAMPLE_RECORDED_AT.isoformat(),
-              "--quiet")
+    run = cli(
+        "analyze", video, "--out", out, "--recorded-at", SAMPLE_RECORDED_AT.isoformat(), "--quiet"
+    )
     assert run.returncode == 0, run.stderr
     return out
 

@@ -284,7 +284,11 @@ def test_load_gives_dataframes(result):
     summary = json.loads((result / "summary.json").read_text())
     assert r.summary == summary
     native = pd.read_csv(result / "events.tsv", sep="\t", na_values="n/a", keep_default_na=False)
-    assert list(r.events.columns) == list(native.columns)
+    assert list(r.events.columns) == [
+        *native.columns,
+        "reviewed",
+    ]  # the review's word: not reviewed
+    assert set(r.events["reviewed"]) <= {"not reviewed", "n/a"}
     assert len(r.events) == len(native)
     assert r.events["onset"].tolist() == pytest.approx(native["onset"].tolist())
     assert r.events["kind"].isna().tolist() == native["kind"].isna().tolist()

@@ -69,8 +69,9 @@ def test_an_edited_result_folder_is_read_or_refused_in_one_line(valid_folder, tm
 
 @settings(FUZZ, max_examples=examples(50))
 @given(data=st.data())
-def test_an_edited_sample_result_is_read_or_refused_in_one_line(short_sample_result, tmp_path,
-                                                                data):
+def test_an_edited_sample_result_is_read_or_refused_in_one_line(
+    short_sample_result, tmp_path, data
+):
     check_outcome(*folder_case(short_sample_result, tmp_path, data))
 
 
@@ -78,7 +79,6 @@ def test_an_edited_sample_result_is_read_or_refused_in_one_line(short_sample_res
 @given(data=st.data())
 def test_an_edited_monitor_database_is_read_or_refused_in_one_line(valid_db, tmp_path, data):
     check_outcome(*db_case(valid_db, tmp_path, data))
-
 
 
 def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tmp_path):
@@ -92,8 +92,9 @@ def test_payloads_in_free_text_reach_no_page_or_spreadsheet_raw(valid_folder, tm
     folder = fresh_copy(valid_folder, tmp_path / "in" / "visit.spasm-cv")
     doc = json.loads((folder / "summary.json").read_text())
     payloads = (fuzzing.MARKUP[0], "=cmd|' /C calc'!A0")
-    for i, (record, key) in enumerate([("input", "name"), ("input", "codec"),
-                                       ("software", "version"), ("model", "name")]):
+    for i, (record, key) in enumerate(
+        [("input", "name"), ("input", "codec"), ("software", "version"), ("model", "name")]
+    ):
         doc[record][key] = payloads[i % 2]
     doc["interrupted"] = payloads[0]
     (folder / "summary.json").write_text(json.dumps(doc))

