@@ -105,6 +105,9 @@ def test_a_review_of_another_events_file_is_refused(folder, tmp_path):
     assert "\n" not in str(err.value)
     with pytest.raises(SpasmCvError, match="different events.tsv"):
         append_decisions(other, [decision_for(*items[0], "rejected")])
+    # what does not count by review is not stopped by a stale one: it is simply no review
+    assert Recording.from_folder(other).headline()["review_confirmed"] is None
+    assert set(spasm_cv.load(other).events["reviewed"]) <= {"not reviewed", "n/a"}
     cli = subprocess.run([sys.executable, "-m", "spasm_cv", "report", str(other), "--reviewed",
                           "--out", str(tmp_path / "r.html")], capture_output=True, text=True,
                          env=package_env())  # fmt: skip

@@ -154,25 +154,43 @@ class Recording:
         if self.source != "analyze":
             raise SpasmCvError(f"{self.name}: only result folders of analyze can be reviewed")
         events, labels, tally = reviewed_events(
-            self.events, self.decisions() if decisions is None else decisions
+            self._as_detected(), self.decisions() if decisions is None else decisions
         )
         rec = self._recounted(events, reviewed=tally.to_dict())
         return replace(rec, meta={**rec.meta, "review": labels})
 
     def review_tally(self) -> ReviewTally | None:
-        """How this recording's episodes were reviewed (None: no review.tsv)."""
+        """How this recording's episodes were reviewed (None: no review.tsv, or one made for
+        another events.tsv, which only ``reviewed()`` refuses aloud)."""
         done = self.summary.extra.get("reviewed")
         if done is not None:
             return ReviewTally(*(done[k] for k in ReviewTally.__dataclass_fields__))
-        decisions = self.decisions()
-        return reviewed_events(self.events, decisions)[2] if decisions else None
+        try:
+            decisions = self.decisions()
+        except SpasmCvError:
+            return None
+        return reviewed_events(self._as_detected(), decisions)[2] if decisions else None
 
     def review_labels(self) -> dict:
         """Per one-sided eye event, keyed by ``(onset, side)``: its review state
-        (accepted, rejected, unsure, added, not reviewed)."""
+        (accepted, rejected, unsure, added, not reviewed; a review of another events.tsv
+        counts as none)."""
         if "review" not in self.meta:
-            self.meta["review"] = review_labels(self.events, self.decisions())
+            try:
+                decisions = self.decisions()
+            except SpasmCvError:
+                decisions = []
+            self.meta["review"] = review_labels(self._as_detected(), decisions)
         return self.meta["review"]
+
+    def _as_detected(self) -> list[Event]:
+        """The events as events.tsv holds them (what review ids ``e<N>`` number), whatever
+        this recording counts."""
+        if self.source == "analyze" and self.path and not self.summary.extra:
+            return self.events
+        if self.source == "analyze" and self.path and (Path(self.path) / EVENTS_FILE).is_file():
+            return read_events(self.path)
+        return self.events
 
     def counting_possible(self) -> Recording:
         """This recording with its possible episodes counted as episodes (``--count
