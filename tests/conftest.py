@@ -27,6 +27,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (derandomize: a suite that passes passes
+# again, on any machine, and a failure is reproduced by running it again);
+# SPASM_CV_HYPOTHESIS=explore draws new random examples on each run, to look for failures
+# the fixed draw does not reach (and keeps them in .hypothesis/ to replay).
+settings.register_profile("fixed", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("SPASM_CV_HYPOTHESIS", "fixed"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "videos"

@@ -84,14 +84,20 @@ def test_resumed_batch_finishes_only_the_missing_videos(local_run, videos, tmp_p
 
 
 @pytest.mark.slow  # MediaPipe
-def test_a_batch_folder_of_the_previous_table_layout_resumes(local_run, videos, tmp_path):
+@pytest.mark.parametrize(
+    "dropped",
+    [("review_detected", "review_confirmed"),  # before review counts
+     ("review_detected", "review_confirmed", "insufficient_observation")],  # and before that
+    ids=["before-review", "before-insufficient"],
+)  # fmt: skip
+def test_a_batch_folder_of_the_previous_table_layout_resumes(local_run, videos, tmp_path, dropped):
     _, first = local_run
     out = tmp_path / "results"
     shutil.copytree(first, out)
     table = out / TABLE_FILE
     lines = [line.split("\t") for line in table.read_text().splitlines()]
-    col = lines[0].index("insufficient_observation")
-    table.write_text("".join("\t".join(c[:col] + c[col + 1 :]) + "\n" for c in lines))
+    keep = [i for i, name in enumerate(lines[0]) if name not in dropped]
+    table.write_text("".join("\t".join(c[i] for i in keep) + "\n" for c in lines))
     assert main(["batch", str(videos), "--out", str(out), "--jobs", "1", "--quiet"]) == 1
     assert _rows(out) == _rows(first)  # rewritten in today's layout, nothing lost
 

@@ -193,8 +193,12 @@ def test_pympi_reads_the_elan_file(sample_result, tmp_path):
         trial_type = "spasm" if tier.startswith("spasm") else tier
         got += [(a[0], a[1], trial_type) for a in eaf.get_annotation_data_for_tier(tier)]
     assert sorted(got) == events_ms(sample_result)
-    values = [a[2] for a in eaf.get_annotation_data_for_tier("spasm_right")]
-    assert all("confidence=" in v for v in values)
+    kinds = {a[2] for a in eaf.get_annotation_data_for_tier("spasm_right")}
+    entries = eaf.get_cv_entries("spasm-cv-kind").values()
+    vocabulary = {value for values, _ in entries for value, _, _ in values}
+    assert kinds <= vocabulary and {"twitch", "clonic", "tonic"} <= vocabulary
+    details = [a[2] for a in eaf.get_ref_annotation_data_for_tier("spasm_right_details")]
+    assert details and all("confidence=" in v and v.startswith("event=e") for v in details)
     (media,) = eaf.media_descriptors
     summary = json.loads((sample_result / "summary.json").read_text())
     assert media["MEDIA_URL"] == Path(summary["input"]["path"]).resolve().as_uri()
