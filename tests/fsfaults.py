@@ -56,16 +56,21 @@ def sim_result(
 def sim_result_with_episodes(folder: Path, seconds: float = 80.0) -> Path:
     """A result folder of a simulated recording with six one-sided twitches (every 12 s from
     5 s; the 2nd, 3rd, 5th and 6th on the right)."""
-    episodes = tuple(SimEpisode(5.0 + 12.0 * i, "right" if i % 3 else "left", "twitch", 0.85)
-                     for i in range(6))  # fmt: skip
-    signals, _ = simulate_signals(seconds, 30.0, episodes, seed=4)
-    detection = detect(signals)
+    signals, detection = copy.deepcopy(_with_episodes(seconds))
     info = {"path": "/videos/visit.mp4", "name": "visit.mp4", "size_bytes": 1000,
             "mtime": 1.7e9, "fps": 30.0, "width": 640, "height": 480,
             "n_frames": int(seconds * 30), "rotation_deg": 0, "codec": "mp4v",
             "mirrored": False}  # fmt: skip
     summary = Summary.of_analysis(signals, detection, info)
     return write_folder(folder, Recording.from_analysis(signals, detection, summary, folder))
+
+
+@functools.cache
+def _with_episodes(seconds: float) -> tuple[Signals, Detection]:
+    episodes = tuple(SimEpisode(5.0 + 12.0 * i, "right" if i % 3 else "left", "twitch", 0.85)
+                     for i in range(6))  # fmt: skip
+    signals, _ = simulate_signals(seconds, 30.0, episodes, seed=4)
+    return signals, detect(signals)
 
 
 @functools.cache

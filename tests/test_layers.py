@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import package_env
 from fsfaults import sim_result
 
@@ -161,6 +162,7 @@ for args in (["report", folder, "--out", out + "/report.html"],
 """
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_reading_a_result_folder_loads_no_opencv_nor_mediapipe(tmp_path):
     """Readers of result folders (``spasm_cv.load``, ``report``, ``export``) work where
     OpenCV and MediaPipe are slow to load or broken: neither is imported."""

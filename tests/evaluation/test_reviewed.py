@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import package_env
 from fsfaults import sim_result_with_episodes
 
@@ -31,6 +32,7 @@ def test_kappa_of_known_tables():
     assert abs(cohen_kappa(a, b) - (0.75 - p_e) / (1 - p_e)) < 1e-12
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_the_detector_against_a_reviewer_and_two_reviewers(tmp_path):
     folder = sim_result_with_episodes(tmp_path / "visit.spasm-cv")
     items = reviewable(read_events(folder))

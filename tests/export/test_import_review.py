@@ -31,6 +31,7 @@ def exported(tmp_path):
     return folder, eaf
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_elan_round_trip_marks_exactly_what_was_edited(exported, tmp_path):
     folder, eaf = exported
     items = reviewable(read_events(folder))
@@ -89,6 +90,7 @@ def test_a_side_moved_or_a_pick_on_the_review_tier_is_read(exported, tmp_path):
     assert set(said) - {k1, k2} <= {d.event for d in decisions if d.decision == "added"}
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_an_eaf_of_another_events_file_is_refused(exported, tmp_path):
     folder, eaf = exported
     other = sim_result_with_episodes(tmp_path / "other.spasm-cv", seconds=70.0)

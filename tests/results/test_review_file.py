@@ -94,6 +94,7 @@ def test_load_has_a_reviewed_column(folder):
     assert len(confirmed.episodes) == 1  # the added one: nothing else was accepted
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_a_review_of_another_events_file_is_refused(folder, tmp_path):
     items = reviewable(Recording.from_folder(folder).events)
     append_decisions(folder, [decision_for(*items[0], "accepted")])
@@ -142,6 +143,7 @@ def test_a_damaged_review_row_is_one_line(folder, cell, value):
     assert "\n" not in str(err.value) and REVIEW_FILE in str(err.value)
 
 
+@pytest.mark.slow  # runs the command line in a new process
 def test_report_says_what_review_confirmed(folder, tmp_path):
     items = reviewable(Recording.from_folder(folder).events)
     append_decisions(folder, [decision_for(k, e, "accepted") for k, e in items[:3]]
