@@ -483,3 +483,22 @@ def test_batch_key_in_a_missing_folder_is_one_line_and_leaves_no_out(tmp_path):
                        "--key", tmp_path / "keys" / "k.tsv")  # fmt: skip
     assert_one_line_error(code, err, "--key", "does not exist")
     assert not out.exists() and not (tmp_path / "keys").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_killed_process_not_yet_reaped_counts_as_gone():
+    """A worker killed with its batch stays a zombie where nothing reaps it (a container's
+    first process may not): its temporary folders are stale all the same."""
+    import signal
+    import time
+
+    from spasm_cv.results.outputs import _alive
+
+    proc = subprocess.Popen(["sleep", "30"])
+    assert _alive(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(proc.pid) and time.monotonic() < deadline:  # a zombie until wait()
+        time.sleep(0.02)
+    assert not _alive(proc.pid)
+    proc.wait()

@@ -487,7 +487,18 @@ def _alive(pid: int) -> bool:
         return False
     except (PermissionError, OSError, OverflowError):
         return True  # someone else's process, or cannot tell: keep
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has exited but not been reaped (Linux): dead for our purpose. In a
+    container whose first process does not reap orphans, a killed worker stays a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # not Linux, or gone meanwhile: kill() said it was there
+    state = stat.rpartition(")")[2].split()[:1]  # the name in parentheses may hold spaces
+    return state in (["Z"], ["X"])
 
 
 def refuse_link(path: Path, what: str) -> None:
