@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from spasm_cv.review.render import MANIFEST
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "templates" / "serve.html"
 STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
+CLIP_FILE = re.compile(r"clips/[A-Za-z0-9][A-Za-z0-9._+-]*\.mp4")  # as render.clip_name makes
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,14 @@ class ReviewApp:
             raise SpasmCvError(f"{self.clips_dir} was cut for another events.tsv: make the "
                                "clips again (a new --out)")  # fmt: skip
         fields = ServedClip.__dataclass_fields__
-        self.clips = [ServedClip(**{k: c[k] for k in fields}) for c in data["clips"]]
+        try:
+            self.clips = [ServedClip(**{k: c[k] for k in fields}) for c in data["clips"]]
+        except (KeyError, TypeError):
+            raise SpasmCvError(
+                f"{self.clips_dir / MANIFEST}: damaged; cut the clips again"
+            ) from None
+        if not all(CLIP_FILE.fullmatch(str(c.file)) for c in self.clips):
+            raise SpasmCvError(f"{self.clips_dir / MANIFEST}: a clip outside clips/; not served")
         self.files = {c.file for c in self.clips}
         self.events = dict(reviewable(self.recording.events))
         read_review(self.result, self.sha)  # a review of another events.tsv: refused now
