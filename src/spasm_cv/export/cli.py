@@ -234,7 +234,6 @@ def _as_detected(rec) -> str | None:
     from them can be read back as review decisions (``spasm-cv import-review``)."""
     from spasm_cv.results.review import events_sha256
 
-    recounted = {"count", "min_confidence", "reviewed"} & set(rec.summary.extra)
-    if rec.source != "analyze" or not rec.path or recounted or is_deidentified(rec):
+    if rec.source != "analyze" or not rec.path or rec.recounted or is_deidentified(rec):
         return None
     return events_sha256(rec.path)

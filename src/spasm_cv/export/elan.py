@@ -308,9 +308,9 @@ def document(path: str | os.PathLike) -> ET.Element:
     return root
 
 
-def annotations(path: str | os.PathLike) -> list[Annotation]:
-    """The annotations on the event tiers (:data:`TIERS`) of an ``.eaf``, in time order."""
-    root = document(path)
+def annotations(root: ET.Element, path: str | os.PathLike) -> list[Annotation]:
+    """The annotations on the event tiers (:data:`TIERS`) of an ``.eaf`` (``root``, as
+    :func:`document` parsed it from ``path``), in time order."""
     slots = {s.get("TIME_SLOT_ID"): s.get("TIME_VALUE") for s in root.iter("TIME_SLOT")}
     children: dict[str, dict[str, str]] = {}
     for t in root.iter("TIER"):
@@ -347,13 +347,14 @@ def read_eaf(path: str | os.PathLike) -> tuple[list[Event], dict]:
     Annotations on other tiers (e.g. an annotator's own) are ignored. SpasmCvError if the
     file is not EAF XML, or an annotation is not a spasm-cv event.
     """
+    root = document(path)
     events = []
-    for a in annotations(path):
+    for a in annotations(root, path):
         if " | " in a.value:  # written by an earlier version: the event packed in the value
             events.append(parse_value(a.tier, a.start_ms, a.end_ms, a.value))
             continue
         events.append(_event(a))
-    media = document(path).find("HEADER/MEDIA_DESCRIPTOR")
+    media = root.find("HEADER/MEDIA_DESCRIPTOR")
     return sorted(events, key=lambda e: (e.onset, e.duration)), (
         dict(media.attrib) if media is not None else {}
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from spasm_cv.errors import SpasmCvError
@@ -12,9 +13,10 @@ from spasm_cv.export.elan import EVENTS_SHA_PROPERTY, TIERS, annotations, docume
 from spasm_cv.results.review import Decision, decision_for, reviewable
 
 
-def events_sha_of(path: str | os.PathLike) -> str | None:
-    """The checksum of the events.tsv an ``.eaf`` was exported from (None if not said)."""
-    for prop in document(path).iter("PROPERTY"):
+def events_sha_of(root: ET.Element) -> str | None:
+    """The checksum of the events.tsv an ``.eaf`` (parsed: ``root``) was exported from (None
+    if not said)."""
+    for prop in root.iter("PROPERTY"):
         if prop.get("NAME") == EVENTS_SHA_PROPERTY:
             return (prop.text or "").strip() or None
     return None
@@ -37,10 +39,11 @@ def review_decisions(path: str | os.PathLike, events: Sequence[Event],
     SpasmCvError
         The file was exported from another events.tsv (its ``spasm-cv:events_sha256``).
     """
-    said = events_sha_of(path)
+    root = document(path)
+    said = events_sha_of(root)
     if said is not None and said != events_sha256:
         raise SpasmCvError(f"{path} was exported from a different events.tsv: not imported")
-    found = annotations(path)
+    found = annotations(root, path)
     by_id = {a.event_id: a for a in found if a.event_id}
     out: list[Decision] = []
     for key, e in reviewable(events):

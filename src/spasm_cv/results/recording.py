@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from spasm_cv.signals.table import Signals
 
 SOURCES = ("analyze", "monitor")  # what made a recording: a recorded video, a monitor session
+# summary.extra keys of a copy whose events are recounted (not events.tsv's as detected)
+RECOUNTS = frozenset({"count", "min_confidence", "reviewed"})
 
 
 @dataclass
@@ -164,7 +166,7 @@ class Recording:
         another events.tsv, which only ``reviewed()`` refuses aloud)."""
         done = self.summary.extra.get("reviewed")
         if done is not None:
-            return ReviewTally(*(done[k] for k in ReviewTally.__dataclass_fields__))
+            return ReviewTally.from_dict(done)
         try:
             decisions = self.decisions()
         except SpasmCvError:
@@ -183,12 +185,17 @@ class Recording:
             self.meta["review"] = review_labels(self._as_detected(), decisions)
         return self.meta["review"]
 
+    @property
+    def recounted(self) -> bool:
+        """Its events are not events.tsv's as detected: recounted by ``--count possible``,
+        ``--min-confidence`` or ``--reviewed``."""
+        return bool(RECOUNTS & set(self.summary.extra))
+
     def _as_detected(self) -> list[Event]:
         """The events as events.tsv holds them (what review ids ``e<N>`` number), whatever
         this recording counts."""
-        if self.source == "analyze" and self.path and not self.summary.extra:
-            return self.events
-        if self.source == "analyze" and self.path and (Path(self.path) / EVENTS_FILE).is_file():
+        folder = self.source == "analyze" and self.path
+        if folder and self.recounted and (Path(self.path) / EVENTS_FILE).is_file():
             return read_events(self.path)
         return self.events
 

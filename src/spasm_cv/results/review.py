@@ -282,6 +282,16 @@ class ReviewTally:
             text += f"; {self.unsure} unsure (not counted)"
         return text
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ReviewTally:
+        """Inverse of :meth:`to_dict` (``not_reviewed`` follows from the others)."""
+        return cls(d["detected"], d["accepted"], d["rejected"], d["unsure"], d["added"])
+
+    def __add__(self, other: ReviewTally) -> ReviewTally:
+        return ReviewTally(self.detected + other.detected, self.accepted + other.accepted,
+                           self.rejected + other.rejected, self.unsure + other.unsure,
+                           self.added + other.added)  # fmt: skip
+
     def to_dict(self) -> dict:
         return {"detected": self.detected, "accepted": self.accepted, "rejected": self.rejected,
                 "unsure": self.unsure, "added": self.added,

@@ -19,6 +19,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 from starlette.requests import Request
@@ -201,6 +202,11 @@ class ReviewApp:
         ]
         return guarded(routes, token)
 
+    @cached_property
+    def plots(self) -> dict[str, str]:
+        """Each clip's signal plot by its file, drawn once (not at every page load)."""
+        return {c.file: self.plot(c) for c in self.clips} if self.recording.track else {}
+
     def plot(self, c: ServedClip) -> str:
         """The clip's signal plot (a ``data:`` URI), its event shaded."""
         rec = self.recording
@@ -224,7 +230,6 @@ class ReviewApp:
     def page(self, token: str) -> str:
         """The page's HTML (autoescaped template; the token goes to the page's script)."""
         summary = self.recording.summary
-        plots = {c.file: self.plot(c) for c in self.clips} if self.recording.track else {}
         return render(
             TEMPLATE,
             token=token,
@@ -236,7 +241,7 @@ class ReviewApp:
             sides=SIDES,
             kinds=KINDS,
             max_note=MAX_NOTE,
-            plots=plots,
+            plots=self.plots,
         )
 
 

@@ -3,6 +3,8 @@ episode details, time zone; and the sheet header."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 
@@ -136,8 +138,6 @@ def sheet_head(ctx: Context, name: str, i: int, total: int) -> Markup:
 def reviewed_tally(recordings: Sequence[Recording]) -> ReviewTally | None:
     """The review tallies of recordings counted by review (``--reviewed``), added up; None
     if none is."""
-    tallies = [r.summary.extra["reviewed"] for r in recordings if "reviewed" in r.summary.extra]
-    if not tallies:
-        return None
-    keys = ("detected", "accepted", "rejected", "unsure", "added")
-    return ReviewTally(*(sum(t[k] for t in tallies) for k in keys))
+    tallies = [ReviewTally.from_dict(r.summary.extra["reviewed"])
+               for r in recordings if "reviewed" in r.summary.extra]  # fmt: skip
+    return functools.reduce(operator.add, tallies) if tallies else None
